@@ -1,0 +1,158 @@
+"""The calculation stage: every indicator for every city and year, in DuckDB, with lineage.
+
+Reads ``observations`` and ``cities``; writes ``calculation_keys`` and ``calculations`` (the SQL
+as run, which runs again on the store), ``results``,
+``result_inputs`` (lineage), ``coverage`` and ``certification``. Runs with external access
+disabled and the configuration locked, so no definition can read a file or change a setting.
+Re-running replaces the stage's tables in one transaction.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline.calculate.compile import compile_indicator
+from pipeline.catalogue import Catalogue
+from pipeline.catalogue.formula import indicator_formula
+from pipeline.store import insert, sandboxed
+from pipeline.store.models import CalculationSummary, CityYearLevel
+
+FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
+
+# One pass over the compiled rows: status and reason from the inputs, rounding, year-over-year.
+RESULTS_SQL = """
+WITH judged AS (
+  SELECT c.*, d.indicator_id, d.edition, d.unit, d.decimals, d.kind,
+         list_transform(list_filter(inputs, lambda x: NOT x.found), lambda x: x.variable || CASE WHEN x.role = 'previous' THEN ' (' || x.obs_year || ')' ELSE '' END) AS missing_vars,
+         list_filter(inputs, lambda x: x.found AND x.status = 'not_applicable') AS na_inputs,
+         list_filter(inputs, lambda x: x.found AND x.status IN ('not_available', 'confidential')) AS nv_inputs
+  FROM calc c JOIN defs d USING (indicator_uid)
+), statused AS (
+  SELECT *,
+    CASE
+      WHEN len(missing_vars) > 0 THEN 'missing_input'
+      WHEN len(na_inputs) > 0 THEN 'not_applicable'
+      WHEN len(list_filter(nv_inputs, lambda x: x.status = 'confidential')) > 0 THEN 'confidential'
+      WHEN len(nv_inputs) > 0 THEN 'input_not_available'
+      WHEN kind = 'ratio' AND denominator = 0 THEN 'zero_denominator'
+      WHEN value_text IS NULL AND rounded IS NULL THEN 'no_finite_value'
+    END AS reason_code
+  FROM judged
+)
+SELECT city_code, indicator_uid, indicator_id, edition, year,
+       CASE WHEN reason_code IS NULL THEN rounded END AS value,
+       CASE WHEN reason_code IS NULL THEN value_text END AS value_text,
+       unit, numerator, denominator, multiplier,
+       CASE WHEN reason_code IS NULL THEN 'reported' WHEN reason_code = 'not_applicable' THEN 'not_applicable' ELSE 'not_available' END AS status,
+       decimals, reason_code,
+       CASE reason_code
+         WHEN 'missing_input' THEN 'no figure for ' || array_to_string(missing_vars, ', ')
+         WHEN 'not_applicable' THEN 'not applicable: ' || array_to_string(list_transform(na_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'no note')), '; ')
+         WHEN 'confidential' THEN 'confidential: ' || array_to_string(list_transform(list_filter(nv_inputs, lambda x: x.status = 'confidential'), lambda x: x.variable), ', ')
+         WHEN 'input_not_available' THEN array_to_string(list_transform(nv_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'not available')), '; ')
+         WHEN 'zero_denominator' THEN 'the denominator ' || list_filter(inputs, lambda x: x.role = 'denominator')[1].variable || ' is zero'
+         WHEN 'no_finite_value' THEN 'the formula gives no finite value (a division by zero?)'
+       END AS reason,
+       missing_vars AS missing,
+       list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags}))) AS flags,
+       list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) AS source_ids
+FROM statused
+"""
+
+YOY_SQL = """
+UPDATE results r
+SET previous_value = p.value,
+    yoy_change = r.value - p.value,
+    yoy_relative = CASE WHEN p.value <> 0 THEN CAST(r.value - p.value AS DOUBLE) / abs(CAST(p.value AS DOUBLE)) END
+FROM results p
+WHERE p.city_code = r.city_code AND p.indicator_uid = r.indicator_uid AND p.year = r.year - 1
+  AND p.value IS NOT NULL AND r.value IS NOT NULL
+"""
+
+COVERAGE_SQL = """
+INSERT INTO coverage
+SELECT r.city_code, d.edition, r.year, coalesce(d.theme, '*') AS theme, d.tier,
+       count(*) AS defined, count(*) FILTER (WHERE r.status = 'reported') AS reported
+FROM results r JOIN defs d USING (indicator_uid)
+GROUP BY GROUPING SETS ((r.city_code, d.edition, r.year, d.theme, d.tier), (r.city_code, d.edition, r.year, d.tier))
+ORDER BY ALL
+"""
+
+CERTIFICATION_SQL = """
+INSERT INTO certification
+WITH counts AS (
+  SELECT city_code, edition, year,
+         sum(reported) FILTER (WHERE tier = 'core') AS core_reported,
+         sum(defined) FILTER (WHERE tier = 'core') AS core_defined,
+         sum(reported) FILTER (WHERE tier IN ('core', 'supporting')) AS total_reported,
+         sum(defined) FILTER (WHERE tier IN ('core', 'supporting')) AS total_defined
+  FROM coverage WHERE theme = '*' GROUP BY ALL
+)
+SELECT c.city_code, c.edition, c.year, coalesce(c.core_reported, 0), coalesce(c.core_defined, 0),
+       coalesce(c.total_reported, 0), coalesce(c.total_defined, 0),
+       (SELECT arg_max(l.level, l.rank) FROM levels l
+         WHERE l.edition = c.edition AND c.total_reported >= l.min_total AND c.core_reported >= l.min_core) AS level
+FROM counts c
+ORDER BY ALL
+"""
+
+
+def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[tuple[str, str]]:
+    """Load the definitions the SQL needs as temporary tables; return (uid, SQL) per indicator."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE defs (indicator_uid VARCHAR, indicator_id VARCHAR, edition VARCHAR,
+                   theme VARCHAR, tier VARCHAR, unit VARCHAR, decimals INTEGER, kind VARCHAR, position INTEGER)""")
+    insert(con, "defs", [
+        (i.uid, i.id, i.edition, str(i.theme), i.tier.value, i.unit.en, i.decimals, i.calculation.kind, n)
+        for n, i in enumerate(catalogue.indicators.values())])
+    con.execute("CREATE OR REPLACE TEMP TABLE levels (edition VARCHAR, level VARCHAR, rank INTEGER, min_total INTEGER, min_core INTEGER)")
+    insert(con, "levels", [
+        (e.id, lvl.id, n, lvl.min_total, lvl.min_core)
+        for e in catalogue.editions.values() for n, lvl in enumerate(e.certification_levels)])
+    return [(i.uid, compile_indicator(i, catalogue.variables)) for i in catalogue.indicators.values()]
+
+
+def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> CalculationSummary:
+    """Compute every indicator of every city's edition for every year with observations."""
+    sandboxed(con)
+    compiled = _definitions(con, catalogue)
+    union = "\nUNION ALL\n".join(f"({sql})" for _, sql in compiled)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("calculation_keys", "calculations", "result_inputs", "results", "coverage", "certification"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute("""INSERT INTO calculation_keys
+                       SELECT DISTINCT o.city_code, o.year, c.edition
+                       FROM observations o JOIN cities c USING (city_code) ORDER BY ALL""")
+        insert(con, "calculations", [
+            (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, sql)
+            for i, (_, sql) in zip(catalogue.indicators.values(), compiled)])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE calc AS {union}")
+        flags = "(" + ", ".join(f"'{f}'" for f in FLAG_STATUSES) + ")"
+        con.execute(f"""INSERT INTO results BY NAME
+                        SELECT * FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
+                        ORDER BY city_code, (SELECT position FROM defs d WHERE d.indicator_uid = r.indicator_uid), year""")
+        con.execute(YOY_SQL)
+        con.execute("""INSERT INTO result_inputs
+                       SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
+                       FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc)
+                       WHERE x.found ORDER BY ALL""")
+        con.execute(COVERAGE_SQL)
+        con.execute(CERTIFICATION_SQL)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return summary(con)
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> CalculationSummary:
+    rows = con.execute("""SELECT city_code, year, core_reported, core_defined, total_reported, total_defined, level
+                          FROM certification ORDER BY city_code, year""").fetchall()
+    n, reported = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'reported') FROM results").fetchall()[0]
+    return CalculationSummary(
+        results=n, reported=reported,
+        levels=[CityYearLevel(city_code=c, year=y, core_reported=cr, core_defined=cd, total_reported=tr,
+                              total_defined=td, level=lv) for c, y, cr, cd, tr, td, lv in rows])
+
+
+__all__ = ["calculate", "summary"]

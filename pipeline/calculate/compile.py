@@ -1,0 +1,74 @@
+"""Indicator definitions compiled to DuckDB SQL: one SELECT per indicator, for all cities and years.
+
+Each SELECT reads the ``calculation_keys`` table (every city and year with observations, and the edition the
+city reports against) and joins, for each input variable, its observation in the reference year
+(and in the year before, for ``previous()``). It yields the unrounded value, the rounded value,
+numerator and denominator, and the list of inputs with their status, note and source, from
+which :mod:`pipeline.calculate` derives status, reason, flags and lineage in one pass.
+
+Arithmetic is done in DOUBLE (IEEE 754), the result fixed to 12 decimals and then rounded half
+away from zero, in DECIMAL, to the indicator's ``decimals``: the same inputs give the same
+digits on every run.
+"""
+
+from __future__ import annotations
+
+from pipeline.catalogue.formula import indicator_formula, render, uses_previous
+from pipeline.catalogue.models import Indicator, Ratio, Variable, VariableKind
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def compile_indicator(ind: Indicator, variables: dict[str, Variable]) -> str:
+    calc = ind.calculation
+    used = ind.variables
+    prev = set(uses_previous(calc.expression)) if calc.kind == "expression" else set()
+    alias = {v: f"o{n}" for n, v in enumerate(used)}
+    palias = {v: f"p{n}" for n, v in enumerate(used) if v in prev}
+
+    joins = []
+    for v in used:
+        joins.append(f"LEFT JOIN observations {alias[v]} ON {alias[v]}.city_code = k.city_code "
+                     f"AND {alias[v]}.year = k.year AND {alias[v]}.variable = {_q(v)}")
+        if v in palias:
+            joins.append(f"LEFT JOIN observations {palias[v]} ON {palias[v]}.city_code = k.city_code "
+                         f"AND {palias[v]}.year = k.year - 1 AND {palias[v]}.variable = {_q(v)}")
+
+    is_text = calc.kind == "direct" and variables[calc.variable].kind is VariableKind.text
+    if is_text:
+        raw, text = "CAST(NULL AS DOUBLE)", f"{alias[calc.variable]}.value_text"
+    else:
+        raw = render(indicator_formula(ind), lambda v: f"CAST({alias[v]}.value AS DOUBLE)",
+                     lambda v: f"CAST({palias[v]}.value AS DOUBLE)")
+        text = "CAST(NULL AS VARCHAR)"
+
+    def role(v: str) -> str:
+        if isinstance(calc, Ratio):
+            return "numerator" if v == calc.numerator else "denominator"
+        if calc.kind == "expression":
+            return "numerator" if v == calc.numerator else "denominator" if v == calc.denominator else "input"
+        return "input"
+
+    def entry(a: str, v: str, year: str, r: str) -> str:
+        return (f"{{'variable': {_q(v)}, 'role': {_q(r)}, 'obs_year': {year}, 'found': {a}.city_code IS NOT NULL, "
+                f"'value': {a}.value, 'status': {a}.status, 'note': {a}.note, 'source_id': {a}.source_id}}")
+
+    inputs = [entry(alias[v], v, "k.year", role(v)) for v in used]
+    inputs += [entry(palias[v], v, "k.year - 1", "previous") for v in used if v in palias]
+    num_var = getattr(calc, "numerator", None)
+    den_var = getattr(calc, "denominator", None)
+    numerator = f"{alias[num_var]}.value" if num_var else "CAST(NULL AS DECIMAL(38, 10))"
+    denominator = f"{alias[den_var]}.value" if den_var else "CAST(NULL AS DECIMAL(38, 10))"
+    multiplier = f"CAST({format(calc.multiplier.normalize(), 'f')} AS DECIMAL(38, 10))" if isinstance(calc, Ratio) else "CAST(NULL AS DECIMAL(38, 10))"
+
+    return (
+        f"SELECT k.city_code, {_q(ind.uid)} AS indicator_uid, k.year,\n"
+        f"       {raw} AS raw,\n"
+        f"       CASE WHEN isfinite(raw) AND abs(raw) < 1e25 THEN CAST(round(CAST(raw AS DECIMAL(38, 12)), {ind.decimals}) AS DECIMAL(38, 6)) END AS rounded,\n"
+        f"       {text} AS value_text,\n"
+        f"       {numerator} AS numerator, {denominator} AS denominator, {multiplier} AS multiplier,\n"
+        f"       [{', '.join(inputs)}] AS inputs\n"
+        f"FROM calculation_keys k\n" + "\n".join(joins) + f"\nWHERE k.edition = {_q(ind.edition)}"
+    )

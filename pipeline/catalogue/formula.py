@@ -1,0 +1,116 @@
+"""The formula language of ``calculation: {kind: expression}``: parsed with sqlglot, allow-listed.
+
+A formula is arithmetic over variable ids. It may not name a table, a file, a setting or any
+function outside a short list; every other SQL construct is rejected before anything runs. The
+calculation stage renders a checked formula into DuckDB SQL with :func:`render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+PREVIOUS = "previous"
+"""``previous(x)``: the value of variable ``x`` in the year before the reference year."""
+
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.Paren)
+_FUNCTIONS = (exp.Abs, exp.Round, exp.Least, exp.Greatest, exp.Nullif, exp.Coalesce)
+ALLOWED_FUNCTIONS = ("abs", "round", "least", "greatest", "nullif", "coalesce", PREVIOUS)
+
+
+class FormulaError(ValueError):
+    """A formula that is not valid or not allowed; the message says which part and why."""
+
+
+@lru_cache(maxsize=1024)
+def parse(formula: str) -> exp.Expression:
+    """Parse and check a formula; raise :class:`FormulaError` if it is not allowed."""
+    if ";" in formula:
+        raise FormulaError("a formula is one expression; ';' is not allowed")
+    try:
+        tree = sqlglot.parse_one(formula, read="duckdb")
+    except ParseError as e:
+        raise FormulaError(f"not a valid expression: {e.errors[0]['description'] if e.errors else e}") from None
+    if tree is None:
+        raise FormulaError("empty formula")
+    for node in tree.walk():
+        _check_node(node)
+    return tree
+
+
+def _check_node(node: exp.Expression) -> None:
+    if isinstance(node, exp.Column):
+        if node.table or not isinstance(node.this, exp.Identifier):
+            raise FormulaError(f"{node.sql()!r}: only plain variable ids may be named, not tables")
+        if node.this.quoted:
+            raise FormulaError(f"{node.sql()!r}: variable ids are written without quotes")
+        return
+    if isinstance(node, exp.Identifier):
+        return
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            raise FormulaError(f"{node.sql()!r}: text literals are not allowed")
+        return
+    if isinstance(node, _ARITHMETIC + _FUNCTIONS):
+        return
+    if isinstance(node, exp.Anonymous) and node.name.lower() == PREVIOUS:
+        args = node.expressions
+        if len(args) != 1 or not isinstance(args[0], exp.Column):
+            raise FormulaError("previous() takes exactly one variable id")
+        return
+    what = node.sql(dialect="duckdb") if not isinstance(node, exp.Anonymous) else node.name
+    raise FormulaError(
+        f"{what!r} is not allowed in a formula (only variable ids, numbers, + - * /, "
+        f"parentheses and the functions {', '.join(ALLOWED_FUNCTIONS)})"
+    )
+
+
+def expression_variables(formula: str) -> list[str]:
+    """The variable ids a formula uses, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for col in parse(formula).find_all(exp.Column, bfs=False):
+        seen.setdefault(col.name, None)
+    return list(seen)
+
+
+def uses_previous(formula: str) -> list[str]:
+    """The variable ids used through ``previous()``."""
+    seen: dict[str, None] = {}
+    for fn in parse(formula).find_all(exp.Anonymous, bfs=False):
+        if fn.name.lower() == PREVIOUS:
+            seen.setdefault(fn.expressions[0].name, None)
+    return list(seen)
+
+
+def render(formula: str, current: Callable[[str], str], previous: Callable[[str], str]) -> str:
+    """DuckDB SQL for a checked formula.
+
+    ``current(var)`` and ``previous(var)`` give the SQL that stands for the variable's value in
+    the reference year and in the year before.
+    """
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == PREVIOUS:
+            return sqlglot.parse_one(previous(node.expressions[0].name), read="duckdb")
+        if isinstance(node, exp.Column):
+            return sqlglot.parse_one(current(node.name), read="duckdb")
+        return node
+
+    tree = parse(formula).copy()
+    return tree.transform(swap).sql(dialect="duckdb")
+
+
+def indicator_formula(indicator) -> str:
+    """Every calculation kind as a formula: ``numerator / denominator * multiplier`` for a ratio,
+    the variable for a direct value, the expression itself otherwise."""
+    c = indicator.calculation
+    if c.kind == "ratio":
+        scale = "" if c.multiplier == 1 else f" * {format(c.multiplier.normalize(), 'f')}"
+        return f"{c.numerator} / {c.denominator}{scale}"
+    if c.kind == "direct":
+        return c.variable
+    return c.expression

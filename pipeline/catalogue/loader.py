@@ -1,0 +1,301 @@
+"""Read the catalogue folder into typed definitions, reporting every problem with its place.
+
+Layout (any number of edition folders; a new edition is a new folder, not new code)::
+
+    indicators/
+      providers.yaml              kinds of data providers
+      variables.yaml              the input variable registry, shared by all editions
+      <edition>/edition.yaml      themes, profile categories, certification levels
+      <edition>/**/<id>.yaml      one indicator per file
+
+YAML is read with ruamel.yaml's safe loader, which keeps line numbers, so a problem found by
+pydantic or by a cross-reference check points at the line of the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from pipeline.catalogue.formula import FormulaError, indicator_formula
+from pipeline.catalogue.models import (
+    Edition,
+    Indicator,
+    Provider,
+    ProviderRegistry,
+    RangeCheck,
+    Text,
+    Tier,
+    Variable,
+    VariableKind,
+    VariableRegistry,
+)
+from pipeline.problems import Problem, ProblemsFound
+from pipeline.yamlio import YamlFile
+
+DEFAULT_ROOT = Path("indicators")
+EDITION_FILE = "edition.yaml"
+VARIABLES_FILE = "variables.yaml"
+PROVIDERS_FILE = "providers.yaml"
+POPULATION = "population"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every definition of the catalogue folder, checked and cross-referenced."""
+
+    root: Path
+    editions: dict[str, Edition]
+    providers: dict[str, Provider]
+    variables: dict[str, Variable]
+    indicators: dict[str, Indicator]
+    """Keyed by ``uid`` (``iso37120-2014:5.1``), in the standard's order."""
+    files: dict[str, Path] = field(default_factory=dict)
+    """The file each indicator (by uid) and each edition (by id) was read from."""
+
+    def of_edition(self, edition: str) -> list[Indicator]:
+        return [i for i in self.indicators.values() if i.edition == edition]
+
+    def get(self, ref: str, edition: str | None = None) -> Indicator:
+        """An indicator by uid (``iso37120-2014:5.1``) or by id within an edition (``5.1``)."""
+        if ref in self.indicators:
+            return self.indicators[ref]
+        matches = [
+            i for i in self.indicators.values() if i.id == ref and edition in (None, i.edition)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise KeyError(f"no indicator {ref!r}" + (f" in edition {edition}" if edition else ""))
+        raise KeyError(f"{ref!r} is in several editions; give the uid, e.g. {matches[0].uid}")
+
+    @cached_property
+    def theme_names(self) -> dict[tuple[str, int | str], Text]:
+        out: dict[tuple[str, int | str], Text] = {}
+        for ed in self.editions.values():
+            out.update({(ed.id, t.number): t.name for t in ed.themes})
+            out.update({(ed.id, c.id): c.name for c in ed.profile_categories})
+        return out
+
+
+def natural_key(indicator_id: str) -> tuple:
+    """``5.2`` before ``5.10``; profile ids after the numbered themes."""
+    if re.fullmatch(r"\d+\.\d+", indicator_id):
+        a, b = indicator_id.split(".")
+        return (0, int(a), int(b), "")
+    return (1, 0, 0, indicator_id)
+
+
+class _Collector:
+    """The problems of one load, and the files read so far."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def shown(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root.parent).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def read(self, path: Path) -> YamlFile | None:
+        f = YamlFile(path, self.shown(path), self.problems)
+        return f if f.load() else None
+
+    def file_problem(self, shown: str, rule: str, message: str) -> None:
+        self.problems.append(Problem(file=shown, rule=rule, message=message))
+
+
+# --- the loader ------------------------------------------------------------------------------
+
+
+def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
+    """Read and check every definition under ``root``; raise :class:`ProblemsFound` listing all
+    problems if anything is wrong."""
+    root = Path(root)
+    c = _Collector(root)
+    if not root.is_dir():
+        raise ProblemsFound([Problem(file=str(root), rule="missing_folder", message="catalogue folder not found")], "catalogue")
+
+    providers = _registry(c, root / PROVIDERS_FILE, ProviderRegistry, "providers")
+    variables = _registry(c, root / VARIABLES_FILE, VariableRegistry, "variables")
+    var_reads: dict[str, tuple[YamlFile, int]] = {}
+    if variables is not None:
+        read, reg = variables
+        for n, v in enumerate(reg.variables):
+            if v.id in var_reads:
+                read.add("duplicate_id", f"variable {v.id!r} is declared twice", ("variables", n, "id"), v.id)
+            var_reads[v.id] = (read, n)
+    provider_ids = {p.id for p in providers[1].providers} if providers else set()
+    var_by_id = {v.id: v for v in variables[1].variables} if variables else {}
+    if variables is not None:
+        read, reg = variables
+        for n, v in enumerate(reg.variables):
+            if providers is not None and v.provider not in provider_ids:
+                read.add("unknown_provider", f"provider {v.provider!r} is not in {PROVIDERS_FILE}", ("variables", n, "provider"), v.provider)
+            if v.not_above is not None and v.not_above not in var_by_id:
+                read.add("unknown_variable", f"not_above names unknown variable {v.not_above!r}", ("variables", n, "not_above"), v.not_above)
+            if v.integer and v.kind is not VariableKind.count:
+                read.add("integer_not_count", "only count variables can be integer", ("variables", n, "integer"))
+
+    editions: dict[str, Edition] = {}
+    files: dict[str, Path] = {}
+    indicators: list[tuple[YamlFile, Indicator]] = []
+    compilable: list[tuple[YamlFile, Indicator]] = []
+    for ed_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        ed_file = ed_dir / EDITION_FILE
+        if not ed_file.is_file():
+            c.file_problem(c.shown(ed_dir), "missing_edition_file", f"an edition folder needs {EDITION_FILE}")
+            continue
+        read = c.read(ed_file)
+        edition = read.model(Edition) if read else None
+        if edition is None:
+            continue
+        if edition.id != ed_dir.name:
+            read.add("edition_folder_mismatch", f"edition id {edition.id!r} differs from its folder name {ed_dir.name!r}", ("id",), edition.id)
+        editions[edition.id] = edition
+        files[edition.id] = ed_file
+        for path in sorted(ed_dir.rglob("*.y*ml")):
+            if path == ed_file:
+                continue
+            read = c.read(path)
+            ind = read.model(Indicator) if read else None
+            if ind is None:
+                continue
+            before = len(c.problems)
+            _check_indicator(c, read, ind, edition, var_by_id if variables else None)
+            indicators.append((read, ind))
+            if len(c.problems) == before:
+                compilable.append((read, ind))
+
+    seen: dict[str, YamlFile] = {}
+    for read, ind in indicators:
+        if ind.uid in seen:
+            read.add("duplicate_id", f"indicator {ind.uid} is also defined in {seen[ind.uid].shown}", ("id",), ind.id)
+        seen[ind.uid] = read
+        files[ind.uid] = read.path
+    _check_groups(c, indicators)
+    _check_compiles(c, compilable, var_by_id)
+    if c.problems:
+        raise ProblemsFound(c.problems, "catalogue")
+
+    ordered = sorted((ind for _, ind in indicators), key=lambda i: (i.edition, natural_key(i.id)))
+    return Catalogue(
+        root=root,
+        editions=editions,
+        providers={p.id: p for p in providers[1].providers},
+        variables=var_by_id,
+        indicators={i.uid: i for i in ordered},
+        files=files,
+    )
+
+
+def _registry(c: _Collector, path: Path, cls: type[BaseModel], what: str):
+    if not path.is_file():
+        c.file_problem(c.shown(path), "missing_file", f"the {what} registry {path.name} is missing")
+        return None
+    read = c.read(path)
+    reg = read.model(cls) if read else None
+    return (read, reg) if reg is not None else None
+
+
+_UNIT_MULTIPLIERS = [
+    (re.compile(r"per 100 000"), 100_000),
+    (re.compile(r"per 1 000\b"), 1000),
+    (re.compile(r"per 100\b(?! 000)"), 100),
+    (re.compile(r"^%|% of|^percent"), 100),
+]
+
+
+def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edition, variables: dict[str, Variable] | None) -> None:
+    if read.path.stem != ind.id:
+        read.add("file_name_mismatch", f"the file of indicator {ind.id} must be named {ind.id}.yaml", ("id",), ind.id)
+    if ind.edition != edition.id:
+        read.add("edition_mismatch", f"indicator says edition {ind.edition!r} but lies in the folder of {edition.id!r}", ("edition",), ind.edition)
+    if ind.tier is Tier.profile:
+        if ind.theme not in {p.id for p in edition.profile_categories}:
+            read.add("unknown_theme", f"profile category {ind.theme!r} is not declared in {EDITION_FILE}", ("theme",), ind.theme)
+    elif ind.theme not in {t.number for t in edition.themes}:
+        read.add("unknown_theme", f"theme {ind.theme!r} is not among the themes of {edition.id}", ("theme",), ind.theme)
+    elif ind.id.split(".")[0] != str(ind.theme):
+        read.add("theme_id_mismatch", f"indicator {ind.id} must belong to theme {ind.id.split('.')[0]}", ("theme",), ind.theme)
+
+    calc = ind.calculation
+    try:
+        used = ind.variables
+    except FormulaError as e:
+        read.add("formula_not_allowed", str(e), ("calculation", "expression"), getattr(calc, "expression", None))
+        return
+    if variables is not None:
+        fields = {"ratio": ("numerator", "denominator"), "direct": ("variable",)}.get(calc.kind, ("expression",))
+        for var in used:
+            where = next((f for f in fields if getattr(calc, f) == var), fields[0])
+            if var not in variables:
+                read.add("unknown_variable", f"variable {var!r} is not declared in {VARIABLES_FILE}", ("calculation", where), var)
+            elif variables[var].kind is VariableKind.text and calc.kind != "direct":
+                read.add("text_in_arithmetic", f"text variable {var!r} can only be reported directly", ("calculation", where), var)
+        for f in ("numerator", "denominator"):
+            ref = getattr(calc, f, None)
+            if calc.kind == "expression" and ref is not None and ref not in used:
+                read.add("unknown_variable", f"{f} {ref!r} is not used by the expression", ("calculation", f), ref)
+
+    unit = ind.unit.en
+    expected = next((m for rx, m in _UNIT_MULTIPLIERS if rx.search(unit)), None)
+    if calc.kind == "ratio":
+        if expected is not None and calc.multiplier != expected:
+            read.add("unit_multiplier_mismatch", f"unit {unit!r} needs multiplier {expected}, not {calc.multiplier}", ("calculation", "multiplier"), calc.multiplier)
+        if expected is None and calc.multiplier != 1:
+            read.add("unit_multiplier_mismatch", f"unit {unit!r} names no scale, so the multiplier must be 1, not {calc.multiplier}", ("calculation", "multiplier"), calc.multiplier)
+        if re.search(r"per capita", unit) and calc.denominator != POPULATION:
+            read.add("unit_denominator_mismatch", f"a per-capita unit needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
+        if re.search(r"per 100 000 (population|inhabitants)", unit) and calc.denominator != POPULATION:
+            read.add("unit_denominator_mismatch", f"unit {unit!r} needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
+    if expected == 100 and variables is not None:
+        ranges = [k for k in ind.checks if isinstance(k, RangeCheck)]
+        vkinds = {variables[v].kind for v in used if v in variables}
+        if not ranges and not (calc.kind == "expression" or VariableKind.measure in vkinds):
+            read.add("share_without_range", "a percentage needs a range check (kind: range, min: 0, max: 100)", ("checks",))
+
+
+def _check_groups(c: _Collector, indicators: list[tuple[YamlFile, Indicator]]) -> None:
+    groups: dict[tuple[str, str], list[tuple[YamlFile, int]]] = defaultdict(list)
+    for read, ind in indicators:
+        for n, chk in enumerate(ind.checks):
+            if chk.kind == "parts_sum":
+                groups[(ind.edition, chk.group)].append((read, n))
+    for (_, group), members in groups.items():
+        if len(members) < 2:
+            read, n = members[0]
+            read.add("parts_sum_single", f"parts_sum group {group!r} has only this indicator; parts need at least two members", ("checks", n, "group"), group)
+
+
+def _check_compiles(c: _Collector, indicators: Iterable[tuple[YamlFile, Indicator]], variables: dict[str, Variable]) -> None:
+    """Every calculation (of an otherwise valid definition) must compile in DuckDB against a table
+    of the declared variables."""
+    import duckdb
+
+    from pipeline.catalogue.formula import render
+
+    numeric = sorted(v.id for v in variables.values() if v.kind is not VariableKind.text)
+    text = sorted(v.id for v in variables.values() if v.kind is VariableKind.text)
+    con = duckdb.connect(":memory:")
+    cols = [f'"{v}" DECIMAL(38, 10)' for v in numeric] + [f'"{v}" VARCHAR' for v in text]
+    con.execute(f"CREATE TABLE cur ({', '.join(cols) or 'x INT'})")
+    con.execute("CREATE TABLE prev AS SELECT * FROM cur")
+    for read, ind in indicators:
+        try:
+            sql = render(indicator_formula(ind), lambda v: f'cur."{v}"', lambda v: f'prev."{v}"')
+            con.execute(f"SELECT {sql} FROM cur, prev LIMIT 0")
+        except duckdb.Error as e:
+            read.add("formula_does_not_compile", f"DuckDB cannot compile the calculation: {str(e).splitlines()[0]}", ("calculation",))
+    con.close()
+
+
+__all__ = ["Catalogue", "load_catalogue", "natural_key"]

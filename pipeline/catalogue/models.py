@@ -1,0 +1,265 @@
+"""Typed definitions of the catalogue: editions, themes, variables, indicators.
+
+These models are the public contract of the YAML files under ``indicators/``; their JSON Schemas
+are generated into ``schemas/`` (``iso37120 schemas``). Everything forbids unknown keys, so a
+misspelt field is an error and not a silently ignored line.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+VARIABLE_ID = r"^[a-z][a-z0-9_]*$"
+INDICATOR_ID = r"^(?:[0-9]{1,2}\.[0-9]{1,2}|P[0-9]{2}-[A-Z]{1,3}-[0-9]{2})$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Text(Strict):
+    """A text in English and Polish."""
+
+    en: str = Field(min_length=1)
+    pl: str = Field(min_length=1)
+
+
+class Tier(StrEnum):
+    core = "core"
+    supporting = "supporting"
+    profile = "profile"
+
+
+class VariableKind(StrEnum):
+    """What a variable measures; it decides which values are admissible."""
+
+    count = "count"
+    """A number of things or people: a non-negative whole number."""
+    quantity = "quantity"
+    """A non-negative physical quantity (kWh, tonnes, m², km, hours, litres, µg/m³)."""
+    money = "money"
+    """An amount of money in the unit given (a currency code, or LCU for the city's currency)."""
+    share = "share"
+    """A percentage between 0 and 100."""
+    measure = "measure"
+    """A measurement that may be negative (temperature, change)."""
+    text = "text"
+    """A fact in words (type of government, climate type); never calculated with."""
+
+    @property
+    def non_negative(self) -> bool:
+        return self in {VariableKind.count, VariableKind.quantity, VariableKind.share}
+
+
+class Provider(Strict):
+    """A kind of organisation that typically supplies some of the variables."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Text
+
+
+class Variable(Strict):
+    """An input figure a city collects; shared by every indicator that uses it."""
+
+    id: Annotated[str, Field(pattern=VARIABLE_ID)]
+    """Stable identifier used in the observation files (``variable`` column)."""
+    name: Text
+    unit: str = Field(min_length=1)
+    """The unit values must be given in. ``LCU`` stands for the city's own currency."""
+    kind: VariableKind
+    description: Text
+    """What is counted or measured, over which period and boundary."""
+    provider: str
+    """Id of the provider (see ``providers.yaml``) that usually supplies it."""
+    not_above: str | None = None
+    """Id of a variable this one is a part of, so it can never exceed it."""
+    integer: bool = False
+    """Values must be whole numbers (counts of persons, objects, events)."""
+
+
+class Ratio(Strict):
+    """``numerator / denominator × multiplier``."""
+
+    kind: Literal["ratio"]
+    numerator: str
+    denominator: str
+    multiplier: Decimal = Decimal(1)
+
+    @field_validator("multiplier")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
+            raise ValueError("multiplier must be positive")
+        return v
+
+
+class Direct(Strict):
+    """The value of one variable, reported as it is (life expectancy, a concentration)."""
+
+    kind: Literal["direct"]
+    variable: str
+
+
+class Expression(Strict):
+    """A small arithmetic formula over declared variables.
+
+    Allowed: variable ids, numbers, ``+ - * /``, parentheses, ``abs``, ``round``, ``least``,
+    ``greatest``, ``nullif``, ``coalesce``, and ``previous(variable)`` for the variable's value in
+    the year before. Nothing else is accepted (see :mod:`pipeline.catalogue.formula`).
+    """
+
+    kind: Literal["expression"]
+    expression: str = Field(min_length=1)
+    numerator: str | None = None
+    """Optionally, the variable to show as numerator in the dossier."""
+    denominator: str | None = None
+    """Optionally, the variable to show as denominator in the dossier."""
+
+
+Calculation = Annotated[Union[Ratio, Direct, Expression], Field(discriminator="kind")]
+
+
+class RangeCheck(Strict):
+    """The value lies within ``[min, max]`` (either bound may be left open)."""
+
+    kind: Literal["range"]
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> RangeCheck:
+        if self.min is None and self.max is None:
+            raise ValueError("a range needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class YearOverYearCheck(Strict):
+    """How large a change against the previous year is plausible without an explanation."""
+
+    kind: Literal["yoy_change"]
+    max_relative: Decimal | None = Field(default=None, gt=0)
+    """Largest plausible relative change, as a fraction (0.25 = ±25 %)."""
+    max_absolute: Decimal | None = Field(default=None, gt=0)
+    """Largest plausible absolute change, in the indicator's unit (percentage points for %)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> YearOverYearCheck:
+        if self.max_relative is None and self.max_absolute is None:
+            raise ValueError("give max_relative, max_absolute or both")
+        return self
+
+
+class PartsSumCheck(Strict):
+    """Indicators of one group split one whole: together they sum to ``total``."""
+
+    kind: Literal["parts_sum"]
+    group: Annotated[str, Field(pattern=SLUG)]
+    total: Decimal = Decimal(100)
+    tolerance: Decimal = Field(default=Decimal("0.5"), ge=0)
+
+
+Check = Annotated[Union[RangeCheck, YearOverYearCheck, PartsSumCheck], Field(discriminator="kind")]
+
+
+class Indicator(Strict):
+    """One indicator of one edition of a standard."""
+
+    id: Annotated[str, Field(pattern=INDICATOR_ID)]
+    """The clause number in the standard (``5.1``), or our local id for profile data."""
+    edition: Annotated[str, Field(pattern=SLUG)]
+    theme: int | str
+    """Theme number (5–21) for core and supporting indicators; profile category id otherwise."""
+    tier: Tier
+    name: Text
+    unit: Text
+    definition: Text
+    """What the indicator measures, in our own words."""
+    calculation: Calculation
+    decimals: int = Field(default=2, ge=0, le=6)
+    """Rounding rule: the value is rounded half away from zero to this many decimals."""
+    checks: list[Check] = Field(default_factory=list)
+    notes: Text | None = None
+    """Interpretation notes, known deviations, what the standard leaves open."""
+
+    @property
+    def uid(self) -> str:
+        """Stable node id, unique across editions: ``iso37120-2014:5.1``."""
+        return f"{self.edition}:{self.id}"
+
+    @property
+    def slug(self) -> str:
+        """Id safe in URLs and portal slugs: ``iso37120-2014-5-1``."""
+        return re.sub(r"[^a-z0-9]+", "-", self.uid.lower()).strip("-")
+
+    @property
+    def variables(self) -> list[str]:
+        """The input variables the calculation uses, in order of first use."""
+        from pipeline.catalogue.formula import expression_variables
+
+        c = self.calculation
+        if isinstance(c, Ratio):
+            return [c.numerator, c.denominator]
+        if isinstance(c, Direct):
+            return [c.variable]
+        return expression_variables(c.expression)
+
+    @property
+    def multiplier(self) -> Decimal | None:
+        return self.calculation.multiplier if isinstance(self.calculation, Ratio) else None
+
+
+class Theme(Strict):
+    number: int = Field(ge=1)
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Text
+
+
+class ProfileCategory(Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    code: str = Field(pattern=r"^[A-Z]{1,3}$")
+    """The letters used in local profile ids (``P`` in ``P14-P-01``)."""
+    name: Text
+
+
+class CertificationLevel(Strict):
+    """A WCCD level: reached when the counts reach these minimums."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: Text
+    min_total: int = Field(ge=0)
+    """Least number of core + supporting indicators reported."""
+    min_core: int = Field(ge=0)
+    """Least number of core indicators reported."""
+
+
+class Edition(Strict):
+    """One edition of a standard: its themes, profile categories and certification levels."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    standard: str
+    year: int
+    title: Text
+    themes: list[Theme]
+    profile_categories: list[ProfileCategory] = Field(default_factory=list)
+    certification_levels: list[CertificationLevel] = Field(default_factory=list)
+    """Ordered from the lowest level to the highest."""
+
+
+class VariableRegistry(Strict):
+    """``indicators/variables.yaml``: every input variable, declared once."""
+
+    variables: list[Variable]
+
+
+class ProviderRegistry(Strict):
+    """``indicators/providers.yaml``: the kinds of organisations that supply data."""
+
+    providers: list[Provider]

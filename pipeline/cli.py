@@ -1,0 +1,291 @@
+"""``iso37120``: the command line, a thin face over the stages.
+
+Exit codes: 0 done; 1 validation errors block the release; 2 bad input or usage (the problems
+are printed as a table and, with ``--problems``, written as JSON). No traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.problems import Problem, ProblemsFound
+
+EXIT_BLOCKED = 1
+EXIT_BAD_INPUT = 2
+
+app = typer.Typer(
+    name="iso37120",
+    help="ISO 37120 city indicators: from a city's raw inputs to an evidence dossier and an open-data bundle.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="Read and check the indicator definitions.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+out = Console()
+err = Console(stderr=True)
+
+CatalogueOpt = Annotated[Path, typer.Option("--catalogue", "-c", help="The catalogue folder.", envvar="ISO37120_CATALOGUE")]
+ProblemsOpt = Annotated[Path | None, typer.Option("--problems", help="Also write every problem found to this JSON file.")]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def print_problems(problems: list[Problem], what: str, problems_file: Path | None = None) -> None:
+    t = Table(title=f"{len(problems)} problem(s) in the {what}", show_lines=False, title_justify="left")
+    for col in ("file", "sheet", "row/line", "column/field", "value", "rule", "message"):
+        t.add_column(col, overflow="fold")
+    for p in problems:
+        t.add_row(p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "",
+                  (p.value or "")[:40], p.rule, p.message)
+    err.print(t)
+    if problems_file is not None:
+        problems_file.parent.mkdir(parents=True, exist_ok=True)
+        problems_file.write_text(json.dumps([p.model_dump() for p in problems], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        err.print(f"The problems are also in {problems_file}.")
+    err.print("Nothing was written. Fix the files named above and run again.")
+
+
+def fail_on_problems(e: ProblemsFound, problems_file: Path | None = None) -> None:
+    print_problems(e.problems, e.what, problems_file)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _catalogue(path: Path):
+    from pipeline.catalogue import load_catalogue
+
+    try:
+        return load_catalogue(path)
+    except ProblemsFound as e:
+        fail_on_problems(e)
+
+
+# --- catalog -----------------------------------------------------------------------------------
+
+
+@catalog_app.command("list")
+def catalog_list(
+    catalogue: CatalogueOpt = Path("indicators"),
+    edition: Annotated[str | None, typer.Option(help="Only this edition, e.g. iso37120-2014.")] = None,
+    theme: Annotated[str | None, typer.Option(help="Only this theme number (e.g. 16) or profile category.")] = None,
+    tier: Annotated[str | None, typer.Option(help="core, supporting or profile.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """List the indicators, with their theme, tier, names and unit."""
+    cat = _catalogue(catalogue)
+    rows = []
+    for ind in cat.indicators.values():
+        if edition and ind.edition != edition or tier and ind.tier.value != tier or theme and str(ind.theme) != theme:
+            continue
+        theme_name = cat.theme_names[(ind.edition, ind.theme)]
+        rows.append({
+            "uid": ind.uid, "id": ind.id, "edition": ind.edition, "theme": ind.theme,
+            "theme_en": theme_name.en, "theme_pl": theme_name.pl, "tier": ind.tier.value,
+            "name_en": ind.name.en, "name_pl": ind.name.pl, "unit_en": ind.unit.en, "unit_pl": ind.unit.pl,
+            "calculation": ind.calculation.kind, "variables": ind.variables,
+        })
+    if format is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif format is Format.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["uid"], lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "variables": " ".join(r["variables"])})
+        sys.stdout.write(buf.getvalue())
+    else:
+        t = Table(title=f"{len(rows)} indicator(s)", title_justify="left")
+        for col in ("id", "theme", "tier", "name (en)", "name (pl)", "unit"):
+            t.add_column(col, overflow="fold")
+        for r in rows:
+            t.add_row(r["id"], str(r["theme"]), r["tier"], r["name_en"], r["name_pl"], r["unit_en"])
+        out.print(t)
+
+
+@catalog_app.command("show")
+def catalog_show(
+    indicator: Annotated[str, typer.Argument(help="Indicator id (5.1) or uid (iso37120-2014:5.1).")],
+    catalogue: CatalogueOpt = Path("indicators"),
+    edition: Annotated[str | None, typer.Option(help="Edition, when the id is in several.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Show one indicator's whole definition, with its variables."""
+    from pipeline.catalogue.formula import indicator_formula
+
+    cat = _catalogue(catalogue)
+    try:
+        ind = cat.get(indicator, edition)
+    except KeyError as e:
+        err.print(f"[red]{e.args[0]}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    variables = [cat.variables[v] for v in ind.variables]
+    if format == "json":
+        doc = {"uid": ind.uid, **ind.model_dump(mode="json"), "formula": indicator_formula(ind),
+               "variables": [v.model_dump(mode="json") for v in variables],
+               "file": str(cat.files[ind.uid])}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return
+    theme = cat.theme_names[(ind.edition, ind.theme)]
+    out.print(f"[bold]{ind.id}  {ind.name.en}[/bold]\n[italic]{ind.name.pl}[/italic]")
+    out.print(f"{ind.uid} · theme {ind.theme} {theme.en} / {theme.pl} · {ind.tier.value} · unit: {ind.unit.en} ({ind.unit.pl})")
+    out.print(f"\n[bold]Definition[/bold]\n{ind.definition.en}\n[italic]{ind.definition.pl}[/italic]")
+    out.print(f"\n[bold]Calculation[/bold] ({ind.calculation.kind}, rounded half away from zero to {ind.decimals} decimals)\n  {indicator_formula(ind)}")
+    for v in variables:
+        out.print(f"  [cyan]{v.id}[/cyan] — {v.name.en} [{v.unit}, {v.kind.value}, from {v.provider}]: {v.description.en}")
+    if ind.checks:
+        out.print("\n[bold]Checks[/bold]")
+        for c in ind.checks:
+            out.print("  " + ", ".join(f"{k}={v}" for k, v in c.model_dump(exclude_none=True).items()))
+    if ind.notes:
+        out.print(f"\n[bold]Notes[/bold]\n{ind.notes.en}\n[italic]{ind.notes.pl}[/italic]")
+    out.print(f"\nDefined in {cat.files[ind.uid]}")
+
+
+@catalog_app.command("check")
+def catalog_check(catalogue: CatalogueOpt = Path("indicators")) -> None:
+    """Check every definition and reference; list every problem with its file, line and field."""
+    cat = _catalogue(catalogue)
+    for ed in cat.editions.values():
+        inds = cat.of_edition(ed.id)
+        counts = {t: sum(1 for i in inds if i.tier.value == t) for t in ("core", "supporting", "profile")}
+        themes = len({i.theme for i in inds if i.tier.value != "profile"})
+        out.print(f"{ed.id}: {len(inds)} indicators ({counts['core']} core, {counts['supporting']} supporting, "
+                  f"{counts['profile']} profile) in {themes} themes")
+    out.print(f"{len(cat.variables)} variables, {len(cat.providers)} providers. The catalogue is valid.")
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+@app.command()
+def schemas(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write them.")] = Path("schemas"),
+    check: Annotated[bool, typer.Option("--check", help="Only report stale schemas (exit 1 if any).")] = False,
+) -> None:
+    """Generate the JSON Schemas of every file format into schemas/."""
+    from pipeline import schemas as gen
+
+    if check:
+        stale = gen.stale(directory)
+        if stale:
+            err.print(f"Stale schemas: {', '.join(stale)}. Run `iso37120 schemas`.")
+            raise typer.Exit(1)
+        out.print("The schemas are up to date.")
+        return
+    for path in gen.write(directory):
+        out.print(f"wrote {path}")
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    raw: Annotated[Path, typer.Argument(help="The raw folder: one city's folder, or a folder of city folders.")] = Path("data/raw"),
+    store: Annotated[Path, typer.Option("--store", help="The DuckDB store to write.")] = Path("data/out/store.duckdb"),
+    catalogue: CatalogueOpt = Path("indicators"),
+    report: Annotated[Path | None, typer.Option(help="Write the ingest report (inventory, repairs) as JSON.")] = None,
+    problems: ProblemsOpt = None,
+) -> None:
+    """Load a city's raw inputs into the store, with an inventory and a record of every repair."""
+    from pipeline.ingest import ingest as run
+
+    cat = _catalogue(catalogue)
+    try:
+        result = run(raw, cat, store)
+    except ProblemsFound as e:
+        fail_on_problems(e, problems)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    rules = result.repairs
+    out.print(f"Ingested {result.observations} observations of {len(result.cities)} city(ies) "
+              f"from {len(result.files)} files into {store}.")
+    if rules:
+        out.print("Repairs: " + ", ".join(f"{k} ×{v}" for k, v in sorted(rules.items())))
+
+
+StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store of the build.")]
+
+
+def _open_store(path: Path, read_only: bool = False):
+    from pipeline.store import connect
+
+    if not path.is_file():
+        err.print(f"[red]No store at {path}.[/red] Run `iso37120 ingest` (or `iso37120 build`) first.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return connect(path, read_only=read_only)
+
+
+def print_levels(levels) -> None:
+    t = Table(title="Coverage and certification level", title_justify="left")
+    for col in ("city", "year", "core", "core + supporting", "level"):
+        t.add_column(col)
+    for lv in levels:
+        t.add_row(lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}",
+                  f"{lv.total_reported}/{lv.total_defined}", lv.level or "—")
+    out.print(t)
+
+
+@app.command()
+def calculate(
+    store: StoreOpt = Path("data/out/store.duckdb"),
+    catalogue: CatalogueOpt = Path("indicators"),
+) -> None:
+    """Compute every indicator for every city and year in the store, with lineage and coverage."""
+    from pipeline.calculate import calculate as run
+
+    cat = _catalogue(catalogue)
+    con = _open_store(store)
+    try:
+        summary = run(con, cat)
+    finally:
+        con.close()
+    out.print(f"{summary.results} results, {summary.reported} reported, in {store}.")
+    print_levels(summary.levels)
+
+
+@app.command()
+def explain(
+    indicator: Annotated[str, typer.Argument(help="Indicator id (10.1) or uid.")],
+    city: Annotated[str, typer.Option("--city", help="City code.")],
+    year: Annotated[int, typer.Option("--year", help="Reference year.")],
+    store: StoreOpt = Path("data/out/store.duckdb"),
+    catalogue: CatalogueOpt = Path("indicators"),
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Say where one value comes from: formula, inputs, raw file rows, hashes and sources."""
+    from pipeline.calculate.explain import as_text, explain as run
+
+    cat = _catalogue(catalogue)
+    con = _open_store(store, read_only=True)
+    try:
+        e = run(con, cat, indicator, city, year)
+    except KeyError as ex:
+        err.print(f"[red]{ex.args[0]}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    finally:
+        con.close()
+    if format == "json":
+        sys.stdout.write(e.model_dump_json(indent=2) + "\n")
+    else:
+        typer.echo(as_text(e))
+
+
+def main() -> None:  # pragma: no cover - the console script
+    app()

@@ -1,0 +1,308 @@
+"""The ingest stage: a city's raw folder into the store, with an inventory and every repair.
+
+Raw files are only read (their SHA-256 is taken from the same bytes that are parsed). All
+problems of a run are collected and reported together; if there is any, the store is not
+written at all. Otherwise the store file is written under a temporary name and moved into
+place, so it is never half-loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipeline.catalogue import Catalogue
+from pipeline.catalogue.models import VariableKind
+from pipeline.ingest.models import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    SOURCE_COLUMNS,
+    SOURCE_OPTIONAL,
+    Cities,
+    City,
+    SourceRow,
+)
+from pipeline.ingest.normalise import OBSERVATIONS_SQL, REPAIRS_SQL, normalise, problems_sql
+from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read_xlsx, to_arrow
+from pipeline.problems import Problem, ProblemsFound
+from pipeline.store import connect, insert
+from pipeline.store.models import IngestReport, InputFile
+from pipeline.yamlio import YamlFile, line_of
+
+CITY_FILES = ("city.yaml", "cities.yaml")
+SOURCES_FILE = "sources.csv"
+OBSERVATIONS_DIR = "observations"
+EXCEPTIONS_FILE = "exceptions.yaml"
+MAX_FILE_BYTES = 1 << 30
+SHEET_ROLES = {
+    "observations": (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
+    "sources": (SOURCE_COLUMNS, SOURCE_OPTIONAL),
+}
+
+
+@dataclass
+class Folder:
+    """One submission folder: its files and what was read from them."""
+
+    path: Path
+    name: str
+    files: list[InputFile] = field(default_factory=list)
+    cities: list[tuple[City, str, dict[str, int]]] = field(default_factory=list)
+    """(city, file_id, line of each text fact)."""
+    sources: list[tuple[SourceRow, str, str | None, int]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    faulty_sources: list[str] = field(default_factory=list)
+    yaml: YamlFile | None = None
+    """The city file as read, for placing problems found later."""
+
+
+def find_folders(raw_root: Path) -> list[Path]:
+    """The submission folders under ``raw_root`` (or ``raw_root`` itself if it is one)."""
+    if any((raw_root / f).is_file() for f in CITY_FILES):
+        return [raw_root]
+    return sorted(p for p in raw_root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> IngestReport:
+    """Read every folder under ``raw_root`` into a new store at ``store_path``.
+
+    Raises :class:`ProblemsFound` (and leaves ``store_path`` as it was) if anything is wrong.
+    """
+    raw_root = Path(raw_root)
+    problems: list[Problem] = []
+    if not raw_root.is_dir():
+        raise ProblemsFound([Problem(file=str(raw_root), rule="missing_folder", message="the raw folder does not exist")])
+    folders = [Folder(p, p.relative_to(raw_root).as_posix() if p != raw_root else raw_root.name) for p in find_folders(raw_root)]
+    if not folders:
+        raise ProblemsFound([Problem(file=str(raw_root), rule="no_city_folders",
+                                     message=f"no folder with {' or '.join(CITY_FILES)} found here")])
+    store_path = Path(store_path)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ingest-", suffix=".duckdb", dir=store_path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    con = connect(tmp)
+    try:
+        for folder in folders:
+            _read_folder(con, raw_root, folder, catalogue, problems, max_file_bytes)
+        _check_cities(folders, catalogue, problems)
+        report = _load(con, raw_root, folders, catalogue, problems)
+        con.close()
+        os.replace(tmp, store_path)
+        return report
+    finally:
+        con.close()
+        for leftover in (tmp, tmp + ".wal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def _file_id(raw_root: Path, path: Path) -> str:
+    return path.relative_to(raw_root).as_posix() if path != raw_root else path.name
+
+
+def _read_folder(con, raw_root: Path, folder: Folder, catalogue: Catalogue, problems: list[Problem], max_bytes: int) -> None:
+    root_real = raw_root.resolve()
+    city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
+    if not city_files:
+        problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
+                                message=f"each folder needs {CITY_FILES[0]} (or {CITY_FILES[1]} for many cities)"))
+    elif len(city_files) > 1:
+        problems.append(Problem(file=_file_id(raw_root, folder.path), rule="two_city_files",
+                                message=f"give either {CITY_FILES[0]} or {CITY_FILES[1]}, not both"))
+    if not (folder.path / SOURCES_FILE).is_file():
+        problems.append(Problem(file=_file_id(raw_root, folder.path / SOURCES_FILE), rule="missing_file",
+                                message="the source register sources.csv is missing"))
+    for path in sorted(p for p in folder.path.rglob("*") if not p.is_dir()):
+        file_id = _file_id(raw_root, path)
+        if any(part.startswith(".") for part in path.relative_to(folder.path).parts):
+            continue
+        if not path.resolve().is_relative_to(root_real):
+            problems.append(Problem(file=file_id, rule="outside_raw_folder",
+                                    message=f"the file points outside the raw folder (to {path.resolve()}); copy it in instead of linking"))
+            continue
+        size = path.stat().st_size
+        if size > max_bytes:
+            problems.append(Problem(file=file_id, rule="file_too_large",
+                                    message=f"the file has {size:,} bytes, above the limit of {max_bytes:,}; split it"))
+            continue
+        data = path.read_bytes()
+        rel = path.relative_to(folder.path)
+        role = _role(rel)
+        folder.files.append(InputFile(file_id=file_id, folder=folder.name, role=role, bytes=len(data),
+                                      sha256=hashlib.sha256(data).hexdigest(),
+                                      media_type=_media_type(path)))
+        if role == "city":
+            _read_city(path, file_id, data, folder, problems)
+        elif role == "sources":
+            t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL)
+            t.role = "sources"
+            folder.tables.append(t)
+        elif role == "observations":
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                folder.tables.append(read_csv_table(con, path, data, file_id))
+            elif suffix == ".xlsx":
+                folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES))
+            else:
+                problems.append(Problem(file=file_id, rule="unsupported_format",
+                                        message=f"{suffix or 'a file without extension'} is not read; observation files are .csv (UTF-8) or .xlsx"))
+    for t in folder.tables:
+        problems.extend(t.problems)
+        if t.role == "sources":
+            _read_sources(t, folder, problems)
+
+
+def _role(rel: Path) -> str:
+    if rel.as_posix() in CITY_FILES:
+        return "city"
+    if rel.as_posix() == SOURCES_FILE:
+        return "sources"
+    if rel.as_posix() == EXCEPTIONS_FILE:
+        return "exceptions"
+    if rel.parts[0] == OBSERVATIONS_DIR:
+        return "observations"
+    return "other"
+
+
+def _media_type(path: Path) -> str:
+    known = {".csv": "text/csv", ".yaml": "application/yaml", ".yml": "application/yaml",
+             ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".md": "text/markdown"}
+    return known.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def _read_city(path: Path, file_id: str, data: bytes, folder: Folder, problems: list[Problem]) -> None:
+    y = YamlFile(path, file_id, problems)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        problems.append(Problem(file=file_id, rule="encoding", message=f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        return
+    if not y.load(text):
+        return
+    if path.name == CITY_FILES[1]:
+        many = y.model(Cities)
+        if many is not None:
+            for n, city in enumerate(many.cities):
+                facts = {k: _line(y, ("cities", n, "text_facts", k)) for k in city.text_facts}
+                folder.cities.append((city, file_id, facts))
+        folder.yaml = y
+        return
+    city = y.model(City)
+    if city is not None:
+        folder.cities.append((city, file_id, {k: _line(y, ("text_facts", k)) for k in city.text_facts}))
+    folder.yaml = y
+
+
+def _line(y: YamlFile, path: tuple) -> int:
+    return line_of(y.doc, path) or 1
+
+
+def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
+    if t.data is None:
+        return
+    seen: dict[str, int] = {}
+    for rec in t.data.to_pylist():
+        row = rec.pop("row")
+        clean = {k: v.strip() for k, v in rec.items() if isinstance(v, str) and v.strip()}
+        try:
+            src = SourceRow.model_validate(clean)
+        except ValidationError as e:
+            if "source_id" in clean:  # known, though faulty: rows that cite it are not also wrong
+                folder.faulty_sources.append(clean["source_id"])
+            for err in e.errors():
+                col = str(err["loc"][0]) if err["loc"] else None
+                problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column=col, rule=f"schema.{err['type']}",
+                                        value=None if clean.get(col) is None else str(clean.get(col)),
+                                        message=("this column is required" if err["type"] == "missing" else err["msg"])
+                                        + (" (dates are written YYYY-MM-DD)" if col == "retrieved_on" else "")))
+            continue
+        if src.source_id in seen:
+            problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column="source_id", rule="duplicate_source",
+                                    value=src.source_id, message=f"source {src.source_id} is already declared in row {seen[src.source_id]}"))
+            continue
+        seen[src.source_id] = row
+        folder.sources.append((src, t.file_id, t.sheet, row))
+
+
+def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    text_vars = {v.id for v in catalogue.variables.values() if v.kind is VariableKind.text}
+    for folder in folders:
+        y = folder.yaml
+        for n, (city, file_id, _) in enumerate(folder.cities):
+            prefix = ("cities", n) if "cities" in y.doc else ()
+            if city.code in seen:
+                y.add("duplicate_city", f"city {city.code} is also declared in {seen[city.code]}", (*prefix, "code"), city.code)
+            seen[city.code] = file_id
+            if city.edition not in catalogue.editions:
+                y.add("unknown_edition", f"edition {city.edition!r} is not in the catalogue (known: {', '.join(catalogue.editions)})", (*prefix, "edition"), city.edition)
+            for key in city.text_facts:
+                if key not in text_vars:
+                    y.add("unknown_variable", f"{key!r} is not a text variable of the registry (text variables: {', '.join(sorted(text_vars))})", (*prefix, "text_facts", key), key)
+
+
+def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, problems: list[Problem]) -> IngestReport:
+    files = [f for folder in folders for f in folder.files]
+    con.execute("CREATE TEMP TABLE registry (variable VARCHAR, unit VARCHAR, kind VARCHAR, is_integer BOOLEAN)")
+    insert(con, "registry", [(v.id, v.unit, v.kind.value, v.integer) for v in catalogue.variables.values()])
+    con.execute("CREATE TEMP TABLE folder_cities (folder VARCHAR, city_code VARCHAR, currency VARCHAR)")
+    insert(con, "folder_cities", [(f.name, c.code, c.currency) for f in folders for c, _, _ in f.cities])
+    con.execute("CREATE TEMP TABLE folder_sources (folder VARCHAR, source_id VARCHAR)")
+    insert(con, "folder_sources", [(f.name, s.source_id) for f in folders for s, *_ in f.sources]
+           + [(f.name, s) for f in folders for s in f.faulty_sources])
+    con.execute("CREATE TEMP TABLE file_folder (file_id VARCHAR, folder VARCHAR)")
+    insert(con, "file_folder", [(f.file_id, f.folder) for f in files])
+
+    obs_tables = [t for folder in folders for t in folder.tables if t.role == "observations"]
+    arrow = to_arrow(obs_tables, STAGING_COLUMNS)  # noqa: F841 (read by DuckDB by name)
+    con.execute("CREATE TEMP TABLE staging AS SELECT a.*, ff.folder FROM arrow a JOIN file_folder ff USING (file_id)")
+    facts = [(file_id, line, city.code, key, value, folder.name)
+             for folder in folders for city, file_id, lines in folder.cities
+             for key, value in city.text_facts.items() for line in [lines[key]]]
+    if facts:
+        con.execute("CREATE TEMP TABLE facts (file_id VARCHAR, row INTEGER, city VARCHAR, variable VARCHAR, value VARCHAR, folder VARCHAR)")
+        insert(con, "facts", facts)
+        con.execute("""
+            INSERT INTO staging (file_id, sheet, row, city, year, variable, value, unit, source_id, status, note, folder)
+            SELECT f.file_id, NULL, f.row, f.city, y.year, f.variable, f.value, 'text', NULL, NULL, NULL, f.folder
+            FROM facts f
+            JOIN (SELECT DISTINCT s.folder, coalesce(nullif(trim(s.city), ''), fc.city_code) AS city, trim(s.year) AS year
+                  FROM staging s LEFT JOIN (SELECT folder, any_value(city_code) AS city_code FROM folder_cities
+                                            GROUP BY folder HAVING count(*) = 1) fc USING (folder)
+                  WHERE nullif(trim(s.year), '') IS NOT NULL) y
+              ON y.folder = f.folder AND y.city = f.city""")
+    normalise(con)
+    for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
+        if rule == "missing_source" and file_id.endswith(CITY_FILES):
+            continue
+        problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=message,
+                                value=value))
+    if problems:
+        raise ProblemsFound(problems)
+
+    insert(con, "input_files", [(f.file_id, f.folder, f.role, f.bytes, f.sha256, f.media_type) for f in files])
+    insert(con, "cities", [(c.code, c.name.en, c.name.pl, c.country, c.edition, c.currency, f.name, file_id,
+                            c.model_dump_json(exclude={"code", "name", "country", "edition", "currency"}))
+                           for f in folders for c, file_id, _ in f.cities])
+    insert(con, "sources", [(f.name, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
+                             s.quality_class.value if s.quality_class else None, s.origin, s.contact, file_id, row)
+                            for f in folders for s, file_id, _sheet, row in f.sources])
+    con.execute(f"INSERT INTO observations {OBSERVATIONS_SQL} ORDER BY city_code, year, variable")
+    con.execute("CREATE TEMP TABLE file_repairs AS SELECT * FROM repairs LIMIT 0")
+    insert(con, "file_repairs", [(r.file_id, r.sheet, r.row, r.column, r.rule, r.original, r.repaired)
+                                 for folder in folders for t in folder.tables for r in t.repairs])
+    con.execute(f"""INSERT INTO repairs SELECT * FROM (SELECT * FROM file_repairs UNION ALL {REPAIRS_SQL})
+                    ORDER BY file_id, sheet NULLS FIRST, row NULLS FIRST, "column" NULLS FIRST, rule""")
+    n_obs = con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
+    by_rule = dict(con.execute("SELECT rule, count(*) FROM repairs GROUP BY rule ORDER BY rule").fetchall())
+    cities = [c.code for f in folders for c, _, _ in f.cities]
+    con.execute("CHECKPOINT")
+    return IngestReport(raw_root=raw_root.as_posix(), files=files, cities=sorted(cities),
+                        observations=n_obs, repairs=by_rule)

@@ -1,0 +1,132 @@
+"""The input contract: the typed shape of a city's raw folder.
+
+``data/raw/<folder>/``::
+
+    city.yaml            one city (City); or cities.yaml with ``cities: [City, ...]``
+    sources.csv          the source register (SourceRow per row)
+    observations/*.csv   long-form figures (ObservationRow per row); .xlsx too, one or more sheets
+    exceptions.yaml      findings a named person accepted (read by the validation stage)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.catalogue.models import Text
+
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Contact(Model):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    organisation: str | None = None
+
+
+class City(Model):
+    """``city.yaml``: who the city is and what it reports against."""
+
+    code: Annotated[str, Field(pattern=CODE)]
+    """Stable code of the city, e.g. the Polish TERYT code of the gmina (``1465011``)."""
+    name: Text
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    """ISO 3166-1 alpha-2 code."""
+    edition: str = "iso37120-2014"
+    """The catalogue edition the city reports against (a folder under ``indicators/``)."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    """ISO 4217 code of the city's currency: the meaning of the unit ``LCU``."""
+    fictional: bool = False
+    """True for sample and test cities, so no one takes their figures for real ones."""
+    description: Text | None = None
+    region: str | None = None
+    """The first-level region (voivodeship, state) the city lies in."""
+    website: str | None = None
+    publisher: str | None = None
+    """The organisation that publishes the figures (defaults to the city)."""
+    contact: Contact | None = None
+    text_facts: dict[str, str] = Field(default_factory=dict)
+    """Values of text variables of the registry (``government_type``, ``climate_type``…),
+    which do not change from year to year."""
+
+
+class Cities(Model):
+    """``cities.yaml``: a folder that holds the inputs of many cities."""
+
+    cities: list[City] = Field(min_length=1)
+
+
+class QualityClass(StrEnum):
+    """Data-quality class of a source, as verifiers ask for it."""
+
+    measured = "measured"
+    survey_extrapolation = "survey_extrapolation"
+    higher_level_extrapolation = "higher_level_extrapolation"
+    assumption_estimate = "assumption_estimate"
+    expert_estimate = "expert_estimate"
+    unknown = "unknown"
+
+
+class SourceRow(Model):
+    """A row of ``sources.csv``: where a group of figures came from."""
+
+    source_id: Annotated[str, Field(pattern=CODE)]
+    organisation: str = Field(min_length=1)
+    dataset: str = Field(min_length=1)
+    """The dataset or table id and name at the provider (e.g. ``BDL P2137``)."""
+    url: str | None = None
+    retrieved_on: date
+    """When the extract was taken (YYYY-MM-DD)."""
+    licence: str = Field(min_length=1)
+    """The licence of the extract (an SPDX id such as CC-BY-4.0, or the provider's terms)."""
+    quality_class: QualityClass | None = None
+    origin: str | None = None
+    """How the figures were produced (register, survey, model…)."""
+    contact: str | None = None
+
+
+class Status(StrEnum):
+    """Status of an observation (empty for a normal, final figure)."""
+
+    estimated = "estimated"
+    provisional = "provisional"
+    revised = "revised"
+    break_ = "break"
+    confidential = "confidential"
+    not_available = "not_available"
+    not_applicable = "not_applicable"
+
+
+class ObservationRow(Model):
+    """A row of an observation file, as the contract defines it (before repairs)."""
+
+    city: str | None = None
+    """City code; needed only when a file holds the figures of several cities."""
+    year: int = Field(ge=1900, le=2100)
+    """Calendar year of reference (fiscal years such as 2017/18 are not accepted)."""
+    variable: str
+    """A variable id of the registry (``indicators/variables.yaml``)."""
+    value: str | None = None
+    """The figure. Decimal point or comma; thousands separators and %, currency signs are
+    removed where unambiguous and each removal is recorded. Empty only with status
+    ``not_available``, ``not_applicable`` (both with the reason in ``note``) or ``confidential``."""
+    unit: str
+    """The unit, as the registry states it (``LCU`` or the city's currency code for money)."""
+    source_id: str | None = None
+    """An id of the source register; required unless the figure is not available."""
+    status: Status | None = None
+    note: str | None = None
+    """Explanation: required for ``not_available`` (the reason) and for large changes."""
+
+
+REQUIRED_COLUMNS = ("year", "variable", "value", "unit", "source_id")
+OPTIONAL_COLUMNS = ("city", "status", "note")
+SOURCE_COLUMNS = ("source_id", "organisation", "dataset", "url", "retrieved_on", "licence")
+SOURCE_OPTIONAL = ("quality_class", "origin", "contact")

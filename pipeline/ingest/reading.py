@@ -1,0 +1,267 @@
+"""Raw files into a staging table of text cells, each with its file, sheet and row.
+
+CSV is read by DuckDB itself when the file is regular (the common, large case: one regular
+expression over the bytes checks that every line has exactly the header's number of fields). A
+file with blank lines, quoted line breaks or ragged rows is read by Python's csv module instead, which
+knows the exact line of every record; both give the same staging rows. XLSX is read with
+openpyxl (DuckDB's excel extension would be downloaded at run time). Nothing here interprets a
+value: that is done in SQL by :mod:`pipeline.ingest.normalise`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipeline.ingest.models import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from pipeline.problems import Problem
+from pipeline.store.models import Repair
+
+STAGING_COLUMNS = ("city", "year", "variable", "value", "unit", "source_id", "status", "note")
+DELIMITERS = {",": None, ";": "semicolon_separator", "\t": "tab_separator"}
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r;,]*(?:\n|$)")
+
+
+def _irregular_line(delim: str, width: int) -> re.Pattern[bytes]:
+    """Matches a line that is not exactly ``width`` fields (quoted fields may hold the delimiter,
+    but not a line break)."""
+    d = re.escape(delim.encode())
+    field = rb'(?:"[^"\n]*(?:""[^"\n]*)*"|[^"\n' + d + rb']*)'
+    return re.compile(rb"(?m)^(?!" + field + rb"(?:" + d + field + rb"){" + str(width - 1).encode() + rb"}\r?$).+$")
+
+
+@dataclass
+class Table:
+    """The cells of one table (a CSV file or one worksheet) with their rows, and what was found."""
+
+    file_id: str
+    sheet: str | None = None
+    role: str = "observations"
+    header: list[str] = field(default_factory=list)
+    data: pa.Table | None = None
+    """Column ``row`` (int) and one text column per header name."""
+    problems: list[Problem] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+
+    def problem(self, rule: str, message: str, row: int | None = None, column: str | None = None, value: str | None = None) -> None:
+        self.problems.append(Problem(file=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule, message=message, value=value))
+
+    def repair(self, rule: str, row: int | None = None, column: str | None = None, original: str | None = None, repaired: str | None = None) -> None:
+        self.repairs.append(Repair(file_id=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule, original=original, repaired=repaired))
+
+
+def decode(data: bytes, table: Table) -> str | None:
+    """UTF-8 text without BOM, or None with the problem recorded."""
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        table.problem("empty_file", "the file is empty; remove it or fill it with a header and rows")
+        return None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+        table.repair("bom_removed")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        hint = ""
+        try:
+            data.decode("cp1250")
+            hint = " It looks like Windows-1250 (common for Polish Excel exports): save it as 'CSV UTF-8'."
+        except UnicodeDecodeError:
+            pass
+        table.problems.append(
+            Problem(file=table.file_id, line=line, rule="encoding", value=repr(data[e.start:e.start + 4]),
+                    message=f"the file is not UTF-8 (byte {e.start}: {e.reason}).{hint}")
+        )
+        return None
+
+
+def check_header(header: list[str], table: Table, required: Iterable[str], optional: Iterable[str]) -> bool:
+    """Normalise header names (trim, lower case); record missing, unknown and repeated columns."""
+    required, optional = tuple(required), tuple(optional)
+    names = [(h or "").strip().lower().replace(" ", "_") for h in header]
+    for raw, name in zip(header, names):
+        if raw != name and raw is not None:
+            table.repair("header_normalised", row=1, column=name, original=raw, repaired=name)
+    ok = True
+    for col in required:
+        if col not in names:
+            table.problem("missing_column", f"required column {col!r} is missing (required: {', '.join(required)})", row=1, column=col)
+            ok = False
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            table.problem("duplicate_column", f"column {name!r} appears twice", row=1, column=name)
+            ok = False
+        seen.add(name)
+        if name and name not in required and name not in optional:
+            table.problem("unknown_column", f"column {name!r} is not part of the contract (allowed: {', '.join(required + optional)}); rename it or put its content in 'note'", row=1, column=name)
+            ok = False
+        if not name:
+            table.problem("unknown_column", "a column has no name; remove it or name it", row=1)
+            ok = False
+    table.header = names
+    return ok
+
+
+def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file_id: str,
+                   required: Iterable[str] = REQUIRED_COLUMNS, optional: Iterable[str] = OPTIONAL_COLUMNS) -> Table:
+    table = Table(file_id)
+    text = decode(data, table)
+    if text is None:
+        return table
+    first = text.split("\n", 1)[0]
+    delim = max(DELIMITERS, key=lambda d: first.count(d))
+    if DELIMITERS[delim]:
+        table.repair(DELIMITERS[delim], row=1, original=delim)
+    header = next(csv.reader([first], delimiter=delim))
+    if not check_header(header, table, required, optional):
+        return table
+    body = data[data.index(b"\n") + 1:] if b"\n" in data else b""
+    regular = (not _BLANK_LINE.search(body.rstrip(b"\r\n"))
+               and not _irregular_line(delim, len(table.header)).search(body))
+    if regular and body.strip():
+        try:
+            _duckdb_csv(con, path, delim, table)
+            return table
+        except duckdb.Error:
+            pass  # ragged rows: the exact reader names each of them
+    _python_csv(text, delim, table)
+    return table
+
+
+def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: Table) -> None:
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(table.header)))
+    rel = con.sql(
+        f"""SELECT row_number() OVER () + 1 AS _row, * FROM read_csv(?, header = true, delim = ?,
+               quote = '"', escape = '"', auto_detect = false, all_varchar = true,
+               columns = {{{cols}}})""",
+        params=[str(path), delim],
+    )
+    arrow = rel.to_arrow_table()
+    table.data = arrow.rename_columns(["row", *table.header]).cast(
+        pa.schema([("row", pa.int32()), *((h, pa.string()) for h in table.header)]))
+
+
+def _python_csv(text: str, delim: str, table: Table) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    next(reader)
+    width = len(table.header)
+    rows: list[int] = []
+    cols: list[list[str | None]] = [[] for _ in range(width)]
+    start = reader.line_num + 1
+    for record in reader:
+        row = start
+        start = reader.line_num + 1
+        if not any(c.strip() for c in record):
+            table.repair("empty_row_skipped", row=row)
+            continue
+        if len(record) != width:
+            table.problem("wrong_field_count", f"the row has {len(record)} fields, the header {width}; check separators and quotes", row=row, value=delim.join(record)[:80])
+            continue
+        rows.append(row)
+        for i, c in enumerate(record):
+            cols[i].append(c)
+    table.data = _columns(table.header, rows, cols)
+
+
+def _columns(header: list[str], rows: list[int], cols: list[list[str | None]]) -> pa.Table:
+    return pa.table({"row": pa.array(rows, pa.int32()), **{h: pa.array(c, pa.string()) for h, c in zip(header, cols)}})
+
+
+def cell_text(v: object) -> str | None:
+    """A spreadsheet cell as the text a person sees (numbers to 15 significant digits)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.15g}"
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return str(v)
+
+
+def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> list[Table]:
+    """Every worksheet of a workbook as a table, by role.
+
+    ``sheet_roles`` maps a role to its (required, optional) columns; a sheet named like a role
+    (``sources``) takes that role, any other sheet whose header has the observation columns is
+    an observation table, and the rest are skipped and recorded.
+    """
+    import openpyxl
+
+    out: list[Table] = []
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException...
+        t = Table(file_id)
+        t.problem("unreadable_workbook", f"not a readable XLSX workbook ({type(e).__name__}: {e})")
+        return [t]
+    try:
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, None)
+            t = Table(file_id, sheet=ws.title)
+            names = [(cell_text(h) or "").strip().lower().replace(" ", "_") for h in (header or ())]
+            while names and not names[-1]:
+                names.pop()
+            role = ws.title.strip().lower() if ws.title.strip().lower() in sheet_roles else None
+            if role is None and {"variable", "value"} <= set(names):
+                role = "observations"
+            if role is None:
+                t.repair("sheet_skipped", original=ws.title)
+                out.append(t)
+                continue
+            required, optional = sheet_roles[role]
+            t.role = role
+            if not check_header([cell_text(h) for h in (header or ())][: len(names)], t, required, optional):
+                out.append(t)
+                continue
+            width = len(t.header)
+            row_numbers: list[int] = []
+            cols: list[list[str | None]] = [[] for _ in range(width)]
+            for r, values in enumerate(rows, start=2):
+                texts = [cell_text(v) for v in values[:width]] + [None] * max(0, width - len(values))
+                extra = [cell_text(v) for v in values[width:] if v not in (None, "")]
+                if not any((x or "").strip() for x in texts) and not extra:
+                    continue  # spreadsheets end in many blank rows; they are not repairs
+                if extra:
+                    t.problem("wrong_field_count", "the row has cells beyond the last named column", row=r, value=extra[0])
+                    continue
+                row_numbers.append(r)
+                for i, x in enumerate(texts):
+                    cols[i].append(x)
+            t.data = _columns(t.header, row_numbers, cols)
+            out.append(t)
+    finally:
+        wb.close()
+    return out
+
+
+def to_arrow(tables: Iterable[Table], columns: Iterable[str]) -> pa.Table:
+    """The rows of many tables as one Arrow table: file_id, sheet, row and the given columns
+    (a column a table lacks is empty)."""
+    columns = tuple(columns)
+    schema = pa.schema([("file_id", pa.string()), ("sheet", pa.string()), ("row", pa.int32()),
+                        *((c, pa.string()) for c in columns)])
+    parts = []
+    for t in tables:
+        if t.data is None or t.data.num_rows == 0:
+            continue
+        n = t.data.num_rows
+        parts.append(pa.table(
+            [pa.array([t.file_id] * n, pa.string()), pa.array([t.sheet] * n, pa.string()), t.data.column("row"),
+             *(t.data.column(c) if c in t.data.column_names else pa.nulls(n, pa.string()) for c in columns)],
+            schema=schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()

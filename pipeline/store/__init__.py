@@ -1,0 +1,49 @@
+"""The DuckDB store of one build: the one place where the stages meet.
+
+Each stage reads the tables of the stages upstream of it and adds its own; the DDL of every table
+is in ``schema.sql`` (the contract), and the rows it holds are described by the models in
+:mod:`pipeline.store.models`.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA_SQL = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def connect(path: Path | str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a store; a new one gets the schema. Only the store file is ever touched."""
+    con = duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+    if not read_only:
+        con.execute(SCHEMA_SQL)
+    return con
+
+
+def sandboxed(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Forbid file, network and extension access, and lock the configuration, from now on."""
+    if con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        return con
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Append rows (tuples in the table's column order) through Arrow, in one statement."""
+    if not rows:
+        return
+    cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+    con.register("_insert_rows", pa.Table.from_pylist([dict(zip(cols, r)) for r in rows]))
+    try:
+        con.execute(f"INSERT INTO {table} SELECT {', '.join(_quote(c) for c in cols)} FROM _insert_rows")
+    finally:
+        con.unregister("_insert_rows")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,114 @@
+"""Typed rows of the store's tables and the JSON artefacts built from them.
+
+The table layouts are in ``schema.sql``; these models describe the same rows for Python code and,
+through their generated JSON Schemas in ``schemas/``, for anyone reading the JSON artefacts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+REPORT_VERSION = "1.0"
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputFile(Row):
+    """One file of a city's raw folder, as found: the inventory entry."""
+
+    file_id: str
+    folder: str
+    role: str
+    bytes: int
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str
+
+
+class Repair(Row):
+    """A normalisation applied to a raw value (or to a whole file) on the way in."""
+
+    file_id: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    rule: str
+    original: str | None = None
+    repaired: str | None = None
+
+
+class Observation(Row):
+    """One input figure of one city and year, with its place in the raw files."""
+
+    city_code: str
+    year: int
+    variable: str
+    value: Decimal | None
+    value_text: str | None = None
+    unit: str
+    source_id: str | None
+    status: str | None = None
+    note: str | None = None
+    folder: str
+    file_id: str
+    sheet: str | None = None
+    row: int
+    raw_value: str | None = None
+
+
+class Source(Row):
+    folder: str
+    source_id: str
+    organisation: str
+    dataset: str
+    url: str | None = None
+    retrieved_on: date
+    licence: str
+    quality_class: str | None = None
+    origin: str | None = None
+    contact: str | None = None
+    file_id: str
+    row: int
+
+
+class IngestReport(Row):
+    """``ingest-report.json``: what ingest read and how many values of each kind it repaired
+    (every repair, with its place, is in the store's ``repairs`` table)."""
+
+    report_version: str = REPORT_VERSION
+    raw_root: str
+    files: list[InputFile]
+    cities: list[str]
+    observations: int
+    repairs: dict[str, int]
+    """Number of repairs by rule."""
+
+
+class CityYearLevel(Row):
+    """Coverage of one city in one year, and the certification level it reaches."""
+
+    city_code: str
+    year: int
+    core_reported: int
+    core_defined: int
+    total_reported: int
+    """Core and supporting indicators reported."""
+    total_defined: int
+    level: str | None
+    """The highest certification level reached, or None below the lowest."""
+
+
+class CalculationSummary(Row):
+    results: int
+    reported: int
+    levels: list[CityYearLevel]
+
+
+ARTEFACTS: dict[str, type[BaseModel]] = {
+    "ingest-report": IngestReport,
+}

@@ -1,0 +1,153 @@
+-- The store of one build. Every table is created once; stages fill them in order:
+-- ingest (input_files, cities, sources, observations, repairs) -> calculate (results,
+-- result_inputs, coverage) -> validate (findings). Keys are what makes a row unique.
+
+CREATE TABLE IF NOT EXISTS input_files (
+    file_id     VARCHAR PRIMARY KEY,   -- path relative to the raw root, POSIX separators
+    folder      VARCHAR NOT NULL,      -- the submission folder (one city, or many with a city column)
+    role        VARCHAR NOT NULL,      -- city | sources | observations | exceptions | other
+    bytes       BIGINT  NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    media_type  VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cities (
+    city_code   VARCHAR PRIMARY KEY,
+    name_en     VARCHAR NOT NULL,
+    name_pl     VARCHAR NOT NULL,
+    country     VARCHAR NOT NULL,      -- ISO 3166-1 alpha-2
+    edition     VARCHAR NOT NULL,      -- catalogue edition the city reports against
+    currency    VARCHAR NOT NULL,      -- ISO 4217 code of LCU amounts
+    folder      VARCHAR NOT NULL,
+    file_id     VARCHAR NOT NULL,
+    facts       JSON                   -- the other facts of city.yaml, as written
+);
+
+CREATE TABLE IF NOT EXISTS sources (
+    folder        VARCHAR NOT NULL,
+    source_id     VARCHAR NOT NULL,
+    organisation  VARCHAR NOT NULL,
+    dataset       VARCHAR NOT NULL,
+    url           VARCHAR,
+    retrieved_on  DATE NOT NULL,
+    licence       VARCHAR NOT NULL,
+    quality_class VARCHAR,
+    origin        VARCHAR,
+    contact       VARCHAR,
+    file_id       VARCHAR NOT NULL,
+    row           INTEGER NOT NULL,
+    PRIMARY KEY (folder, source_id)
+);
+
+CREATE TABLE IF NOT EXISTS observations (
+    city_code   VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    variable    VARCHAR NOT NULL,
+    value       DECIMAL(38, 10),        -- NULL when the figure is not available (see status, note)
+    value_text  VARCHAR,                -- for text variables only
+    unit        VARCHAR NOT NULL,       -- as the registry states it
+    source_id   VARCHAR,
+    status      VARCHAR,                -- estimated | provisional | revised | break | confidential | not_available
+    note        VARCHAR,
+    folder      VARCHAR NOT NULL,
+    file_id     VARCHAR NOT NULL,
+    sheet       VARCHAR,                -- worksheet of an XLSX file
+    row         INTEGER NOT NULL,       -- row as a spreadsheet shows it (header = 1)
+    raw_value   VARCHAR,                -- the value exactly as written
+    PRIMARY KEY (city_code, year, variable)
+);
+
+CREATE TABLE IF NOT EXISTS repairs (
+    file_id   VARCHAR NOT NULL,
+    sheet     VARCHAR,
+    row       INTEGER,                  -- NULL for a repair of the whole file (BOM, separator)
+    "column"  VARCHAR,
+    rule      VARCHAR NOT NULL,         -- e.g. decimal_comma, thousands_separator, bom_removed
+    original  VARCHAR,
+    repaired  VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS results (
+    city_code     VARCHAR NOT NULL,
+    indicator_uid VARCHAR NOT NULL,     -- iso37120-2014:5.1
+    indicator_id  VARCHAR NOT NULL,     -- 5.1
+    edition       VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    value         DECIMAL(38, 6),
+    value_text    VARCHAR,
+    unit          VARCHAR NOT NULL,
+    numerator     DECIMAL(38, 10),
+    denominator   DECIMAL(38, 10),
+    multiplier    DECIMAL(38, 10),
+    status        VARCHAR NOT NULL,     -- reported | not_available | not_applicable
+    decimals      INTEGER NOT NULL,
+    reason_code   VARCHAR,              -- missing_input | input_not_available | confidential | not_applicable | zero_denominator | no_finite_value
+    reason        VARCHAR,              -- why not available, in words (with the notes of the inputs)
+    missing       VARCHAR[],            -- variables that were missing
+    flags         VARCHAR[],            -- carried from the inputs: estimated, provisional, break...
+    source_ids    VARCHAR[],
+    previous_value DECIMAL(38, 6),      -- the value of the year before, if reported
+    yoy_change    DECIMAL(38, 6),       -- value - previous_value
+    yoy_relative  DOUBLE,               -- (value - previous_value) / |previous_value|
+    PRIMARY KEY (city_code, indicator_uid, year)
+);
+
+CREATE TABLE IF NOT EXISTS calculation_keys (  -- every city and year computed, and its edition
+    city_code VARCHAR NOT NULL,
+    year      INTEGER NOT NULL,
+    edition   VARCHAR NOT NULL,
+    PRIMARY KEY (city_code, year)
+);
+
+CREATE TABLE IF NOT EXISTS calculations (   -- how each indicator was computed, as run
+    indicator_uid VARCHAR PRIMARY KEY,
+    edition       VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,     -- ratio | direct | expression
+    formula       VARCHAR NOT NULL,     -- the definition's formula over variable ids
+    decimals      INTEGER NOT NULL,     -- rounded half away from zero to this many decimals
+    sql           VARCHAR NOT NULL      -- the SELECT that produced its rows of results (runs on this store)
+);
+
+CREATE TABLE IF NOT EXISTS result_inputs (   -- lineage: which observation fed which value
+    city_code     VARCHAR NOT NULL,
+    indicator_uid VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    role          VARCHAR NOT NULL,     -- numerator | denominator | input
+    variable      VARCHAR NOT NULL,
+    obs_year      INTEGER NOT NULL,     -- the year of the observation (year - 1 for previous())
+    PRIMARY KEY (city_code, indicator_uid, year, variable, obs_year)
+);
+
+-- From each value to the raw file row and its hash, and the source it came from.
+CREATE OR REPLACE VIEW lineage AS
+SELECT ri.city_code, ri.indicator_uid, ri.year, ri.role, ri.variable, ri.obs_year,
+       o.value, o.value_text, o.unit, o.status, o.note, o.raw_value,
+       o.file_id, o.sheet, o.row, f.sha256, f.bytes,
+       o.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence, s.quality_class
+FROM result_inputs ri
+LEFT JOIN observations o ON o.city_code = ri.city_code AND o.year = ri.obs_year AND o.variable = ri.variable
+LEFT JOIN input_files f ON f.file_id = o.file_id
+LEFT JOIN sources s ON s.folder = o.folder AND s.source_id = o.source_id;
+
+CREATE TABLE IF NOT EXISTS coverage (
+    city_code   VARCHAR NOT NULL,
+    edition     VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    theme       VARCHAR NOT NULL,       -- theme number or profile category; '*' for all
+    tier        VARCHAR NOT NULL,
+    defined     INTEGER NOT NULL,
+    reported    INTEGER NOT NULL,
+    PRIMARY KEY (city_code, edition, year, theme, tier)
+);
+
+CREATE TABLE IF NOT EXISTS certification (
+    city_code     VARCHAR NOT NULL,
+    edition       VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    core_reported INTEGER NOT NULL,
+    core_defined  INTEGER NOT NULL,
+    total_reported INTEGER NOT NULL,    -- core + supporting
+    total_defined INTEGER NOT NULL,
+    level         VARCHAR,              -- NULL when below the lowest level
+    PRIMARY KEY (city_code, edition, year)
+);

@@ -1,0 +1,109 @@
+"""Reading YAML that people write: safely, keeping line numbers, reporting every problem.
+
+Used by the catalogue (definitions) and by ingest (``city.yaml``, exceptions). Loading is done
+with ruamel.yaml's round-trip loader, which builds only plain mappings, lists and scalars (no
+Python objects) and remembers where each key stands, so a pydantic error can name its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from pipeline.problems import Problem
+
+
+def line_of(doc: Any, path: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest part of ``path`` that exists in the YAML document."""
+    line: int | None = None
+    node = doc
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, (CommentedMap, CommentedSeq)):
+            continue  # a discriminator tag in pydantic's location, not a key in the file
+        else:
+            break
+    if line is None and isinstance(doc, (CommentedMap, CommentedSeq)) and doc.lc.line is not None:
+        line = doc.lc.line + 1
+    return line
+
+
+class YamlFile:
+    """A YAML file read for checking: its document, and the problems found in it so far."""
+
+    def __init__(self, path: Path, shown: str, problems: list[Problem]):
+        self.path = path
+        self.shown = shown
+        self.problems = problems
+        self.doc: Any = None
+
+    def load(self, text: str | None = None) -> bool:
+        """Parse the file; on failure record the problem and return False."""
+        try:
+            if text is None:
+                text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            self.add("encoding", f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8")
+            return False
+        y = YAML(typ="rt", pure=True)
+        y.allow_duplicate_keys = False
+        try:
+            self.doc = y.load(text)
+        except MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            self.problems.append(
+                Problem(file=self.shown, line=mark.line + 1 if mark else None, rule="yaml_syntax",
+                        message=f"YAML syntax error: {e.problem or e.context}")
+            )
+            return False
+        except Exception as e:  # ruamel raises a few errors without a mark
+            self.add("yaml_syntax", f"YAML error: {e}")
+            return False
+        if not isinstance(self.doc, CommentedMap):
+            self.problems.append(Problem(file=self.shown, line=1, rule="yaml_not_mapping",
+                                         message="expected a mapping of fields (key: value) at the top level"))
+            return False
+        return True
+
+    def add(self, rule: str, message: str, path: Sequence[str | int] = (), value: Any = None) -> None:
+        self.problems.append(
+            Problem(
+                file=self.shown,
+                line=line_of(self.doc, path) if self.doc is not None else None,
+                field=".".join(str(p) for p in path) or None,
+                rule=rule,
+                message=message,
+                value=None if value is None else str(value),
+            )
+        )
+
+    def model(self, cls: type[BaseModel], data: Any = None, prefix: Sequence[str | int] = ()) -> Any:
+        """Validate (part of) the document as ``cls``; record every error with its line."""
+        try:
+            return cls.model_validate(self.doc if data is None else data)
+        except ValidationError as e:
+            for err in e.errors():
+                value = err.get("input")
+                shown = value if isinstance(value, (str, int, float)) else None
+                self.add(f"schema.{err['type']}", explain(err), (*prefix, *err["loc"]), shown)
+            return None
+
+
+def explain(err: dict) -> str:
+    name = err["loc"][-1] if err["loc"] else "document"
+    if err["type"] == "extra_forbidden":
+        return f"unknown field {name!r} (check its spelling; the allowed fields are in the JSON Schema under schemas/)"
+    if err["type"] == "missing":
+        return f"required field {name!r} is missing"
+    return err["msg"]
