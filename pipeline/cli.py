@@ -47,13 +47,20 @@ class Format(StrEnum):
 
 
 def print_problems(problems: list[Problem], what: str, problems_file: Path | None = None) -> None:
-    t = Table(title=f"{len(problems)} problem(s) in the {what}", show_lines=False, title_justify="left")
-    for col in ("file", "sheet", "row/line", "column/field", "value", "rule", "message"):
-        t.add_column(col, overflow="fold")
-    for p in problems:
-        t.add_row(p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "",
-                  (p.value or "")[:40], p.rule, p.message)
-    err.print(t)
+    """A table on a terminal; one line per problem (file, place, rule, message) in a log."""
+    title = f"{len(problems)} problem(s) in the {what}"
+    if err.is_terminal:
+        t = Table(title=title, show_lines=False, title_justify="left")
+        for col in ("file", "sheet", "row/line", "column/field", "value", "rule", "message"):
+            t.add_column(col, overflow="fold")
+        for p in problems:
+            t.add_row(p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "",
+                      (p.value or "")[:40], p.rule, p.message)
+        err.print(t)
+    else:
+        err.print(title + ":", markup=False, highlight=False, soft_wrap=True)
+        for p in problems:
+            err.print(f"  {p}" + (f" (value: {p.value!r})" if p.value is not None else ""), markup=False, highlight=False, soft_wrap=True)
     if problems_file is not None:
         problems_file.parent.mkdir(parents=True, exist_ok=True)
         problems_file.write_text(json.dumps([p.model_dump() for p in problems], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -191,6 +198,33 @@ def schemas(
         out.print(f"wrote {path}")
 
 
+# --- templates ---------------------------------------------------------------------------------
+
+
+@app.command()
+def templates(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the workbooks.")] = Path("data/out/templates"),
+    catalogue: CatalogueOpt = Path("indicators"),
+    edition: Annotated[str | None, typer.Option(help="Only the variables this edition's indicators use (default: all editions).")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider's workbook (a providers.yaml id).")] = None,
+    single: Annotated[bool, typer.Option("--single", help="One workbook for all providers (all-providers.xlsx).")] = False,
+    years: Annotated[str | None, typer.Option(help="Pre-fill one row per variable and year: 2019-2023 or 2019,2020.")] = None,
+) -> None:
+    """Write XLSX collection workbooks for data providers, one per provider (or one for all)."""
+    from pipeline.templates import TemplateError, parse_years, write_templates
+
+    cat = _catalogue(catalogue)
+    try:
+        paths = write_templates(cat, out_dir, edition=edition, provider=provider, single=single,
+                                years=parse_years(years) if years else None)
+    except TemplateError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for path in paths:
+        out.print(f"wrote {path}")
+    out.print(f"{len(paths)} workbook(s) in {out_dir}.")
+
+
 # --- ingest ------------------------------------------------------------------------------------
 
 
@@ -285,6 +319,30 @@ def explain(
         sys.stdout.write(e.model_dump_json(indent=2) + "\n")
     else:
         typer.echo(as_text(e))
+
+
+@app.command()
+def build(
+    raw: Annotated[Path, typer.Argument(help="The raw folder: a folder of city folders, or one city's folder.")] = Path("data/raw"),
+    out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
+    catalogue: CatalogueOpt = Path("indicators"),
+    problems: ProblemsOpt = None,
+) -> None:
+    """Run the yearly build: catalogue check, ingest, calculation; release the outputs atomically."""
+    from pipeline.build import build as run
+
+    cat = _catalogue(catalogue)
+    try:
+        with err.status("building…") as status:
+            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"))
+    except ProblemsFound as e:
+        fail_on_problems(e, problems)
+    ing = result.ingest
+    repairs = sum(ing.repairs.values())
+    print_levels(result.calculation.levels)
+    typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "
+               f"({repairs} values repaired), {result.calculation.reported} of {result.calculation.results} "
+               f"indicator values reported. Release: {result.out}/")
 
 
 def main() -> None:  # pragma: no cover - the console script

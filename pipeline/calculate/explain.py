@@ -74,6 +74,8 @@ def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city
             raise KeyError(f"no results for city {city!r} (run `iso37120 calculate` first, or check the code)")
         raise KeyError(f"no result of {ind.id} for {city} in {year}; the city has results for {', '.join(map(str, years))}")
     (value, value_text, unit, status, reason, flags, formula, decimals, sql, num, den, mult, prev) = row[0]
+    step = Decimal(1).scaleb(-decimals)
+    value, prev = (None if v is None else v.quantize(step) for v in (value, prev))
     traces = con.execute(
         """SELECT role, variable, obs_year, value, value_text, unit, status, note, file_id, sheet, row, sha256,
                   source_id, organisation, dataset, retrieved_on, licence

@@ -1,0 +1,46 @@
+"""The README is tested against the code: a command, option or make target it does not document fails."""
+
+from __future__ import annotations
+
+import re
+
+import typer.main
+
+from pipeline.cli import app
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: typer.Typer, prefix: str = "iso37120") -> list[str]:
+    click_group = typer.main.get_command(group)
+    out = []
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, f"{path} {name}")
+        else:
+            out.append(path)
+
+    walk(click_group, prefix)
+    return out
+
+
+def test_every_command_is_documented():
+    missing = [c for c in commands(app) if f"`{c}" not in README and f"{c} " not in README]
+    assert missing == [], f"undocumented commands: {missing}"
+
+
+def test_every_make_target_is_documented():
+    targets = re.findall(r"^([a-z-]+):.*## ", (ROOT / "Makefile").read_text(), flags=re.M)
+    missing = [t for t in targets if f"make {t}" not in README]
+    assert missing == [], f"undocumented make targets: {missing}"
+
+
+def test_every_documented_command_exists():
+    known = set(commands(app))
+    documented = set(re.findall(r"(iso37120(?: [a-z][a-z-]*)+)", README))
+    phantom = [d for d in documented if not any(k == d or d.startswith(k + " ") or k.startswith(d + " ") for k in known)]
+    assert phantom == [], f"README documents commands that do not exist: {phantom}"
