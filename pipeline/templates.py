@@ -138,7 +138,15 @@ def _plain(text: str | None) -> str:
     return re.sub(r"``([^`]*)``", r"\1", text or "").replace("\n", " ")
 
 
+SOURCE_ID_TEXT = ("Identyfikator źródła, na który powołuje się kolumna source_id w arkuszu observations; unikalny w całym "
+                  "folderze miasta (sources.csv i wszystkie skoroszyty). Litery, cyfry, . _ -, do 32 znaków.",
+                  "The id that column source_id of the observations sheet refers to; unique across the city's whole "
+                  "folder (sources.csv and all workbooks). Letters, digits, . _ -, up to 32 characters.")
+
+
 def _column_text(name: str, model: type) -> tuple[str, str]:
+    if model is SourceRow and name == "source_id":
+        return SOURCE_ID_TEXT
     if name in COLUMN_TEXT:
         return COLUMN_TEXT[name]
     field = model.model_fields.get(name)
@@ -444,10 +452,12 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
         "sources – the source register: one row per source that column source_id refers to.")
     add("variables – opis zmiennych (tylko do odczytu; ten arkusz nie jest wczytywany).",
         "variables – what each variable means (for reading; this sheet is not loaded).")
-    add("Nie zmieniaj nazw arkuszy ani kolumn i nie dodawaj kolumn: nieznana kolumna blokuje wczytanie pliku. "
-        "Dozwolone kolumny danych: " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + ".",
-        "Do not rename sheets or columns and do not add columns: an unknown column stops the file from loading. "
-        "Allowed data columns: " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + ".")
+    add("Nie zmieniaj nazw arkuszy ani kolumn i nie dodawaj własnych kolumn (uwagi wpisuj w note): każda inna kolumna "
+        "niż " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " blokuje wczytanie pliku "
+        "(kolumna city jest potrzebna tylko, gdy jeden plik zawiera dane kilku miast).",
+        "Do not rename sheets or columns and do not add columns of your own (put remarks in note): any column other than "
+        + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " stops the file from loading "
+        "(a city column is needed only when one file holds the figures of several cities).")
     add("", "")
     add("Zasady", "Rules", True)
     low, high = year_bounds()

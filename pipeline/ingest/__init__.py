@@ -155,8 +155,9 @@ def _read_folder(con, raw_root: Path, folder: Folder, catalogue: Catalogue, prob
                                         message=f"{suffix or 'a file without extension'} is not read; observation files are .csv (UTF-8) or .xlsx"))
     for t in folder.tables:
         problems.extend(t.problems)
-        if t.role == "sources":
-            _read_sources(t, folder, problems)
+    register = [t for t in folder.tables if t.role == "sources"]
+    for t in sorted(register, key=lambda t: t.sheet is not None):  # sources.csv first, then workbooks
+        _read_sources(t, folder, problems)
 
 
 def _role(rel: Path) -> str:
@@ -207,7 +208,7 @@ def _line(y: YamlFile, path: tuple) -> int:
 def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
     if t.data is None:
         return
-    seen: dict[str, int] = {}
+    seen = {s.source_id: (f, sh, r) for s, f, sh, r in folder.sources}
     for rec in t.data.to_pylist():
         row = rec.pop("row")
         clean = {k: v.strip() for k, v in rec.items() if isinstance(v, str) and v.strip()}
@@ -224,10 +225,12 @@ def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
                                         + (" (dates are written YYYY-MM-DD)" if col == "retrieved_on" else "")))
             continue
         if src.source_id in seen:
+            f, sh, r = seen[src.source_id]
             problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column="source_id", rule="duplicate_source",
-                                    value=src.source_id, message=f"source {src.source_id} is already declared in row {seen[src.source_id]}"))
+                                    value=src.source_id, message=f"source {src.source_id} is already declared in {f}"
+                                    + (f" sheet {sh}" if sh else "") + f" row {r}; source ids are unique within a folder"))
             continue
-        seen[src.source_id] = row
+        seen[src.source_id] = (t.file_id, t.sheet, row)
         folder.sources.append((src, t.file_id, t.sheet, row))
 
 

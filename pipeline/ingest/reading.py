@@ -261,7 +261,7 @@ def to_arrow(tables: Iterable[Table], columns: Iterable[str]) -> pa.Table:
             continue
         n = t.data.num_rows
         parts.append(pa.table(
-            [pa.array([t.file_id] * n, pa.string()), pa.array([t.sheet] * n, pa.string()), t.data.column("row"),
+            [pa.repeat(pa.scalar(t.file_id, pa.string()), n), pa.repeat(pa.scalar(t.sheet, pa.string()), n), t.data.column("row"),
              *(t.data.column(c) if c in t.data.column_names else pa.nulls(n, pa.string()) for c in columns)],
             schema=schema))
     return pa.concat_tables(parts) if parts else schema.empty_table()

@@ -266,3 +266,18 @@ def test_failed_ingest_keeps_the_previous_store(tmp_path, cat):
     with pytest.raises(ProblemsFound):
         load(tmp_path, cat)
     assert store.read_bytes() == before
+
+
+def test_source_ids_are_unique_across_the_register_and_workbooks(tmp_path, cat):
+    folder = write_city(tmp_path / "raw", [{"year": 2023, "variable": "population", "value": 1000}])
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "sources"
+    ws.append(["source_id", "organisation", "dataset", "url", "retrieved_on", "licence"])
+    ws.append(["S1", "Other office", "Table 9", None, "2024-02-01", "CC0-1.0"])
+    wb.save(folder / "observations" / "extra.xlsx")
+    with pytest.raises(ProblemsFound) as e:
+        load(tmp_path, cat)
+    [p] = e.value.problems
+    assert (p.file, p.sheet, p.row, p.rule) == ("testville/observations/extra.xlsx", "sources", 2, "duplicate_source")
+    assert "testville/sources.csv row 2" in p.message
