@@ -21,6 +21,7 @@ themes:
   - {number: 6, id: education, name: {en: Education, pl: Edukacja}}
 profile_categories:
   - {id: people, code: P, name: {en: People, pl: Ludność}}
+  - {id: geography-and-climate, code: GAC, name: {en: Geography and climate, pl: Geografia i klimat}}
 certification_levels:
   - {id: bronze, name: {en: Bronze, pl: Brązowy}, min_total: 2, min_core: 1}
 """
@@ -144,7 +145,7 @@ decimals: 2
     "P-02": """\
 id: P14-GAC-02
 edition: test-ed
-theme: people
+theme: geography-and-climate
 tier: profile
 name: {en: Climate type, pl: Typ klimatu}
 unit: {en: text, pl: tekst}

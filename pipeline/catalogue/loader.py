@@ -30,6 +30,7 @@ from pipeline.catalogue.models import (
     Provider,
     ProviderRegistry,
     RangeCheck,
+    Ratio,
     Text,
     Tier,
     Variable,
@@ -144,6 +145,16 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
                 read.add("unknown_variable", f"not_above names unknown variable {v.not_above!r}", ("variables", n, "not_above"), v.not_above)
             if v.integer and v.kind is not VariableKind.count:
                 read.add("integer_not_count", "only count variables can be integer", ("variables", n, "integer"))
+            whole = var_by_id.get(v.not_above or "")
+            if whole is not None and (whole.unit, whole.kind) != (v.unit, v.kind):
+                read.add("not_above_mismatch", f"{v.id} ({v.unit}, {v.kind.value}) cannot be a part of {whole.id} ({whole.unit}, {whole.kind.value}): unit and kind must agree", ("variables", n, "not_above"), v.not_above)
+            seen_chain, cur = {v.id}, whole
+            while cur is not None and cur.not_above is not None:
+                if cur.not_above in seen_chain:
+                    read.add("not_above_cycle", f"not_above of {v.id} leads back to itself", ("variables", n, "not_above"), v.not_above)
+                    break
+                seen_chain.add(cur.id)
+                cur = var_by_id.get(cur.not_above)
 
     editions: dict[str, Edition] = {}
     files: dict[str, Path] = {}
@@ -186,7 +197,9 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     if c.problems:
         raise ProblemsFound(c.problems, "catalogue")
 
-    ordered = sorted((ind for _, ind in indicators), key=lambda i: (i.edition, natural_key(i.id)))
+    category_order = {(e.id, p.id): n for e in editions.values() for n, p in enumerate(e.profile_categories)}
+    ordered = sorted((ind for _, ind in indicators),
+                     key=lambda i: (i.edition, category_order.get((i.edition, i.theme), -1), natural_key(i.id)))
     return Catalogue(
         root=root,
         editions=editions,
@@ -220,8 +233,11 @@ def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edi
     if ind.edition != edition.id:
         read.add("edition_mismatch", f"indicator says edition {ind.edition!r} but lies in the folder of {edition.id!r}", ("edition",), ind.edition)
     if ind.tier is Tier.profile:
-        if ind.theme not in {p.id for p in edition.profile_categories}:
+        category = next((p for p in edition.profile_categories if p.id == ind.theme), None)
+        if category is None:
             read.add("unknown_theme", f"profile category {ind.theme!r} is not declared in {EDITION_FILE}", ("theme",), ind.theme)
+        elif ind.id.count("-") == 2 and ind.id.split("-")[1] != category.code:
+            read.add("theme_id_mismatch", f"profile id {ind.id} says category {ind.id.split('-')[1]}, but {category.id} has code {category.code}", ("theme",), ind.theme)
     elif ind.theme not in {t.number for t in edition.themes}:
         read.add("unknown_theme", f"theme {ind.theme!r} is not among the themes of {edition.id}", ("theme",), ind.theme)
     elif ind.id.split(".")[0] != str(ind.theme):
@@ -257,11 +273,15 @@ def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edi
             read.add("unit_denominator_mismatch", f"a per-capita unit needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
         if re.search(r"per 100 000 (population|inhabitants)", unit) and calc.denominator != POPULATION:
             read.add("unit_denominator_mismatch", f"unit {unit!r} needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
-    if expected == 100 and variables is not None:
-        ranges = [k for k in ind.checks if isinstance(k, RangeCheck)]
-        vkinds = {variables[v].kind for v in used if v in variables}
-        if not ranges and not (calc.kind == "expression" or VariableKind.measure in vkinds):
+    ranges = [(n, k) for n, k in enumerate(ind.checks) if isinstance(k, RangeCheck)]
+    if calc.kind == "ratio" and calc.multiplier == 100 and unit.startswith("%"):
+        if not ranges:
             read.add("share_without_range", "a percentage needs a range check (kind: range, min: 0, max: 100)", ("checks",))
+        for n, k in ranges:
+            if k.min is None or k.max is None or k.min < 0 or k.max > 100:
+                read.add("share_range_outside_0_100", f"a share of a whole lies within 0–100; the range [{k.min}, {k.max}] does not", ("checks", n), None)
+    if variables is not None and any(variables[v].kind is VariableKind.text for v in used if v in variables) and ind.checks:
+        read.add("checks_on_text", "a text value cannot be checked against ranges or changes; remove the checks", ("checks",))
 
 
 def _check_groups(c: _Collector, indicators: list[tuple[YamlFile, Indicator]]) -> None:
@@ -270,10 +290,18 @@ def _check_groups(c: _Collector, indicators: list[tuple[YamlFile, Indicator]]) -
         for n, chk in enumerate(ind.checks):
             if chk.kind == "parts_sum":
                 groups[(ind.edition, chk.group)].append((read, n))
+    by_read = {id(read): ind for read, ind in indicators}
     for (_, group), members in groups.items():
         if len(members) < 2:
             read, n = members[0]
             read.add("parts_sum_single", f"parts_sum group {group!r} has only this indicator; parts need at least two members", ("checks", n, "group"), group)
+            continue
+        first = by_read[id(members[0][0])]
+        for read, n in members:
+            ind, chk = by_read[id(read)], by_read[id(read)].checks[n]
+            calc, ref = ind.calculation, first.calculation
+            if not isinstance(calc, Ratio) or not isinstance(ref, Ratio) or calc.denominator != ref.denominator or calc.multiplier != chk.total:
+                read.add("parts_sum_mismatch", f"the parts of {group!r} must be ratios over one denominator ({getattr(ref, 'denominator', '?')}) with multiplier equal to the total {chk.total}", ("checks", n, "group"), group)
 
 
 def _check_compiles(c: _Collector, indicators: Iterable[tuple[YamlFile, Indicator]], variables: dict[str, Variable]) -> None:

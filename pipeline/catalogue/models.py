@@ -142,7 +142,11 @@ class RangeCheck(Strict):
 
 
 class YearOverYearCheck(Strict):
-    """How large a change against the previous year is plausible without an explanation."""
+    """How large a change against the previous year is plausible without an explanation.
+
+    A change is implausible when it exceeds every bound given: with both, a small value may
+    double (relative) as long as it moves little (absolute), and a large one may move many
+    units as long as it changes little relatively."""
 
     kind: Literal["yoy_change"]
     max_relative: Decimal | None = Field(default=None, gt=0)

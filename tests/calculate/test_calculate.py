@@ -142,7 +142,7 @@ def test_coverage_and_certification_level(base):
     levels = {lv.year: (lv.core_reported, lv.total_reported, lv.level) for lv in summary.levels}
     assert levels == {2022: (0, 0, None), 2023: (2, 4, "bronze")}
     themes = con.execute("SELECT theme, tier, defined, reported FROM coverage WHERE year = 2023 AND theme <> '*' ORDER BY ALL").fetchall()
-    assert themes == [("5", "core", 1, 1), ("5", "supporting", 2, 2), ("6", "core", 1, 1), ("people", "profile", 2, 2)]
+    assert themes == [("5", "core", 1, 1), ("5", "supporting", 2, 2), ("6", "core", 1, 1), ("geography-and-climate", "profile", 1, 1), ("people", "profile", 1, 1)]
 
 
 def test_the_sql_as_run_is_kept_and_reruns(base, tmp_path):

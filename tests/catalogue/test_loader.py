@@ -17,7 +17,7 @@ def problems_of(root) -> list:
 
 def test_mini_catalogue_loads_in_standard_order(mini_catalogue):
     cat = load_catalogue(mini_catalogue)
-    assert list(cat.indicators) == ["test-ed:5.1", "test-ed:5.2", "test-ed:5.3", "test-ed:6.1", "test-ed:P14-GAC-02", "test-ed:P14-P-09"]
+    assert list(cat.indicators) == ["test-ed:5.1", "test-ed:5.2", "test-ed:5.3", "test-ed:6.1", "test-ed:P14-P-09", "test-ed:P14-GAC-02"]
     ind = cat.get("5.1")
     assert ind.variables == ["unemployed", "labour_force"]
     assert ind.slug == "test-ed-5-1"
@@ -131,3 +131,31 @@ def test_new_edition_is_a_new_folder(tmp_path):
     with pytest.raises(KeyError, match="several editions"):
         cat.get("5.1")
     assert cat.get("5.1", "test-ed-2").edition == "test-ed-2"
+
+
+def test_parts_of_a_whole_share_one_denominator(tmp_path):
+    part = INDICATORS["5.1"].replace("- {kind: range, min: 0, max: 100}", "- {kind: range, min: 0, max: 100}\n  - {kind: parts_sum, group: split}")
+    other = part.replace('id: "5.1"', 'id: "5.4"').replace("denominator: labour_force", "denominator: population")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.1": part, "5.4": other})
+    assert [(p.file.rsplit("/", 1)[1], p.rule) for p in problems_of(root)] == [("5.4.yaml", "parts_sum_mismatch")]
+
+
+def test_share_range_must_lie_within_0_100(tmp_path):
+    broken = INDICATORS["5.1"].replace("{kind: range, min: 0, max: 100}", "{kind: range, min: 0, max: 1000}")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.1": broken})
+    assert [p.rule for p in problems_of(root)] == ["share_range_outside_0_100"]
+
+
+def test_not_above_must_agree_in_unit_and_not_loop(tmp_path):
+    root = write_catalogue(tmp_path)
+    text = (root / "variables.yaml").read_text(encoding="utf-8")
+    text = text.replace("    not_above: population\n", "    not_above: unemployed\n")  # labour_force <-> unemployed
+    text = text.replace("  - id: firefighters\n", "  - id: firefighters\n    not_above: life_expectancy\n")
+    (root / "variables.yaml").write_text(text, encoding="utf-8")
+    assert sorted(p.rule for p in problems_of(root)) == ["not_above_cycle", "not_above_cycle", "not_above_mismatch"]
+
+
+def test_profile_id_letters_match_the_category(tmp_path):
+    broken = INDICATORS["P-02"].replace("theme: geography-and-climate", "theme: people")
+    root = write_catalogue(tmp_path, {**INDICATORS, "P-02": broken})
+    assert [p.rule for p in problems_of(root)] == ["theme_id_mismatch"]
