@@ -21,7 +21,8 @@ from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.ingest import ingest
 from pipeline.store import connect
-from pipeline.store.models import CalculationSummary, IngestReport
+from pipeline.store.models import CalculationSummary, IngestReport, ValidationReport
+from pipeline.validate import validate
 
 STORE = "store.duckdb"
 
@@ -32,6 +33,15 @@ class BuildResult(BaseModel):
     out: str
     ingest: IngestReport
     calculation: CalculationSummary
+    validation: ValidationReport
+
+
+class ReleaseBlocked(Exception):
+    """Validation found errors that nobody accepted: nothing is released."""
+
+    def __init__(self, report: ValidationReport, report_file: Path):
+        self.report, self.report_file = report, report_file
+        super().__init__(f"{report.blocking} validation error(s) block the release")
 
 
 def _previous(out: Path) -> Path:
@@ -62,8 +72,12 @@ def write_json(path: Path, model: BaseModel) -> None:
                     encoding="utf-8")
 
 
-def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Run every stage on the cities under ``raw`` and release the outputs into ``out``."""
+def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], None] = lambda _: None,
+          reports: Path = Path("reports")) -> BuildResult:
+    """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
+
+    Raises ProblemsFound for bad input and ReleaseBlocked for unaccepted validation errors
+    (its report is written to ``reports/validation-report.json``); ``out`` is then unchanged."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
@@ -77,13 +91,20 @@ def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], 
         con = connect(staging / STORE)
         try:
             summary = calculate(con, catalogue)
+            progress("validate")
+            checked = validate(con, catalogue, previous=out / STORE if (out / STORE).is_file() else None)
             con.execute("CHECKPOINT")
         finally:
             con.close()
         write_json(staging / "calculation-summary.json", summary)
+        write_json(staging / "validation-report.json", checked)
+        if checked.blocking:
+            reports.mkdir(parents=True, exist_ok=True)
+            write_json(reports / "validation-report.json", checked)
+            raise ReleaseBlocked(checked, reports / "validation-report.json")
         progress("release")
         release(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return BuildResult(out=out.as_posix(), ingest=ingested, calculation=summary)
+    return BuildResult(out=out.as_posix(), ingest=ingested, calculation=summary, validation=checked)

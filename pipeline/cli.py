@@ -33,8 +33,8 @@ app = typer.Typer(
 catalog_app = typer.Typer(help="Read and check the indicator definitions.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 CatalogueOpt = Annotated[Path, typer.Option("--catalogue", "-c", help="The catalogue folder.", envvar="ISO37120_CATALOGUE")]
 ProblemsOpt = Annotated[Path | None, typer.Option("--problems", help="Also write every problem found to this JSON file.")]
@@ -46,21 +46,28 @@ class Format(StrEnum):
     json = "json"
 
 
-def print_problems(problems: list[Problem], what: str, problems_file: Path | None = None) -> None:
-    """A table on a terminal; one line per problem (file, place, rule, message) in a log."""
-    title = f"{len(problems)} problem(s) in the {what}"
-    if err.is_terminal:
-        t = Table(title=title, show_lines=False, title_justify="left")
-        for col in ("file", "sheet", "row/line", "column/field", "value", "rule", "message"):
+def show(console: Console, title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal; in a log or a pipe, one line per row with ' | ' between cells, so
+    that nothing is folded or cut."""
+    if console.is_terminal:
+        t = Table(title=title, title_justify="left")
+        for col in columns:
             t.add_column(col, overflow="fold")
-        for p in problems:
-            t.add_row(p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "",
-                      (p.value or "")[:40], p.rule, p.message)
-        err.print(t)
-    else:
-        err.print(title + ":", markup=False, highlight=False, soft_wrap=True)
-        for p in problems:
-            err.print(f"  {p}" + (f" (value: {p.value!r})" if p.value is not None else ""), markup=False, highlight=False, soft_wrap=True)
+        for r in rows:
+            t.add_row(*r)
+        console.print(t)
+        return
+    console.print(title, markup=False, highlight=False, soft_wrap=True)
+    console.print("  " + " | ".join(columns), markup=False, highlight=False, soft_wrap=True)
+    for r in rows:
+        console.print("  " + " | ".join(r), markup=False, highlight=False, soft_wrap=True)
+
+
+def print_problems(problems: list[Problem], what: str, problems_file: Path | None = None) -> None:
+    show(err, f"{len(problems)} problem(s) in the {what}",
+         ["file", "sheet", "row/line", "column/field", "value", "rule", "message"],
+         [[p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "", (p.value or "")[:40], p.rule, p.message]
+          for p in problems])
     if problems_file is not None:
         problems_file.parent.mkdir(parents=True, exist_ok=True)
         problems_file.write_text(json.dumps([p.model_dump() for p in problems], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -267,13 +274,9 @@ def _open_store(path: Path, read_only: bool = False):
 
 
 def print_levels(levels) -> None:
-    t = Table(title="Coverage and certification level", title_justify="left")
-    for col in ("city", "year", "core", "core + supporting", "level"):
-        t.add_column(col)
-    for lv in levels:
-        t.add_row(lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}",
-                  f"{lv.total_reported}/{lv.total_defined}", lv.level or "—")
-    out.print(t)
+    show(out, "Coverage and certification level", ["city", "year", "core", "core + supporting", "level"],
+         [[lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}", f"{lv.total_reported}/{lv.total_defined}",
+           lv.level or "—"] for lv in levels])
 
 
 @app.command()
@@ -321,23 +324,71 @@ def explain(
         typer.echo(as_text(e))
 
 
+def print_validation(rep, limit: int = 40) -> None:
+    show(out, "Validation by level and severity", ["level", "severity", "findings", "accepted"],
+         [[str(r.level), r.severity, str(r.findings), str(r.accepted)] for r in rep.summary])
+    out.print(f"{len(rep.rules)} rules ran; {rep.blocking} error(s) not accepted.", highlight=False)
+    pending = [f for f in rep.findings if not f.accepted and f.severity != "information"]
+    if pending:
+        def place(f) -> str:
+            return (f.file_id + (f" [{f.sheet}]" if f.sheet else "") + (f" row {f.row}" if f.row else "")) if f.file_id else ""
+        show(out, f"Findings not accepted ({min(limit, len(pending))} of {len(pending)} shown)",
+             ["severity", "rule", "city", "year", "observed", "message", "place"],
+             [[f.severity, f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "", f.message, place(f)]
+              for f in pending[:limit]])
+
+
+@app.command()
+def validate(
+    store: StoreOpt = Path("data/out/store.duckdb"),
+    catalogue: CatalogueOpt = Path("indicators"),
+    previous: Annotated[Path | None, typer.Option(help="The store of the previous release, to check revisions.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the full validation report as JSON.")] = None,
+) -> None:
+    """Run every validation rule on the store; exit 1 if an error is not accepted."""
+    from pipeline.validate import validate as run
+
+    cat = _catalogue(catalogue)
+    con = _open_store(store)
+    try:
+        rep = run(con, cat, previous)
+    finally:
+        con.close()
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(rep.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    print_validation(rep)
+    if rep.blocking:
+        raise typer.Exit(EXIT_BLOCKED)
+
+
 @app.command()
 def build(
     raw: Annotated[Path, typer.Argument(help="The raw folder: a folder of city folders, or one city's folder.")] = Path("data/raw"),
     out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
+    reports: Annotated[Path, typer.Option("--reports", help="Where reports go, also when the release is blocked.")] = Path("reports"),
     catalogue: CatalogueOpt = Path("indicators"),
     problems: ProblemsOpt = None,
 ) -> None:
-    """Run the yearly build: catalogue check, ingest, calculation; release the outputs atomically."""
+    """Run the yearly build: ingest, calculate, validate; release the outputs atomically."""
     from pipeline.build import build as run
 
     cat = _catalogue(catalogue)
+    from pipeline.build import ReleaseBlocked
+
     try:
         with err.status("building…") as status:
-            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"))
+            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"), reports=reports)
     except ProblemsFound as e:
         fail_on_problems(e, problems)
+    except ReleaseBlocked as e:
+        print_validation(e.report)
+        err.print(f"[red]Release blocked:[/red] {e.report.blocking} validation error(s) are not accepted. "
+                  f"The previous release in {out}/ is unchanged; the full report is in {e.report_file}. "
+                  "Fix the inputs, or accept a finding in the city's exceptions.yaml (who, role, date, reason).")
+        raise typer.Exit(EXIT_BLOCKED) from None
     ing = result.ingest
+    print_validation(result.validation, limit=10)
     repairs = sum(ing.repairs.values())
     print_levels(result.calculation.levels)
     typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "

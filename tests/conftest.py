@@ -70,6 +70,14 @@ variables:
     kind: money
     provider: stats
     description: {en: Household income, pl: Dochód gospodarstwa}
+  - id: employed
+    name: {en: Employed, pl: Pracujący}
+    unit: persons
+    kind: count
+    integer: true
+    provider: stats
+    not_above: labour_force
+    description: {en: Employed residents, pl: Pracujący mieszkańcy}
   - id: green_share
     name: {en: Green share, pl: Udział zieleni}
     unit: "%"
@@ -119,6 +127,7 @@ calculation: {kind: ratio, numerator: firefighters, denominator: population, mul
 decimals: 1
 checks:
   - {kind: range, min: 0}
+  - {kind: yoy_change, max_relative: 0.5}
 """,
     "6.1": """\
 id: "6.1"
@@ -208,7 +217,7 @@ def write_city(raw: Path, rows: list[dict] | str, code: str = "0001", name: str 
     if isinstance(rows, str):
         (folder / "observations" / file).write_text(rows, encoding="utf-8")
         return folder
-    units = {"income_lcu": "PLN", "life_expectancy": "years", "climate": "text"}
+    units = {"income_lcu": "PLN", "life_expectancy": "years", "climate": "text", "green_share": "%"}
     lines = ["year,variable,value,unit,source_id,status,note"]
     for r in rows:
         unit = r.get("unit", units.get(r["variable"], "persons"))

@@ -149,12 +149,11 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
             if whole is not None and (whole.unit, whole.kind) != (v.unit, v.kind):
                 read.add("not_above_mismatch", f"{v.id} ({v.unit}, {v.kind.value}) cannot be a part of {whole.id} ({whole.unit}, {whole.kind.value}): unit and kind must agree", ("variables", n, "not_above"), v.not_above)
             seen_chain, cur = {v.id}, whole
-            while cur is not None and cur.not_above is not None:
-                if cur.not_above in seen_chain:
-                    read.add("not_above_cycle", f"not_above of {v.id} leads back to itself", ("variables", n, "not_above"), v.not_above)
-                    break
+            while cur is not None and cur.id not in seen_chain:
                 seen_chain.add(cur.id)
-                cur = var_by_id.get(cur.not_above)
+                cur = var_by_id.get(cur.not_above or "")
+            if cur is not None and cur.id == v.id:
+                read.add("not_above_cycle", f"not_above of {v.id} leads back to itself", ("variables", n, "not_above"), v.not_above)
 
     editions: dict[str, Edition] = {}
     files: dict[str, Path] = {}

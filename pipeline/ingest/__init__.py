@@ -26,6 +26,7 @@ from pipeline.ingest.models import (
     SOURCE_OPTIONAL,
     Cities,
     City,
+    Exceptions,
     SourceRow,
 )
 from pipeline.ingest.normalise import OBSERVATIONS_SQL, REPAIRS_SQL, normalise, problems_sql
@@ -58,6 +59,8 @@ class Folder:
     sources: list[tuple[SourceRow, str, str | None, int]] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     faulty_sources: list[str] = field(default_factory=list)
+    exceptions: list[tuple] = field(default_factory=list)
+    """Rows of ``accepted_exceptions``."""
     yaml: YamlFile | None = None
     """The city file as read, for placing problems found later."""
 
@@ -140,6 +143,8 @@ def _read_folder(con, raw_root: Path, folder: Folder, catalogue: Catalogue, prob
                                       media_type=_media_type(path)))
         if role == "city":
             _read_city(path, file_id, data, folder, problems)
+        elif role == "exceptions":
+            _read_exceptions(path, file_id, data, folder, problems)
         elif role == "sources":
             t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL)
             t.role = "sources"
@@ -199,6 +204,20 @@ def _read_city(path: Path, file_id: str, data: bytes, folder: Folder, problems: 
     if city is not None:
         folder.cities.append((city, file_id, {k: _line(y, ("text_facts", k)) for k in city.text_facts}))
     folder.yaml = y
+
+
+def _read_exceptions(path: Path, file_id: str, data: bytes, folder: Folder, problems: list[Problem]) -> None:
+    y = YamlFile(path, file_id, problems)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        problems.append(Problem(file=file_id, rule="encoding", message=f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        return
+    if not y.load(text) or (doc := y.model(Exceptions)) is None:
+        return
+    for n, x in enumerate(doc.exceptions):
+        folder.exceptions.append((folder.name, x.rule_id, x.city, x.year, x.variable, x.accepted_by, x.role,
+                                  x.accepted_on, x.reason, file_id, _line(y, ("exceptions", n))))
 
 
 def _line(y: YamlFile, path: tuple) -> int:
@@ -298,6 +317,7 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
                              s.quality_class.value if s.quality_class else None, s.origin, s.contact, file_id, row)
                             for f in folders for s, file_id, _sheet, row in f.sources])
     con.execute(f"INSERT INTO observations {OBSERVATIONS_SQL} ORDER BY city_code, year, variable")
+    insert(con, "accepted_exceptions", [x for f in folders for x in f.exceptions])
     con.execute("CREATE TEMP TABLE file_repairs AS SELECT * FROM repairs LIMIT 0")
     insert(con, "file_repairs", [(r.file_id, r.sheet, r.row, r.column, r.rule, r.original, r.repaired)
                                  for folder in folders for t in folder.tables for r in t.repairs])

@@ -130,3 +130,26 @@ REQUIRED_COLUMNS = ("year", "variable", "value", "unit", "source_id")
 OPTIONAL_COLUMNS = ("city", "status", "note")
 SOURCE_COLUMNS = ("source_id", "organisation", "dataset", "url", "retrieved_on", "licence")
 SOURCE_OPTIONAL = ("quality_class", "origin", "contact")
+
+
+class AcceptedException(Model):
+    """A finding of validation that a named person accepted, with the reason and the date."""
+
+    rule_id: str = Field(min_length=1)
+    """The id of the rule whose finding is accepted (as printed by ``iso37120 validate``)."""
+    city: str | None = None
+    """City code; may be left out in a folder that holds one city."""
+    year: int | None = None
+    """Year of the finding; left out, the acceptance holds for every year."""
+    variable: str | None = None
+    """Variable of the finding, for rules on observations."""
+    accepted_by: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    accepted_on: date
+    reason: str = Field(min_length=1)
+
+
+class Exceptions(Model):
+    """``exceptions.yaml``: the accepted findings of a city folder."""
+
+    exceptions: list[AcceptedException] = Field(default_factory=list)

@@ -109,6 +109,65 @@ class CalculationSummary(Row):
     levels: list[CityYearLevel]
 
 
+class RuleRun(Row):
+    """A validation rule that ran: what it checks, on how many rows, and how many failed."""
+
+    rule_id: str
+    test: str
+    level: int
+    severity: str
+    engine: str
+    target: str
+    description: str
+    checked: int
+    failed: int
+
+
+class Finding(Row):
+    """One thing a rule found, with the raw place behind it and, if accepted, by whom and why."""
+
+    rule_id: str
+    test: str
+    level: int
+    severity: str
+    city_code: str | None
+    year: int | None
+    indicator_uid: str | None
+    variable: str | None
+    observed: str | None
+    expected: str | None
+    message: str
+    file_id: str | None
+    sheet: str | None
+    row: int | None
+    accepted: bool
+    accepted_by: str | None
+    accepted_role: str | None
+    accepted_on: date | None
+    acceptance_reason: str | None
+
+
+class SummaryRow(Row):
+    level: int
+    severity: str
+    findings: int
+    accepted: int
+
+
+class ValidationReport(Row):
+    """``validation-report.json``, shaped after the ESS ValidatReport: the rules that ran, their
+    findings, and a summary by level and severity."""
+
+    report_version: str = REPORT_VERSION
+    rules: list[RuleRun]
+    findings: list[Finding]
+    summary: list[SummaryRow]
+    blocking: int
+    """Errors not accepted: any stops the release."""
+
+
 ARTEFACTS: dict[str, type[BaseModel]] = {
     "ingest-report": IngestReport,
+    "calculation-summary": CalculationSummary,
+    "validation-report": ValidationReport,
 }

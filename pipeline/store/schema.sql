@@ -151,3 +151,52 @@ CREATE TABLE IF NOT EXISTS certification (
     level         VARCHAR,              -- NULL when below the lowest level
     PRIMARY KEY (city_code, edition, year)
 );
+
+CREATE TABLE IF NOT EXISTS accepted_exceptions (   -- from exceptions.yaml of each folder
+    folder      VARCHAR NOT NULL,
+    rule_id     VARCHAR NOT NULL,
+    city_code   VARCHAR,               -- NULL: every city of the folder
+    year        INTEGER,               -- NULL: every year
+    variable    VARCHAR,
+    accepted_by VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    accepted_on DATE NOT NULL,
+    reason      VARCHAR NOT NULL,
+    file_id     VARCHAR NOT NULL,
+    line        INTEGER NOT NULL
+);
+
+-- Validation: every rule that ran, and every finding, with its raw place. Written by validate.
+CREATE TABLE IF NOT EXISTS rule_runs (
+    rule_id     VARCHAR PRIMARY KEY,    -- <test>_<target>[_<column>], e.g. range_result_iso37120-2014:5.1
+    test        VARCHAR NOT NULL,       -- what is checked: range, not_negative, parts_sum, yoy_change...
+    level       INTEGER NOT NULL,       -- ESS validation level 0-5
+    severity    VARCHAR NOT NULL,       -- error | warning | information
+    engine      VARCHAR NOT NULL,       -- great_expectations | duckdb
+    target      VARCHAR NOT NULL,       -- observations | results
+    description VARCHAR NOT NULL,
+    checked     BIGINT NOT NULL,        -- rows the rule looked at
+    failed      BIGINT NOT NULL         -- findings it raised
+);
+
+CREATE TABLE IF NOT EXISTS findings (
+    rule_id       VARCHAR NOT NULL,
+    test          VARCHAR NOT NULL,
+    level         INTEGER NOT NULL,
+    severity      VARCHAR NOT NULL,
+    city_code     VARCHAR,
+    year          INTEGER,
+    indicator_uid VARCHAR,
+    variable      VARCHAR,
+    observed      VARCHAR,              -- the value found
+    expected      VARCHAR,              -- what the rule expects
+    message       VARCHAR NOT NULL,
+    file_id       VARCHAR,              -- the raw place behind the finding, where there is one
+    sheet         VARCHAR,
+    row           INTEGER,
+    accepted      BOOLEAN NOT NULL DEFAULT false,
+    accepted_by   VARCHAR,
+    accepted_role VARCHAR,
+    accepted_on   DATE,
+    acceptance_reason VARCHAR
+);

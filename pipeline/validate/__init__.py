@@ -1,0 +1,122 @@
+"""The validation stage: rules derived from the definitions, run on the store, results as data.
+
+Row-level rules run as Great Expectations expectations (imported only here, in
+:mod:`.expectations`), set-level rules as DuckDB SQL; every finding is located with SQL and
+written to ``findings`` with its raw place, every rule that ran to ``rule_runs``. Findings named
+in a folder's ``exceptions.yaml`` are marked accepted (who, role, when, why). An error that is not
+accepted blocks the release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipeline.catalogue import Catalogue
+from pipeline.store import insert
+from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
+from pipeline.validate.rules import Rule, Severity, all_rules, text
+
+FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
+
+
+class ValidationError(RuntimeError):
+    """The two engines disagree about a rule: a defect of the pipeline, not of the data."""
+
+
+def _revision_rule(con: duckdb.DuckDBPyConnection, previous: Path) -> Rule:
+    prev = duckdb.connect(str(previous), read_only=True)
+    try:
+        con.register("previous_results", prev.sql("SELECT city_code, indicator_uid, year, value FROM results").to_arrow_table())
+    finally:
+        prev.close()
+    return Rule(
+        rule_id="revision_results_value", test="revision", level=2, severity=Severity.warning, engine="duckdb",
+        target="results", description="A value already released that changes has a revision record (an input with status revised and a note).",
+        checked_sql="SELECT count(*) FROM results r JOIN previous_results p USING (city_code, indicator_uid, year) WHERE p.value IS NOT NULL",
+        sql=f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('p.value')} || ' → ' || coalesce({text('r.value')}, r.status),
+                      'a revision record', 'the released value changed without an input marked revised', NULL, NULL, NULL
+               FROM results r JOIN previous_results p USING (city_code, indicator_uid, year)
+               WHERE p.value IS DISTINCT FROM r.value AND p.value IS NOT NULL
+                 AND NOT list_contains(r.flags, 'revised')""")
+
+
+def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Path | None = None) -> ValidationReport:
+    """Run every rule on the store's observations and results (calculate first)."""
+    from pipeline.validate import expectations
+
+    rules = all_rules(catalogue)
+    if previous is not None and Path(previous).is_file():
+        rules.append(_revision_rule(con, Path(previous)))
+    gx_counts = expectations.run(con, catalogue)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM findings")
+        con.execute("DELETE FROM rule_runs")
+        for chunk in range(0, len(rules), 100):
+            part = rules[chunk:chunk + 100]
+            con.execute("INSERT INTO findings (rule_id, test, level, severity, " + FINDING_COLUMNS + ") " + " UNION ALL ".join(
+                f"SELECT '{r.rule_id}', '{r.test}', {r.level}, '{r.severity.value}', * FROM ({r.sql})" for r in part))
+        checked = dict(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in rules)).fetchall())
+        failed = dict(con.execute("SELECT rule_id, count(*) FROM findings GROUP BY rule_id").fetchall())
+        insert(con, "rule_runs", [(r.rule_id, r.test, r.level, r.severity.value, r.engine, r.target, r.description,
+                                   checked[r.rule_id], failed.get(r.rule_id, 0)) for r in rules])
+        _cross_check(rules, failed, gx_counts)
+        _accept(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report(con)
+
+
+def _cross_check(rules: list[Rule], failed: dict[str, int], gx_counts: dict[str, int]) -> None:
+    """GX's unexpected counts must equal the findings SQL located for the same rules."""
+    def sql_count(prefix: str) -> int:
+        return sum(failed.get(r.rule_id, 0) for r in rules if r.rule_id.startswith(prefix))
+
+    pairs = {rid: (gx_counts[rid], failed.get(rid, 0)) for rid in gx_counts if not rid.startswith(("range_results", "recomputes_results"))}
+    pairs["range_results"] = (gx_counts["range_results_lo"] + gx_counts["range_results_hi"], sql_count("range_results_"))
+    pairs["recomputes_results"] = (gx_counts["recomputes_results_lo"] + gx_counts["recomputes_results_hi"], sql_count("recomputes_results_"))
+    for rule, (gx_n, sql_n) in pairs.items():
+        if rule.startswith("unique_"):
+            continue  # GX counts every row of a duplicate group, SQL too, but GX also counts NULL keys
+        if gx_n != sql_n:
+            raise ValidationError(f"{rule}: Great Expectations found {gx_n} failing rows, SQL {sql_n}")
+
+
+def _accept(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        UPDATE findings f SET accepted = true, accepted_by = e.accepted_by, accepted_role = e.role,
+               accepted_on = e.accepted_on, acceptance_reason = e.reason
+        FROM accepted_exceptions e JOIN cities c ON c.folder = e.folder
+        WHERE c.city_code = f.city_code AND e.rule_id = f.rule_id
+          AND (e.city_code IS NULL OR e.city_code = f.city_code)
+          AND (e.year IS NULL OR e.year = f.year)
+          AND (e.variable IS NULL OR e.variable = f.variable)""")
+    # An acceptance that matches nothing is stale: say so, so that it is removed or corrected.
+    con.execute("""
+        INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected, message, file_id, row)
+        SELECT 'unused_exception_' || e.rule_id, 'unused_exception', 1, 'information', e.city_code, e.year, e.variable,
+               e.rule_id, 'a finding to accept', 'this accepted exception matches no finding of this build', e.file_id, e.line
+        FROM accepted_exceptions e
+        WHERE NOT EXISTS (SELECT 1 FROM findings f JOIN cities c ON c.city_code = f.city_code
+                          WHERE c.folder = e.folder AND f.rule_id = e.rule_id
+                            AND (e.city_code IS NULL OR e.city_code = f.city_code)
+                            AND (e.year IS NULL OR e.year = f.year)
+                            AND (e.variable IS NULL OR e.variable = f.variable))""")
+
+
+def report(con: duckdb.DuckDBPyConnection) -> ValidationReport:
+    runs = [RuleRun(**dict(zip(["rule_id", "test", "level", "severity", "engine", "target", "description", "checked", "failed"], r)))
+            for r in con.execute("SELECT * FROM rule_runs ORDER BY level, rule_id").fetchall()]
+    cols = [d[0] for d in con.execute("SELECT * FROM findings LIMIT 0").description]
+    findings = [Finding(**dict(zip(cols, r))) for r in con.execute(
+        "SELECT * FROM findings ORDER BY level, severity, rule_id, city_code, year, variable, file_id, row").fetchall()]
+    summary = [SummaryRow(level=lv, severity=sev, findings=n, accepted=a) for lv, sev, n, a in con.execute(
+        """SELECT level, severity, count(*), count(*) FILTER (WHERE accepted) FROM findings
+           GROUP BY level, severity ORDER BY level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END""").fetchall()]
+    blocking = sum(1 for f in findings if f.severity == "error" and not f.accepted)
+    return ValidationReport(rules=runs, findings=findings, summary=summary, blocking=blocking)

@@ -1,0 +1,159 @@
+"""End to end: tiny cities with known-bad inputs fire exactly the rules they should, and only those."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from pipeline.calculate import calculate
+from pipeline.catalogue import load_catalogue
+from pipeline.ingest import ingest
+from pipeline.store import connect
+from pipeline.validate import validate
+from tests.conftest import INDICATORS, write_catalogue, write_city
+
+GOOD = {
+    "population": (1000, 1000), "unemployed": (50, 55), "labour_force": (500, 510), "firefighters": (10, 12),
+    "income_lcu": (5000, 5100), "life_expectancy": (78, 78.2), "green_share": (30, 31), "climate": ("Dfb", "Dfb"),
+}
+
+
+def rows(values: dict, extra: list[dict] = ()) -> list[dict]:
+    out = [{"year": y, "variable": v, "value": pair[i]} for v, pair in values.items() for i, y in enumerate((2022, 2023))
+           if pair[i] is not None]
+    return out + list(extra)
+
+
+def run(tmp_path, catalogue_root, data, exceptions: str | None = None):
+    cat = load_catalogue(catalogue_root)
+    folder = write_city(tmp_path / "raw", data)
+    if exceptions:
+        (folder / "exceptions.yaml").write_text(exceptions, encoding="utf-8")
+    ingest(tmp_path / "raw", cat, tmp_path / "store.duckdb")
+    con = connect(tmp_path / "store.duckdb")
+    calculate(con, cat)
+    return validate(con, cat), con
+
+
+def fired(report, severities=("error", "warning")) -> Counter:
+    return Counter(f.rule_id for f in report.findings if f.severity in severities)
+
+
+def test_clean_city_fires_no_error_or_warning(tmp_path, mini_catalogue):
+    report, con = run(tmp_path, mini_catalogue, rows(GOOD))
+    assert fired(report) == Counter()
+    assert report.blocking == 0
+    runs = {r.rule_id: r for r in report.rules}
+    assert runs["range_results_test-ed:5.1"].checked == 2 and runs["range_results_test-ed:5.1"].failed == 0
+    assert runs["not_above_observations_unemployed"].checked == 2
+    assert con.execute("SELECT count(*) FROM rule_runs").fetchall()[0][0] == len(report.rules)
+
+
+def test_known_bad_city_fires_exactly_these_rules(tmp_path, mini_catalogue):
+    bad = {**GOOD,
+           "unemployed": (50, 600),          # 2023: more unemployed than the labour force
+           "firefighters": (-1, 30),         # 2022: negative count; 2023: a jump of +3100 %
+           "green_share": (30, 120),         # 2023: a percentage above 100
+           "life_expectancy": (78, None)}    # 2023: a core input missing with no reason
+    extra = [{"year": 2023, "variable": "employed", "value": 400, "status": "estimated"}]  # flagged, no note
+    report, _ = run(tmp_path, mini_catalogue, rows(bad, extra))
+    assert fired(report) == Counter({
+        "not_negative_observations_value": 1,
+        "between_0_100_observations_value": 1,
+        "not_above_observations_unemployed": 1,
+        "note_on_flag_observations_note": 1,
+        "range_results_test-ed:5.1": 1,
+        "share_bounds_results_test-ed:5.1": 1,
+        "range_results_test-ed:5.2": 1,
+        "yoy_change_results_test-ed:5.2": 1,
+        "reason_for_missing_results_test-ed:6.1": 1,
+    })
+    by_rule = {f.rule_id: f for f in report.findings}
+    f = by_rule["not_above_observations_unemployed"]
+    assert (f.city_code, f.year, f.variable, f.file_id, f.row, f.level, f.severity) == (
+        "0001", 2023, "unemployed", "testville/observations/obs.csv", 5, 1, "error")
+    assert by_rule["yoy_change_results_test-ed:5.2"].severity == "warning"
+    assert by_rule["yoy_change_results_test-ed:5.2"].level == 2
+    assert report.blocking == 7
+    levels = {(s.level, s.severity): s.findings for s in report.summary}
+    assert levels == {(1, "error"): 7, (1, "warning"): 1, (2, "warning"): 1}
+
+
+def test_a_note_explains_a_large_change(tmp_path, mini_catalogue):
+    data = rows({**GOOD, "firefighters": (10, None)},
+                [{"year": 2023, "variable": "firefighters", "value": 30, "note": "new fire station opened"}])
+    report, _ = run(tmp_path, mini_catalogue, data)
+    [f] = [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"]
+    assert "explained: firefighters: new fire station opened" in f.message
+
+
+def test_parts_that_split_one_whole_must_sum(tmp_path):
+    part = INDICATORS["5.1"].replace("- {kind: range, min: 0, max: 100}", "- {kind: range, min: 0, max: 100}\n  - {kind: parts_sum, group: labour-status, tolerance: 0.5}")
+    other = part.replace('id: "5.1"', 'id: "5.4"').replace("numerator: unemployed", "numerator: employed").replace("tier: core", "tier: supporting")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.1": part, "5.4": other})
+    data = rows(GOOD, [{"year": 2022, "variable": "employed", "value": 450}, {"year": 2023, "variable": "employed", "value": 400}])
+    report, _ = run(tmp_path, root, data)
+    [f] = [f for f in report.findings if f.rule_id == "parts_sum_results_test-ed:labour-status"]
+    assert (f.year, f.observed) == (2023, "89.21")  # 10.78 + 78.43; 2022 sums to 100
+
+
+def test_accepted_exceptions_unblock_and_stay_visible(tmp_path, mini_catalogue):
+    bad = {**GOOD, "life_expectancy": (78, None), "firefighters": (10, 30)}
+    exceptions = """\
+exceptions:
+  - rule_id: reason_for_missing_results_test-ed:6.1
+    year: 2023
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: 2024-03-12
+    reason: The life table for 2023 is published in June; reported next year.
+  - rule_id: yoy_change_results_test-ed:5.2
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: 2024-03-12
+    reason: Two new fire stations.
+  - rule_id: range_results_test-ed:5.1
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: 2024-03-12
+    reason: Stale acceptance from last year.
+"""
+    report, _ = run(tmp_path, mini_catalogue, rows(bad), exceptions)
+    assert report.blocking == 0
+    accepted = {f.rule_id: f for f in report.findings if f.accepted}
+    assert set(accepted) == {"reason_for_missing_results_test-ed:6.1", "yoy_change_results_test-ed:5.2"}
+    f = accepted["reason_for_missing_results_test-ed:6.1"]
+    assert (f.accepted_by, f.accepted_role, str(f.accepted_on)) == ("Anna Nowak", "Head of statistics", "2024-03-12")
+    [stale] = [f for f in report.findings if f.test == "unused_exception"]
+    assert (stale.observed, stale.severity, stale.file_id, stale.row) == (
+        "range_results_test-ed:5.1", "information", "testville/exceptions.yaml", 13)
+
+
+def test_revision_without_record_is_a_warning(tmp_path, mini_catalogue):
+    first, con = run(tmp_path, mini_catalogue, rows(GOOD))
+    con.close()
+    (tmp_path / "store.duckdb").rename(tmp_path / "previous.duckdb")
+    cat = load_catalogue(mini_catalogue)
+    write_city(tmp_path / "raw", rows({**GOOD, "firefighters": (11, 12)}))
+    ingest(tmp_path / "raw", cat, tmp_path / "store.duckdb")
+    con = connect(tmp_path / "store.duckdb")
+    calculate(con, cat)
+    report = validate(con, cat, previous=tmp_path / "previous.duckdb")
+    [f] = [f for f in report.findings if f.rule_id == "revision_results_value"]
+    assert (f.indicator_uid, f.year, f.observed) == ("test-ed:5.2", 2022, "1000 → 1100")
+
+
+@pytest.mark.parametrize("status", ["revised"])
+def test_revision_with_record_passes(tmp_path, mini_catalogue, status):
+    _, con = run(tmp_path, mini_catalogue, rows(GOOD))
+    con.close()
+    (tmp_path / "store.duckdb").rename(tmp_path / "previous.duckdb")
+    cat = load_catalogue(mini_catalogue)
+    data = rows({**GOOD, "firefighters": (None, 12)}, [{"year": 2022, "variable": "firefighters", "value": 11, "status": status, "note": "corrected count"}])
+    write_city(tmp_path / "raw", data)
+    ingest(tmp_path / "raw", cat, tmp_path / "store.duckdb")
+    con = connect(tmp_path / "store.duckdb")
+    calculate(con, cat)
+    report = validate(con, cat, previous=tmp_path / "previous.duckdb")
+    assert [f for f in report.findings if f.rule_id == "revision_results_value"] == []
