@@ -19,7 +19,7 @@ BASE_URI = "https://iso37120-pipeline.example.org/schemas/"
 
 
 def _models() -> dict[str, type[BaseModel]]:
-    from pipeline.ingest.models import City, ObservationRow, SourceRow
+    from pipeline.ingest.models import Cities, City, Exceptions, ObservationRow, SourceRow
     from pipeline.store import models as store
 
     return {
@@ -28,6 +28,8 @@ def _models() -> dict[str, type[BaseModel]]:
         "variables.schema.json": VariableRegistry,
         "providers.schema.json": ProviderRegistry,
         "city.schema.json": City,
+        "cities.schema.json": Cities,
+        "exceptions.schema.json": Exceptions,
         "sources-row.schema.json": SourceRow,
         "observation-row.schema.json": ObservationRow,
         **{f"{name}.schema.json": m for name, m in store.ARTEFACTS.items()},

@@ -166,8 +166,36 @@ class ValidationReport(Row):
     """Errors not accepted: any stops the release."""
 
 
+class OutputFile(Row):
+    path: str
+    """Relative to the release folder."""
+    bytes: int
+    sha256: str
+
+
+class Manifest(Row):
+    """``manifest.json``: what a release was built from and what it holds, for re-running it."""
+
+    manifest_version: str = REPORT_VERSION
+    build_id: str
+    """SHA-256 over the inputs, the definitions, the code version, the lock file and the
+    configuration: the same build gives the same id."""
+    release_date: date | None
+    code_version: str
+    lock_sha256: str
+    python: str
+    packages: dict[str, str]
+    configuration: dict[str, str]
+    editions: list[str]
+    reference_years: list[int]
+    definitions_sha256: str
+    inputs: list[InputFile]
+    outputs: list[OutputFile]
+
+
 ARTEFACTS: dict[str, type[BaseModel]] = {
     "ingest-report": IngestReport,
     "calculation-summary": CalculationSummary,
     "validation-report": ValidationReport,
+    "manifest": Manifest,
 }
