@@ -33,6 +33,36 @@ def sandboxed(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The store's base tables (not views, not temporary), in name order."""
+    return [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary ORDER BY 1").fetchall()]
+
+
+def export(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
+    """Write every table as ``<table>.parquet``, rows in key order: the same store gives the same bytes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for t in tables(con):
+        path = directory / f"{t}.parquet"
+        con.execute(f"COPY (SELECT * FROM {t} ORDER BY ALL) TO '{path.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
+        out.append(path)
+    return out
+
+
+def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A store to read: a DuckDB file, or a release folder whose ``store/`` holds the Parquet export."""
+    path = Path(path)
+    if path.is_dir():
+        folder = path / "store" if (path / "store").is_dir() else path
+        con = duckdb.connect(":memory:", config={"threads": 2})
+        con.execute(SCHEMA_SQL)
+        for pq in sorted(folder.glob("*.parquet")):
+            con.execute(f"INSERT INTO {pq.stem} SELECT * FROM read_parquet('{pq.as_posix()}')")
+        return con
+    return connect(path, read_only=True)
+
+
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
     """Append rows (tuples in the table's column order) through Arrow, in one statement."""
     if not rows:

@@ -1,0 +1,56 @@
+"""Data flows one way: a stage imports only the stages upstream of it, and nothing imports the CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SHARED = {"problems", "yamlio", "store", "catalogue"}
+FLOW = ["ingest", "calculate", "validate", "publish", "dossier"]  # each may use the ones before it
+UPSTREAM = {
+    "problems": set(),
+    "yamlio": {"problems"},
+    "catalogue": {"problems", "yamlio"},
+    "store": {"problems"},
+    **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
+    "templates": SHARED | {"ingest"},
+    "synth": SHARED | {"ingest"},
+    "release": SHARED,
+    "schemas": None,   # collects the models of every stage
+    "build": None,     # orchestrates every stage
+    "cli": None,
+}
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("pipeline.")}
+    return found
+
+
+def test_stages_import_only_upstream():
+    wrong = []
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        rel = path.relative_to(ROOT / "pipeline")
+        stage = rel.parts[0].removesuffix(".py")
+        if stage == "__init__":
+            continue
+        allowed = UPSTREAM.get(stage, set())
+        used = imports(path) - {stage}
+        if "cli" in used:
+            wrong.append(f"{rel} imports the CLI")
+        if allowed is not None and not used <= allowed:
+            wrong.append(f"{rel} imports {sorted(used - allowed)}")
+    assert wrong == []
+
+
+def test_great_expectations_is_imported_only_by_validation():
+    users = [p.relative_to(ROOT).as_posix() for p in (ROOT / "pipeline").rglob("*.py")
+             if "great_expectations" in p.read_text(encoding="utf-8") and "validate" not in p.parts]
+    assert users == []
