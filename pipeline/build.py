@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.ingest import ingest
+from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_config, publish
 from pipeline.store import connect
 from pipeline.store.models import CalculationSummary, IngestReport, ValidationReport
 from pipeline.validate import validate
@@ -33,6 +34,7 @@ class BuildResult(BaseModel):
     out: str
     ingest: IngestReport
     calculation: CalculationSummary
+    publish: PublishReport
     validation: ValidationReport
 
 
@@ -73,11 +75,16 @@ def write_json(path: Path, model: BaseModel) -> None:
 
 
 def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], None] = lambda _: None,
-          reports: Path = Path("reports")) -> BuildResult:
+          reports: Path = Path("reports"), publish_config: PublishConfig | None = None,
+          publish_config_file: str = "config/publish.yaml") -> BuildResult:
     """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
 
     Raises ProblemsFound for bad input and ReleaseBlocked for unaccepted validation errors
-    (its report is written to ``reports/validation-report.json``); ``out`` is then unchanged."""
+    (its report is written to ``reports/validation-report.json``); ``out`` is then unchanged.
+    The open-data bundle goes to ``out/open-data/``, written with ``publish_config`` (when None,
+    read from ``publish_config_file`` if that file exists)."""
+    if publish_config is None and Path(publish_config_file).is_file():
+        publish_config = load_config(Path(publish_config_file))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
@@ -102,9 +109,16 @@ def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], 
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
             raise ReleaseBlocked(checked, reports / "validation-report.json")
+        progress("publish")
+        con = connect(staging / STORE, read_only=True)
+        try:
+            published = publish(con, catalogue, staging / BUNDLE_DIR, publish_config, publish_config_file)
+        finally:
+            con.close()
+        write_json(staging / "publish-report.json", published)
         progress("release")
         release(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return BuildResult(out=out.as_posix(), ingest=ingested, calculation=summary, validation=checked)
+    return BuildResult(out=out.as_posix(), ingest=ingested, calculation=summary, publish=published, validation=checked)

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import sys
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -362,23 +363,73 @@ def validate(
         raise typer.Exit(EXIT_BLOCKED)
 
 
+# --- publish -----------------------------------------------------------------------------------
+
+PublishConfigOpt = Annotated[Path, typer.Option("--config", help="The open-data settings: publisher, licence, portal (a missing default file means the built-in defaults).")]
+ReleaseDateOpt = Annotated[datetime | None, typer.Option("--release-date", formats=["%Y-%m-%d"],
+                                                         help="Release date of the bundle, YYYY-MM-DD (default: from the configuration, else the latest retrieval date of the sources).")]
+DEFAULT_PUBLISH_CONFIG = Path("config/publish.yaml")
+
+
+def _publish_config(path: Path, release_date: datetime | None, problems_file: Path | None = None):
+    from pipeline.publish import PublishConfig, load_config
+
+    try:
+        config = load_config(path) if path.is_file() or path != DEFAULT_PUBLISH_CONFIG else PublishConfig()
+    except ProblemsFound as e:
+        fail_on_problems(e, problems_file)
+    return config.model_copy(update={"release_date": release_date.date()}) if release_date else config
+
+
+@app.command()
+def publish(
+    store: StoreOpt = Path("data/out/store.duckdb"),
+    out_dir: Annotated[Path, typer.Option("--out", help="The folder of the open-data bundle.")] = Path("data/out/open-data"),
+    config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
+    release_date: ReleaseDateOpt = None,
+    catalogue: CatalogueOpt = Path("indicators"),
+    problems: ProblemsOpt = None,
+) -> None:
+    """Write the open-data bundle: tidy CSV, Frictionless data package, DCAT-AP record, CSVW, JSON-stat, Parquet."""
+    from pipeline.publish import publish as run
+
+    cat = _catalogue(catalogue)
+    cfg = _publish_config(config, release_date, problems)
+    con = _open_store(store, read_only=True)
+    try:
+        report = run(con, cat, out_dir, cfg, str(config))
+    except ProblemsFound as e:
+        fail_on_problems(e, problems)
+    finally:
+        con.close()
+    for f in report.files:
+        out.print(f"wrote {out_dir / f.path} ({f.bytes:,} bytes)", highlight=False)
+    out.print(f"Dataset {report.dataset_id} version {report.version} ({report.release_date}"
+              f"{', derived from the inputs' if report.release_date_derived else ''}): {report.rows} rows, "
+              f"{report.reported} values reported, {report.first_year}–{report.last_year}.", highlight=False)
+
+
 @app.command()
 def build(
     raw: Annotated[Path, typer.Argument(help="The raw folder: a folder of city folders, or one city's folder.")] = Path("data/raw"),
     out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
     reports: Annotated[Path, typer.Option("--reports", help="Where reports go, also when the release is blocked.")] = Path("reports"),
     catalogue: CatalogueOpt = Path("indicators"),
+    config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
+    release_date: ReleaseDateOpt = None,
     problems: ProblemsOpt = None,
 ) -> None:
-    """Run the yearly build: ingest, calculate, validate; release the outputs atomically."""
+    """Run the yearly build: ingest, calculate, validate, publish the open-data bundle; release the outputs atomically."""
     from pipeline.build import build as run
 
     cat = _catalogue(catalogue)
+    cfg = _publish_config(config, release_date, problems)
     from pipeline.build import ReleaseBlocked
 
     try:
         with err.status("building…") as status:
-            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"), reports=reports)
+            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"), reports=reports,
+                         publish_config=cfg, publish_config_file=str(config))
     except ProblemsFound as e:
         fail_on_problems(e, problems)
     except ReleaseBlocked as e:
@@ -393,7 +444,50 @@ def build(
     print_levels(result.calculation.levels)
     typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "
                f"({repairs} values repaired), {result.calculation.reported} of {result.calculation.results} "
-               f"indicator values reported. Release: {result.out}/")
+               f"indicator values reported. Release: {result.out}/ (open data: {result.out}/open-data/, "
+               f"dataset {result.publish.dataset_id} version {result.publish.version})")
+
+
+class DossierLang(StrEnum):
+    en = "en"
+    pl = "pl"
+    both = "both"
+
+
+@app.command()
+def dossier(
+    store: StoreOpt = Path("data/out/store.duckdb"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the dossier files.")] = Path("reports"),
+    lang: Annotated[DossierLang, typer.Option("--lang", help="en, pl or both.")] = DossierLang.both,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print each HTML page to PDF with headless Chromium (skipped with a note when it is not installed).")] = True,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="The release's manifest.json (default: the one beside the store, if any).")] = None,
+    catalogue: CatalogueOpt = Path("indicators"),
+) -> None:
+    """Render the evidence dossier of every city in the store: HTML per language, JSON, and PDF."""
+    from pydantic import ValidationError
+
+    from pipeline.dossier import render_dossier
+    from pipeline.store.models import Manifest
+
+    cat = _catalogue(catalogue)
+    manifest_file = manifest or (store.parent / "manifest.json")
+    release_manifest = None
+    if manifest is not None or manifest_file.is_file():
+        try:
+            release_manifest = Manifest.model_validate_json(manifest_file.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as e:
+            err.print(f"[red]Cannot read the manifest {manifest_file}:[/red] {str(e).splitlines()[0]}")
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    con = _open_store(store, read_only=True)
+    try:
+        paths = render_dossier(con, cat, out_dir, ["en", "pl"] if lang is DossierLang.both else [lang.value],
+                               manifest=release_manifest, pdf=pdf, note=lambda msg: err.print(f"[yellow]{msg}[/yellow]", highlight=False))
+    finally:
+        con.close()
+    for path in paths:
+        out.print(f"wrote {path}", highlight=False)
+    if not paths:
+        err.print(f"No city in {store}: nothing to render.")
 
 
 def main() -> None:  # pragma: no cover - the console script

@@ -19,7 +19,10 @@ BASE_URI = "https://iso37120-pipeline.example.org/schemas/"
 
 
 def _models() -> dict[str, type[BaseModel]]:
+    from pipeline.dossier.models import Dossier
     from pipeline.ingest.models import Cities, City, Exceptions, ObservationRow, SourceRow
+    from pipeline.publish.config import PublishConfig
+    from pipeline.publish.models import PublishReport
     from pipeline.store import models as store
 
     return {
@@ -32,7 +35,10 @@ def _models() -> dict[str, type[BaseModel]]:
         "exceptions.schema.json": Exceptions,
         "sources-row.schema.json": SourceRow,
         "observation-row.schema.json": ObservationRow,
+        "publish-config.schema.json": PublishConfig,
+        "publish-report.schema.json": PublishReport,
         **{f"{name}.schema.json": m for name, m in store.ARTEFACTS.items()},
+        "dossier.schema.json": Dossier,
     }
 
 

@@ -127,8 +127,16 @@ def _in(values: list[str]) -> str:
     return "(" + ", ".join(_q(v) for v in values) + ")" if values else "(NULL)"
 
 
+# The notes of a result's inputs (this year's and, for previous(), last year's): what explains a change.
+EXPLANATION = """(SELECT string_agg(DISTINCT l.variable || ': ' || l.note, '; ' ORDER BY l.variable || ': ' || l.note)
+                 FROM lineage l WHERE l.indicator_uid = r.indicator_uid AND l.city_code = r.city_code
+                   AND l.year = r.year AND l.note IS NOT NULL)"""
+EXPLAINED = f"({EXPLANATION} IS NOT NULL)"
+
+
 def result_rules(catalogue: Catalogue) -> list[Rule]:
     rules: list[Rule] = []
+    explained: list[str] = []
     reported = "r.status = 'reported' AND r.value IS NOT NULL"
     for ind in catalogue.indicators.values():
         uid, where = ind.uid, f"r.indicator_uid = {_q(ind.uid)}"
@@ -154,19 +162,22 @@ def result_rules(catalogue: Catalogue) -> list[Rule]:
                 limit = " and ".join(filter(None, [
                     f"±{_num(chk.max_absolute)} {ind.unit.en}" if chk.max_absolute is not None else "",
                     f"±{_num(chk.max_relative * 100)} %" if chk.max_relative is not None else ""]))
+                large = f"r.indicator_uid = {_q(ind.uid)} AND r.yoy_change IS NOT NULL AND {' AND '.join(conds)}"
                 rules.append(Rule(
                     rule_id=f"yoy_change_results_{uid}", test="yoy_change", level=2, severity=Severity.warning,
                     engine="duckdb", target="results",
-                    description=f"{ind.id} changes from one year to the next by no more than {limit}, or the change is explained in a note.",
+                    description=f"{ind.id} changes from one year to the next by no more than {limit}, unless a note of its inputs explains the change.",
                     checked_sql=f"SELECT count(*) FROM results r WHERE {where} AND r.yoy_change IS NOT NULL",
                     sql=f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
                             {text('r.previous_value')} || ' → ' || {text('r.value')}, {_q(limit)},
-                            {_q(f'{ind.id} changed by more than {limit} against the year before')}
-                              || coalesce('; explained: ' || (SELECT string_agg(DISTINCT l.variable || ': ' || l.note, '; ' ORDER BY l.variable || ': ' || l.note)
-                                 FROM lineage l WHERE l.indicator_uid = r.indicator_uid AND l.city_code = r.city_code
-                                   AND l.year = r.year AND l.note IS NOT NULL), ''),
+                            {_q(f'{ind.id} changed by more than {limit} against the year before, and no input note explains it')},
                             {RESULT_PLACE}
-                            FROM results r WHERE {where} AND r.yoy_change IS NOT NULL AND {' AND '.join(conds)}"""))
+                            FROM results r WHERE {large} AND NOT {EXPLAINED}"""))
+                explained.append(f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
+                            {text('r.previous_value')} || ' → ' || {text('r.value')}, {_q(limit)},
+                            {_q(f'{ind.id} changed by more than {limit}; explained: ')} || {EXPLANATION},
+                            {RESULT_PLACE}
+                            FROM results r WHERE {large} AND {EXPLAINED}""")
         calc = ind.calculation
         if isinstance(calc, Ratio):
             step = f"0.5 * 10 ** -{ind.decimals}"
@@ -199,6 +210,12 @@ def result_rules(catalogue: Catalogue) -> list[Rule]:
                 sql=f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, r.reason, 'a stated reason',
                         {_q(f'core indicator {ind.id} is missing and no reason was given: ')} || r.reason, {RESULT_PLACE}
                         FROM results r WHERE {where} AND r.status <> 'reported' AND r.reason_code IN ('missing_input', 'no_finite_value')"""))
+    rules.append(Rule(
+        rule_id="yoy_explained_results_change", test="yoy_explained", level=2, severity=Severity.information,
+        engine="duckdb", target="results",
+        description="A change beyond an indicator's plausible range that a note of its inputs explains (shown, not a warning).",
+        checked_sql="SELECT count(*) FROM results WHERE yoy_change IS NOT NULL",
+        sql=" UNION ALL ".join(explained) if explained else f"SELECT NULL, NULL, NULL, NULL, NULL, NULL, '', {RESULT_PLACE} WHERE false"))
     groups: dict[tuple[str, str], tuple[PartsSumCheck, list[str]]] = {}
     for ind in catalogue.indicators.values():
         for chk in ind.checks:

@@ -84,7 +84,9 @@ def test_a_note_explains_a_large_change(tmp_path, mini_catalogue):
     data = rows({**GOOD, "firefighters": (10, None)},
                 [{"year": 2023, "variable": "firefighters", "value": 30, "note": "new fire station opened"}])
     report, _ = run(tmp_path, mini_catalogue, data)
-    [f] = [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"]
+    assert [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"] == []
+    [f] = [f for f in report.findings if f.rule_id == "yoy_explained_results_change"]
+    assert (f.severity, f.indicator_uid, f.year) == ("information", "test-ed:5.2", 2023)
     assert "explained: firefighters: new fire station opened" in f.message
 
 

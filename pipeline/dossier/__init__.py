@@ -1,0 +1,194 @@
+"""The evidence dossier: everything an auditor needs to verify every value of a build, without
+asking anyone — per city, one self-contained HTML file per language, the same content as JSON,
+and a PDF printed by headless Chromium where it is installed.
+
+Reads only the build's store and the catalogue. The same store gives the same HTML and JSON bytes:
+queries are ordered, charts are written by hand (:mod:`.charts`), and nothing depends on the clock.
+
+    render_dossier(con, catalogue, Path("reports"), ["en", "pl"], manifest=None, pdf=True)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from pipeline.catalogue import Catalogue
+from pipeline.dossier import charts, i18n
+from pipeline.dossier.models import DOSSIER_VERSION, Dossier, IndicatorPart, YearRow
+from pipeline.dossier.queries import city_codes, collect
+from pipeline.store.models import Manifest
+
+log = logging.getLogger(__name__)
+
+CSS = files(__package__).joinpath("dossier.css").read_text(encoding="utf-8")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync")
+
+
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("pipeline.dossier", "templates"), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def html_name(city_code: str, lang: str) -> str:
+    return f"dossier-{city_code}-{lang}.html"
+
+
+def json_name(city_code: str) -> str:
+    return f"dossier-{city_code}.json"
+
+
+def dossier_json(d: Dossier) -> str:
+    return json.dumps(d.model_dump(mode="json"), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _coverage(d: Dossier, lang: str) -> tuple[Markup | None, list[dict]]:
+    """The coverage chart of the latest year and the table of themes × years."""
+    latest = d.build.latest_year
+    themes: dict[str, dict] = {}
+    anchors = {th.theme: th.anchor for th in d.themes}
+    for c in d.coverage:
+        row = themes.setdefault(c.theme, {"label": ("" if c.tier == "profile" else c.theme + " ") + i18n.name(c.theme_name, lang),
+                                          "anchor": anchors.get(c.theme), "total": False, "cells": {}})
+        row["cells"].setdefault(c.year, []).append((c.tier, (c.reported, c.defined)))
+    totals: dict[int, dict[str, list[int]]] = {}
+    for c in d.coverage:
+        t = totals.setdefault(c.year, {}).setdefault(c.tier, [0, 0])
+        t[0] += c.reported
+        t[1] += c.defined
+    table = list(themes.values())
+    for row in table:
+        for y in d.build.reference_years:
+            row["cells"].setdefault(y, [])
+    table.append({"label": i18n.label("total", lang), "anchor": None, "total": True,
+                  "cells": {y: [(tier, tuple(v)) for tier, v in totals.get(y, {}).items()] for y in d.build.reference_years}})
+    bars = []
+    for key, row in themes.items():
+        cells = dict(row["cells"].get(latest, []))
+        if "profile" in cells or not cells:
+            continue
+        core, supp = cells.get("core", (0, 0)), cells.get("supporting", (0, 0))
+        bars.append(charts.Bar(row["label"], core[0], core[1], supp[0], supp[1]))
+    svg = charts.coverage_chart(bars, f"{i18n.label('coverage_chart', lang)}, {latest}",
+                                (i18n.label("legend_core", lang), i18n.label("legend_supporting", lang),
+                                 i18n.label("legend_missing", lang))) if bars else None
+    return svg, table
+
+
+def _latest(ind: IndicatorPart, year: int | None) -> YearRow | None:
+    return next((y for y in ind.years if y.year == year), ind.years[-1] if ind.years else None)
+
+
+def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Environment | None = None) -> str:
+    """The dossier of one city as one self-contained HTML page in ``lang`` (en or pl)."""
+    if lang not in i18n.LANGS:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
+    env = env or _environment()
+    coverage_svg, coverage_table = _coverage(d, lang)
+    indicators = [ind for th in d.themes for ind in th.indicators]
+    latest = {ind.uid: _latest(ind, d.build.latest_year) for ind in indicators}
+
+    def show(ind: IndicatorPart, y: YearRow) -> str:
+        return y.value_text if y.value_text is not None else i18n.number(y.value, lang, ind.decimals)
+
+    trends = {}
+    for ind in indicators:
+        points = [(y.year, y.value if y.status == "reported" and y.value_text is None else None) for y in ind.years]
+        trends[ind.uid] = charts.trend_chart(points, ind.decimals, lang, f"{ind.id} {i18n.name(ind.name, lang)}: "
+                                             f"{i18n.label('trend', lang)}") if len(points) > 1 else None
+    return env.get_template("dossier.html.j2").render(
+        d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),
+        t=lambda key, **kw: i18n.label(key, lang, **kw), en=lambda kind, value: i18n.enum(kind, value, lang),
+        nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
+        num=lambda v, decimals=None: i18n.number(v, lang, decimals),
+        sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
+        show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table)
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: ``$ISO37120_CHROMIUM``, else the first of the usual names on PATH."""
+    env = os.environ.get("ISO37120_CHROMIUM")
+    if env:
+        return shutil.which(env)
+    return next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
+
+
+class PdfError(RuntimeError):
+    """Chromium ran but wrote no PDF."""
+
+
+def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300) -> Path:
+    """Print ``html`` to ``pdf`` with headless Chromium (a throw-away profile, no network services)."""
+    with tempfile.TemporaryDirectory(prefix="iso37120-chromium-") as profile:
+        tmp = pdf.with_name(pdf.name + ".part")
+        tmp.unlink(missing_ok=True)
+        cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", "--no-pdf-header-footer",
+               html.resolve().as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            raise PdfError(f"Chromium did not print {html.name} within {timeout:.0f} s") from e
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            tail = (proc.stderr or "").strip().splitlines()[-3:]
+            raise PdfError(f"Chromium wrote no PDF for {html.name} (exit {proc.returncode}): {' / '.join(tail)}")
+        os.replace(tmp, pdf)
+    return pdf
+
+
+def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] = i18n.LANGS,
+                   manifest: Manifest | None = None, pdf: bool = True, *,
+                   note: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the dossier of every city in the store into ``out_dir``: ``dossier-<city>-<lang>.html``
+    per language, ``dossier-<city>.json``, and ``dossier-<city>-<lang>.pdf`` when ``pdf`` and
+    Chromium is installed (otherwise the PDF is skipped and ``note`` is told why). Returns the
+    paths written. ``manifest`` is the build's; without it the dossier says where to find it."""
+    langs = list(dict.fromkeys(langs))
+    for lang in langs:
+        if lang not in i18n.LANGS:
+            raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
+    say = note or (lambda msg: log.warning("%s", msg))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    written: list[Path] = []
+    pages: list[Path] = []
+    for code in city_codes(con):
+        d = collect(con, catalogue, code, manifest)
+        for lang in langs:
+            other = i18n.other(lang)
+            path = out_dir / html_name(code, lang)
+            path.write_text(render_html(d, lang, html_name(code, other) if other in langs else None, env), encoding="utf-8")
+            written.append(path)
+            pages.append(path)
+        path = out_dir / json_name(code)
+        path.write_text(dossier_json(d), encoding="utf-8")
+        written.append(path)
+    if pdf and pages:
+        chromium = find_chromium()
+        if chromium is None:
+            say("PDF skipped: Chromium is not installed (apt-get install chromium, or set ISO37120_CHROMIUM); "
+                "the HTML dossier prints to PDF from any browser.")
+        else:
+            for page in pages:
+                try:
+                    written.append(print_pdf(page, page.with_suffix(".pdf"), chromium))
+                except PdfError as e:
+                    say(f"PDF skipped: {e}")
+    return written
+
+
+__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "dossier_json", "find_chromium", "print_pdf",
+           "render_dossier", "render_html"]

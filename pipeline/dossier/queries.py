@@ -1,0 +1,384 @@
+"""The dossier's content, read from the build's store and the catalogue (nothing else).
+
+Every query fetches its rows in a fixed order, so the same store gives the same dossier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+import duckdb
+
+from pipeline.catalogue import Catalogue
+from pipeline.catalogue.models import Expression, Indicator, Ratio, Text, Tier
+from pipeline.dossier import i18n
+from pipeline.dossier.models import (
+    BuildPart, CertificationRow, CityPart, ClassCount, Contact, CoverageRow, Dossier, EditionPart, ExceptionRow,
+    FindingRow, IndicatorPart, IndicatorRef, InputNote, InputRow, InventoryFile, InventoryPart, InventorySource,
+    NotAvailableRow, QualityPart, RevisionRow, RevisionsPart, RuleOutcome, SignOff, ThemePart, ValidationPart,
+    ValidationSummaryRow, VariableRef, YearRow,
+)
+from pipeline.store.models import Manifest
+
+REVISION_RULE = "revision_results_value"
+SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def city_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [c for (c,) in con.execute("SELECT city_code FROM cities ORDER BY city_code").fetchall()]
+
+
+def anchor(prefix: str, key: str) -> str:
+    return prefix + "-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-")
+
+
+def indicator_anchor(ind: Indicator) -> str:
+    return "ind-" + ind.slug
+
+
+def theme_anchor(theme: int | str) -> str:
+    return anchor("theme", str(theme))
+
+
+def _dec(d: Decimal | None) -> Decimal | None:
+    """A figure without trailing zeros (and never in exponent form)."""
+    return None if d is None else Decimal(i18n.plain(d))
+
+
+def _rounded(d: Decimal | None, decimals: int) -> Decimal | None:
+    return None if d is None else Decimal(d).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def clause(ind: Indicator, catalogue: Catalogue) -> str:
+    ed = catalogue.editions[ind.edition]
+    if ind.tier is Tier.profile:
+        return f"{ed.standard}:{ed.year}, profile ({ind.id})"
+    return f"{ed.standard}:{ed.year}, {ind.id}"
+
+
+def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str, manifest: Manifest | None = None) -> Dossier:
+    """The whole dossier of one city of the build in ``con``."""
+    city_row = _rows(con, "SELECT * FROM cities WHERE city_code = ?", [city_code])[0]
+    facts = json.loads(city_row["facts"]) if city_row["facts"] else {}
+    edition = catalogue.editions[city_row["edition"]]
+    indicators = catalogue.of_edition(edition.id)
+    by_uid = {i.uid: i for i in indicators}
+    folder = city_row["folder"]
+    tables = _tables(con)
+
+    def ref(uid: str) -> IndicatorRef | None:
+        ind = by_uid.get(uid) if uid else None
+        return IndicatorRef(uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), name=ind.name) if ind else None
+
+    # --- inventory -----------------------------------------------------------------------------
+    files = _rows(con, "SELECT * FROM input_files WHERE folder = ? ORDER BY file_id", [folder])
+    file_anchors: dict[str, str] = {}
+    for f in files:
+        a = anchor("file", f["file_id"])
+        while a in file_anchors.values():
+            a += "-x"
+        file_anchors[f["file_id"]] = a
+    obs_by_source = dict(con.execute(
+        "SELECT source_id, count(*) FROM observations WHERE city_code = ? AND source_id IS NOT NULL GROUP BY ALL",
+        [city_code]).fetchall())
+    sources = _rows(con, "SELECT * FROM sources WHERE folder = ? ORDER BY source_id", [folder])
+    source_anchors = {s["source_id"]: anchor("src", s["source_id"]) for s in sources}
+    inventory = InventoryPart(
+        files=[InventoryFile(file_id=f["file_id"], anchor=file_anchors[f["file_id"]], role=f["role"], bytes=f["bytes"],
+                             sha256=f["sha256"], media_type=f["media_type"]) for f in files],
+        sources=[InventorySource(source_id=s["source_id"], anchor=source_anchors[s["source_id"]], organisation=s["organisation"],
+                                 dataset=s["dataset"], url=s["url"], retrieved_on=s["retrieved_on"], licence=s["licence"],
+                                 quality_class=s["quality_class"], origin=s["origin"], contact=s["contact"],
+                                 file_id=s["file_id"], row=s["row"], observations=obs_by_source.get(s["source_id"], 0))
+                 for s in sources])
+    fingerprint = hashlib.sha256("".join(f"{f['sha256']}  {f['file_id']}\n" for f in files).encode()).hexdigest()
+
+    # --- validation ----------------------------------------------------------------------------
+    runs = _rows(con, "SELECT * FROM rule_runs ORDER BY level, rule_id") if "rule_runs" in tables else []
+    raw_findings = _rows(con, """
+        SELECT * FROM findings WHERE city_code = ? OR city_code IS NULL
+        ORDER BY level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule_id,
+                 year NULLS FIRST, indicator_uid NULLS FIRST, variable NULLS FIRST, file_id NULLS FIRST, row NULLS FIRST,
+                 observed NULLS FIRST, message""", [city_code]) if "findings" in tables else []
+
+    def finding(f: dict) -> FindingRow:
+        ind = by_uid.get(f["indicator_uid"]) if f["indicator_uid"] else None
+        return FindingRow(rule_id=f["rule_id"], test=f["test"], level=f["level"], severity=f["severity"], year=f["year"],
+                          indicator_uid=f["indicator_uid"], indicator_id=ind.id if ind else None,
+                          anchor=indicator_anchor(ind) if ind else None, variable=f["variable"], observed=f["observed"],
+                          expected=f["expected"], message=f["message"], file_id=f["file_id"], sheet=f["sheet"], row=f["row"],
+                          file_anchor=file_anchors.get(f["file_id"]), accepted=f["accepted"], accepted_by=f["accepted_by"],
+                          accepted_role=f["accepted_role"], accepted_on=f["accepted_on"],
+                          acceptance_reason=f["acceptance_reason"])
+
+    findings = [finding(f) for f in raw_findings]
+    rules_by_ls = Counter((r["level"], r["severity"]) for r in runs)
+    found_by_ls = Counter((f.level, f.severity) for f in findings)
+    acc_by_ls = Counter((f.level, f.severity) for f in findings if f.accepted)
+    keys = sorted(set(rules_by_ls) | set(found_by_ls), key=lambda k: (k[0], SEVERITY_ORDER.get(k[1], 3), k[1]))
+    summary = [ValidationSummaryRow(level=lv, severity=sev, rules=rules_by_ls[(lv, sev)], findings=found_by_ls[(lv, sev)],
+                                    accepted=acc_by_ls[(lv, sev)], open=found_by_ls[(lv, sev)] - acc_by_ls[(lv, sev)])
+               for lv, sev in keys]
+    exceptions = []
+    for e in _rows(con, """SELECT * FROM accepted_exceptions WHERE folder = ? AND (city_code IS NULL OR city_code = ?)
+                           ORDER BY file_id, line""", [folder, city_code]):
+        matched = sum(1 for f in findings if f.accepted and f.rule_id == e["rule_id"] and f.accepted_by == e["accepted_by"]
+                      and (e["year"] is None or f.year == e["year"])
+                      and (e["variable"] is None or f.variable == e["variable"]))
+        exceptions.append(ExceptionRow(rule_id=e["rule_id"], city_code=e["city_code"], year=e["year"], variable=e["variable"],
+                                       accepted_by=e["accepted_by"], role=e["role"], accepted_on=e["accepted_on"],
+                                       reason=e["reason"], file_id=e["file_id"], line=e["line"], matched=matched))
+    blocking = sum(1 for f in findings if f.severity == "error" and not f.accepted)
+    validation = ValidationPart(
+        rules_run=len(runs), summary=summary,
+        open_findings=[f for f in findings if not f.accepted and f.severity in ("error", "warning")],
+        accepted_findings=[f for f in findings if f.accepted],
+        information=sum(1 for f in findings if f.severity == "information"),
+        exceptions=exceptions)
+
+    # --- results, lineage ----------------------------------------------------------------------
+    years = [y for (y,) in con.execute("SELECT year FROM calculation_keys WHERE city_code = ? ORDER BY year", [city_code]).fetchall()]
+    latest = years[-1] if years else None
+    results = _rows(con, "SELECT * FROM results WHERE city_code = ? ORDER BY indicator_uid, year", [city_code])
+    results_by_uid: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        results_by_uid[r["indicator_uid"]].append(r)
+    lineage = _rows(con, """
+        SELECT * FROM lineage WHERE city_code = ?
+        ORDER BY indicator_uid, year, CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 WHEN 'input' THEN 2 ELSE 3 END,
+                 variable, obs_year""", [city_code])
+    lineage_by: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for t in lineage:
+        lineage_by[(t["indicator_uid"], t["year"])].append(t)
+    calcs = {c["indicator_uid"]: c for c in _rows(con, "SELECT * FROM calculations ORDER BY indicator_uid")}
+
+    def vname(variable: str) -> Text:
+        v = catalogue.variables.get(variable)
+        return v.name if v else Text(en=variable, pl=variable)
+
+    def input_row(t: dict) -> InputRow:
+        return InputRow(role=t["role"], variable=t["variable"], name=vname(t["variable"]), obs_year=t["obs_year"],
+                        value=_dec(t["value"]), value_text=t["value_text"], raw_value=t["raw_value"], unit=t["unit"],
+                        status=t["status"], note=t["note"], file_id=t["file_id"], file_anchor=file_anchors.get(t["file_id"]),
+                        sheet=t["sheet"], row=t["row"], sha256=t["sha256"], source_id=t["source_id"],
+                        source_anchor=source_anchors.get(t["source_id"]), organisation=t["organisation"],
+                        dataset=t["dataset"], retrieved_on=t["retrieved_on"], licence=t["licence"],
+                        quality_class=t["quality_class"])
+
+    # Findings on an input figure belong to every indicator that uses the figure.
+    uses: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for t in lineage:
+        uses[(t["variable"], t["obs_year"])].add(t["indicator_uid"])
+    findings_by_uid: dict[str, list[FindingRow]] = defaultdict(list)
+    for f in findings:
+        if f.indicator_uid:
+            findings_by_uid[f.indicator_uid].append(f)
+        elif f.variable is not None and f.year is not None:
+            for uid in sorted(uses.get((f.variable, f.year), ())):
+                findings_by_uid[uid].append(f)
+    runs_by_id = {r["rule_id"]: r for r in runs}
+
+    def rule_outcomes(ind: Indicator, mine: list[FindingRow]) -> list[RuleOutcome]:
+        ids = [r["rule_id"] for r in runs if r["rule_id"].endswith("_" + ind.uid)]
+        ids += [f"parts_sum_results_{c.group}" for c in ind.checks if c.kind == "parts_sum"]
+        ids += [f.rule_id for f in mine]
+        out = []
+        for rid in dict.fromkeys(ids):
+            run = runs_by_id.get(rid)
+            if run is None:
+                continue
+            hits = [f for f in mine if f.rule_id == rid]
+            outcome = "passed" if not hits else "accepted" if all(f.accepted for f in hits) else "findings"
+            out.append(RuleOutcome(rule_id=rid, test=run["test"], level=run["level"], severity=run["severity"],
+                                   description=run["description"], checked=run["checked"], findings=len(hits), outcome=outcome))
+        return sorted(out, key=lambda o: (o.level, SEVERITY_ORDER.get(o.severity, 3), o.rule_id))
+
+    def varref(variable: str | None) -> VariableRef | None:
+        if variable is None:
+            return None
+        v = catalogue.variables.get(variable)
+        return VariableRef(variable=variable, name=vname(variable), unit=v.unit if v else "")
+
+    # --- per indicator -------------------------------------------------------------------------
+    themes: list[ThemePart] = []
+    theme_index: dict[str, int] = {}
+    for ind in indicators:
+        rows = results_by_uid.get(ind.uid, [])
+        year_rows = []
+        for r in rows:
+            rel = r["yoy_relative"]
+            year_rows.append(YearRow(
+                year=r["year"], value=_rounded(r["value"], r["decimals"]), value_text=r["value_text"], status=r["status"],
+                flags=list(r["flags"] or []), reason_code=r["reason_code"], reason=r["reason"], missing=list(r["missing"] or []),
+                numerator=_dec(r["numerator"]), denominator=_dec(r["denominator"]), multiplier=_dec(r["multiplier"]),
+                previous_value=_rounded(r["previous_value"], r["decimals"]), yoy_change=_rounded(r["yoy_change"], r["decimals"]),
+                yoy_relative=None if rel is None else Decimal(repr(rel * 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+                inputs=[input_row(t) for t in lineage_by.get((ind.uid, r["year"]), [])]))
+        traces = [t for r in rows for t in lineage_by.get((ind.uid, r["year"]), [])]
+        notes = sorted({(t["obs_year"], t["variable"], t["status"] or "", t["note"]) for t in traces if t["note"]})
+        calc = calcs.get(ind.uid)
+        c = ind.calculation
+        num = c.numerator if isinstance(c, (Ratio, Expression)) else None
+        den = c.denominator if isinstance(c, (Ratio, Expression)) else None
+        mine = findings_by_uid.get(ind.uid, [])
+        part = IndicatorPart(
+            uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), clause=clause(ind, catalogue), edition=ind.edition,
+            theme=str(ind.theme), theme_name=catalogue.theme_names[(ind.edition, ind.theme)], tier=ind.tier.value,
+            name=ind.name, unit=ind.unit, definition=ind.definition, notes=ind.notes, kind=c.kind,
+            formula=calc["formula"] if calc else "", sql=calc["sql"] if calc else None, decimals=ind.decimals,
+            multiplier=_dec(ind.multiplier), numerator=varref(num), denominator=varref(den),
+            quality_classes=sorted({t["quality_class"] or "unknown" for t in traces if t["source_id"]}),
+            input_notes=[InputNote(year=y, variable=v, status=s or None, note=n) for y, v, s, n in notes],
+            years=year_rows, rules=rule_outcomes(ind, mine), findings=mine)
+        key = str(ind.theme)
+        if key not in theme_index:
+            theme_index[key] = len(themes)
+            themes.append(ThemePart(theme=key, anchor=theme_anchor(ind.theme), name=part.theme_name,
+                                    profile=ind.tier is Tier.profile, indicators=[]))
+        themes[theme_index[key]].indicators.append(part)
+
+    # --- coverage, certification ---------------------------------------------------------------
+    theme_names = {str(k[1]): v for k, v in catalogue.theme_names.items() if k[0] == edition.id}
+    order = {str(t.number): n for n, t in enumerate(edition.themes)}
+    order.update({p.id: len(edition.themes) + n for n, p in enumerate(edition.profile_categories)})
+    cov_rows = _rows(con, "SELECT * FROM coverage WHERE city_code = ? AND edition = ? AND theme <> '*'", [city_code, edition.id])
+    tier_order = {"core": 0, "supporting": 1, "profile": 2}
+    coverage = [CoverageRow(year=r["year"], theme=r["theme"], theme_name=theme_names.get(r["theme"], Text(en=r["theme"], pl=r["theme"])),
+                            tier=r["tier"], defined=r["defined"], reported=r["reported"])
+                for r in sorted(cov_rows, key=lambda r: (r["year"], order.get(r["theme"], 999), r["theme"], tier_order.get(r["tier"], 3)))]
+    level_names = {lv.id: lv.name for lv in edition.certification_levels}
+    certification = [CertificationRow(year=r["year"], core_reported=r["core_reported"], core_defined=r["core_defined"],
+                                      total_reported=r["total_reported"], total_defined=r["total_defined"], level=r["level"],
+                                      level_name=level_names.get(r["level"]))
+                     for r in _rows(con, "SELECT * FROM certification WHERE city_code = ? AND edition = ? ORDER BY year",
+                                    [city_code, edition.id])]
+
+    # --- not available, revisions ----------------------------------------------------------------
+    not_available = [NotAvailableRow(indicator=ref(ind.uid), tier=ind.tier.value, year=r["year"], status=r["status"],
+                                     reason_code=r["reason_code"], reason=r["reason"])
+                     for ind in indicators for r in results_by_uid.get(ind.uid, []) if r["status"] != "reported"]
+    compared = REVISION_RULE in runs_by_id
+    revisions = [RevisionRow(kind="unexplained_change", year=f.year, indicators=[x for x in [ref(f.indicator_uid)] if x],
+                             variable=None, change=f.observed, note=f.message, file_id=None, sheet=None, row=None,
+                             file_anchor=None)
+                 for f in findings if f.rule_id == REVISION_RULE]
+    for o in _rows(con, """SELECT year, variable, value, value_text, note, file_id, sheet, row FROM observations
+                           WHERE city_code = ? AND status = 'revised' ORDER BY year, variable""", [city_code]):
+        fed = sorted(uses.get((o["variable"], o["year"]), ()), key=lambda u: list(by_uid).index(u) if u in by_uid else 10**6)
+        revisions.append(RevisionRow(
+            kind="revised_input", year=o["year"], indicators=[x for x in (ref(u) for u in fed) if x], variable=o["variable"],
+            change=o["value_text"] if o["value"] is None else i18n.plain(o["value"]), note=o["note"], file_id=o["file_id"],
+            sheet=o["sheet"], row=o["row"], file_anchor=file_anchors.get(o["file_id"])))
+
+    # --- quality statement, sign-off -------------------------------------------------------------
+    cert_latest = next((c for c in certification if c.year == latest), None)
+    latest_inputs = [t for t in lineage if t["year"] == latest and t["source_id"]
+                     and any(r["status"] == "reported" and r["year"] == latest for r in results_by_uid.get(t["indicator_uid"], []))]
+    class_inputs = Counter(t["quality_class"] or "unknown" for t in latest_inputs)
+    class_sources = Counter(s.quality_class or "unknown" for s in inventory.sources)
+    class_order = list(i18n.ENUMS["quality_class"])
+    classes = [ClassCount(quality_class=k, sources=class_sources[k], inputs=class_inputs[k])
+               for k in sorted(set(class_inputs) | set(class_sources), key=lambda k: (class_order.index(k) if k in class_order else 99, k))]
+    flagged = Counter(fl for r in results if r["year"] == latest and r["status"] == "reported" for fl in (r["flags"] or []))
+    open_errors = sum(1 for f in findings if f.severity == "error" and not f.accepted)
+    open_warnings = sum(1 for f in findings if f.severity == "warning" and not f.accepted)
+    accepted = sum(1 for f in findings if f.accepted)
+    share = None
+    if cert_latest and cert_latest.total_defined:
+        share = (Decimal(cert_latest.total_reported) * 100 / cert_latest.total_defined).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    level_name = cert_latest.level_name if cert_latest else None
+    city_name = Text(en=city_row["name_en"], pl=city_row["name_pl"])
+    statement = _statement(city_name, latest, cert_latest, share, level_name, classes, dict(sorted(flagged.items())),
+                           open_errors, open_warnings, accepted, len(runs), len(latest_inputs))
+    quality = QualityPart(year=latest, reported=cert_latest.total_reported if cert_latest else 0,
+                          defined=cert_latest.total_defined if cert_latest else 0, share_reported=share,
+                          core_reported=cert_latest.core_reported if cert_latest else 0,
+                          core_defined=cert_latest.core_defined if cert_latest else 0,
+                          level=cert_latest.level if cert_latest else None, quality_classes=classes,
+                          flagged_values=dict(sorted(flagged.items())), open_errors=open_errors, open_warnings=open_warnings,
+                          accepted=accepted, statement=statement)
+
+    contact = facts.get("contact")
+    contact_part = Contact(name=contact["name"], email=contact.get("email"), organisation=contact.get("organisation")) if contact else None
+    desc = facts.get("description")
+    city = CityPart(code=city_code, name=city_name, country=city_row["country"], edition=edition.id, currency=city_row["currency"],
+                    folder=folder, file_id=city_row["file_id"], fictional=bool(facts.get("fictional")),
+                    description=Text(**desc) if desc else None, region=facts.get("region"), website=facts.get("website"),
+                    publisher=facts.get("publisher"), contact=contact_part)
+    build = BuildPart(build_id=manifest.build_id if manifest else None, inputs_sha256=fingerprint,
+                      status="blocked" if blocking else "released" if manifest else "releasable", blocking=blocking,
+                      reference_years=years, latest_year=latest)
+    return Dossier(
+        city=city, edition=EditionPart(id=edition.id, standard=edition.standard, year=edition.year, title=edition.title),
+        build=build, coverage=coverage, certification=certification, validation=validation, not_available=not_available,
+        revisions=RevisionsPart(compared=compared, rows=revisions), quality=quality, inventory=inventory, manifest=manifest,
+        sign_off=SignOff(data_owner=facts.get("publisher") or (contact_part.organisation if contact_part else None) or city_name.en,
+                         preparer=contact_part),
+        themes=themes)
+
+
+def _statement(city: Text, year, cert, share, level_name, classes, flagged, errors, warnings, accepted, rules, inputs) -> list[Text]:
+    """The quality statement in sentences, from the facts only."""
+    def both(fn) -> Text:
+        return Text(en=fn("en"), pl=fn("pl"))
+
+    out = []
+    if cert is None:
+        out.append(Text(en=f"{city.en} has no calculated values in this build.", pl=f"{city.pl}: brak obliczonych wartości w tej kompilacji."))
+        return out
+
+    def coverage(lang: str) -> str:
+        n = i18n.number
+        lvl = level_name.en if lang == "en" and level_name else level_name.pl if level_name else None
+        if lang == "en":
+            return (f"In {year}, {city.en} reported {cert.total_reported} of {cert.total_defined} core and supporting indicators "
+                    f"({n(share, 'en', 1)} %), {cert.core_reported} of the {cert.core_defined} core ones; "
+                    + (f"this reaches the certification level {lvl}." if lvl else "this is below the lowest certification level.")
+                    + " Every indicator without a value is listed with its reason.")
+        return (f"W roku {year} {city.pl} podało {cert.total_reported} z {cert.total_defined} wskaźników podstawowych i "
+                f"uzupełniających ({n(share, 'pl', 1)} %), w tym {cert.core_reported} z {cert.core_defined} podstawowych; "
+                + (f"odpowiada to poziomowi certyfikacji {lvl}." if lvl else "to mniej niż wymaga najniższy poziom certyfikacji.")
+                + " Każdy wskaźnik bez wartości jest wymieniony wraz z przyczyną.")
+    out.append(both(coverage))
+
+    def quality(lang: str) -> str:
+        parts = ", ".join(f"{i18n.enum('quality_class', c.quality_class, lang)} {c.inputs}" for c in classes if c.inputs)
+        if lang == "en":
+            s = f"The reported values of {year} rest on {inputs} input figures" + (f", by data-quality class of their source: {parts}." if parts else ".")
+        else:
+            s = f"Wartości podane za {year} opierają się na {inputs} liczbach wejściowych" + (f"; według klasy jakości źródła: {parts}." if parts else ".")
+        if flagged:
+            fl = ", ".join(f"{i18n.enum('flag', k, lang)} {v}" for k, v in flagged.items())
+            s += (f" Values carrying flags: {fl}." if lang == "en" else f" Wartości oznaczone flagami: {fl}.")
+        return s
+    out.append(both(quality))
+
+    def checks(lang: str) -> str:
+        if lang == "en":
+            return (f"Validation ran {rules} rules: {errors} error(s) and {warnings} warning(s) are open; "
+                    f"{accepted} finding(s) were accepted by a named person (who, role, date and reason are listed).")
+        return (f"Walidacja objęła {rules} reguł: otwartych jest {errors} błędów i {warnings} ostrzeżeń; "
+                f"{accepted} wyników zaakceptowała imiennie wskazana osoba (kto, funkcja, data i uzasadnienie są podane).")
+    out.append(both(checks))
+    out.append(Text(
+        en="Every value can be traced to its input figures, their file rows and SHA-256 hashes, and their sources (see each "
+           "indicator and the input inventory); this dossier is generated from the build's store alone, and rendering it "
+           "again from the same store gives the same bytes.",
+        pl="Każdą wartość można prześledzić do liczb wejściowych, ich wierszy w plikach, skrótów SHA-256 i źródeł (zob. "
+           "sekcje wskaźników i spis danych wejściowych); dossier powstaje wyłącznie z magazynu danych kompilacji, a ponowne "
+           "wygenerowanie go z tego samego magazynu daje identyczne bajty."))
+    return out

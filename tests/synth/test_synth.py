@@ -1,0 +1,218 @@
+"""The synthetic-data generator: the profile covers the registry, the figures are consistent (parts
+add up, no part exceeds its whole, whole numbers are whole, the indicators' checks hold), the files
+are deterministic and ingest cleanly, and injected broken rows are exactly the problems ingest finds."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.catalogue.models import Text, Variable, VariableKind
+from pipeline.ingest import ingest
+from pipeline.problems import ProblemsFound
+from pipeline.synth import (
+    BROKEN_RULES,
+    ProfileError,
+    _sample_config,
+    city_code,
+    generate,
+    load_profile,
+    parts_sum_splits,
+    simulate,
+)
+
+
+@pytest.fixture(scope="module")
+def profile(catalogue):
+    return load_profile(catalogue)
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- the profile -----------------------------------------------------------------------------------
+
+
+def test_profile_covers_every_registry_variable(catalogue, profile):
+    assert set(profile.rules) == set(catalogue.variables)
+
+
+def test_a_new_registry_variable_without_a_rule_is_named(catalogue):
+    extra = Variable(id="new_thing", name=Text(en="New", pl="Nowe"), unit="persons", kind=VariableKind.count,
+                     integer=True, provider="police", description=Text(en="A new figure.", pl="Nowa liczba."))
+    bigger = dataclasses.replace(catalogue, variables={**catalogue.variables, "new_thing": extra})
+    with pytest.raises(ProfileError, match="new_thing: no rule"):
+        load_profile(bigger)
+
+
+def test_a_rule_for_an_unknown_variable_is_named(catalogue, tmp_path):
+    text = (Path(__file__).parents[2] / "pipeline" / "synth" / "profile.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "profile.yaml"
+    bad.write_text(text.replace("  population: {", "  populaton_typo: {value: 1}\n  population: {", 1), encoding="utf-8")
+    with pytest.raises(ProfileError, match="populaton_typo: not a variable"):
+        load_profile(catalogue, bad)
+
+
+def test_parts_sum_groups_come_from_the_catalogue(catalogue, profile):
+    groups = {s.name: s for s in parts_sum_splits(catalogue)}
+    assert groups["solid-waste-routes"].whole == "msw_collected_tonnes"
+    assert len(groups["solid-waste-routes"].parts) == 6
+    assert groups["wastewater-treatment-levels"].whole == "wastewater_total_m3"
+    assert len(groups["wastewater-treatment-levels"].parts) == 4
+    assert {s.name for s in profile.splits} >= set(groups)
+
+
+def test_sample_config_has_a_file_and_source_for_every_provider(catalogue):
+    cfg = _sample_config(catalogue)
+    used = {v.provider for v in catalogue.variables.values() if v.kind is not VariableKind.text}
+    assert used <= set(cfg["providers"])
+    names = [spec["file"] for spec in cfg["providers"].values()]
+    assert len(set(names)) == len(names)
+    xlsx = sum(n.endswith(".xlsx") for n in names)
+    assert 0.25 <= xlsx / len(names) <= 0.45  # about a third
+
+
+# --- the figures ---------------------------------------------------------------------------------------
+
+
+def _units(x: np.ndarray, decimals: int) -> np.ndarray:
+    return np.rint(x * 10 ** decimals).astype(np.int64)
+
+
+def check_consistency(sim, catalogue, profile) -> None:
+    """Parts add up exactly, nothing exceeds its whole, whole numbers are whole, nothing is
+    negative that cannot be, and no indicator check is broken."""
+    for s in profile.splits:
+        d = profile.rules[s.whole].decimals
+        total = sum(_units(sim.values[p], d) for p in s.parts)
+        assert np.array_equal(total, _units(sim.values[s.whole], d)), s.name
+    for v in catalogue.variables.values():
+        if v.kind is VariableKind.text:
+            assert len(sim.text[v.id]) == len(sim.cities)
+            continue
+        x = sim.values[v.id]
+        assert np.isfinite(x).all(), v.id
+        if v.not_above:
+            assert (x <= sim.values[v.not_above]).all(), f"{v.id} above {v.not_above}"
+        if v.integer:
+            assert (x == np.round(x)).all(), v.id
+        if v.kind.non_negative:
+            assert (x >= 0).all(), v.id
+    assert sim.implausible == []
+
+
+def test_generated_figures_are_consistent(catalogue, profile):
+    sim = simulate(catalogue, 300, range(2014, 2024), seed=7, profile=profile)
+    check_consistency(sim, catalogue, profile)
+    pop = sim.values["population"]
+    assert ((pop >= 40_000) & (pop <= 300_000)).all()
+    national = sim.values["country_population"]
+    assert (national == national[0]).all()  # one national figure for every city
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 40), first=st.integers(2005, 2020), span=st.integers(1, 8))
+def test_consistency_holds_for_any_seed(catalogue, profile, seed, n, first, span):
+    sim = simulate(catalogue, n, range(first, first + span), seed=seed, profile=profile)
+    check_consistency(sim, catalogue, profile)
+
+
+def test_city_i_does_not_depend_on_how_many_cities_follow(catalogue, profile):
+    small = simulate(catalogue, 3, [2020, 2021], seed=5, profile=profile)
+    large = simulate(catalogue, 50, [2020, 2021], seed=5, profile=profile)
+    for v in ("population", "physicians", "msw_recycled_tonnes", "gini_coefficient"):
+        assert np.array_equal(small.values[v][:3], large.values[v][:3]), v
+
+
+def test_city_codes_are_teryt_shaped_and_unique():
+    codes = [city_code(i) for i in range(3000)]
+    assert len(set(codes)) == 3000
+    assert all(c.startswith("99") for c in codes)
+    assert all(len(c) == 7 and c.isdigit() for c in codes[:8000 // 99])
+
+
+# --- the files ----------------------------------------------------------------------------------------
+
+
+def test_same_seed_same_bytes(catalogue, tmp_path):
+    a = generate(tmp_path / "a", catalogue, 2, [2021, 2022], seed=3, xlsx_share=0.5)
+    b = generate(tmp_path / "b", catalogue, 2, [2021, 2022], seed=3, xlsx_share=0.5)
+    c = generate(tmp_path / "c", catalogue, 2, [2021, 2022], seed=4, xlsx_share=0.5)
+    assert any(f.endswith(".xlsx") for f in a.files)
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    assert _hashes(tmp_path / "a") != _hashes(tmp_path / "c")
+    m1 = generate(tmp_path / "m1", catalogue, 3, [2021, 2022], seed=3, layout="multi")
+    m2 = generate(tmp_path / "m2", catalogue, 3, [2021, 2022], seed=3, layout="multi")
+    assert _hashes(tmp_path / "m1") == _hashes(tmp_path / "m2")
+    assert sorted(_hashes(tmp_path / "m1")) == m1.files == m2.files
+
+
+def test_folders_layout_has_one_folder_per_city(catalogue, tmp_path):
+    info = generate(tmp_path / "raw", catalogue, 3, [2022], seed=1)
+    folders = sorted(p.name for p in (tmp_path / "raw").iterdir())
+    assert folders == sorted(info.cities)
+    for f in folders:
+        names = {p.name for p in (tmp_path / "raw" / f).iterdir()}
+        assert names == {"city.yaml", "sources.csv", "observations"}
+        files = list((tmp_path / "raw" / f / "observations").iterdir())
+        assert len(files) == len({v.provider for v in catalogue.variables.values() if v.kind is not VariableKind.text})
+
+
+def test_generate_refuses_a_folder_that_is_not_empty(catalogue, tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError):
+        generate(tmp_path / "raw", catalogue, 1, [2022])
+
+
+def test_multi_layout_ingests_with_no_problem(catalogue, tmp_path):
+    info = generate(tmp_path / "raw", catalogue, 20, [2021, 2022, 2023], seed=11, layout="multi")
+    assert {"cities.yaml", "sources.csv"} <= set(info.files)
+    assert any(f.endswith(".xlsx") for f in info.files) and any(f.endswith(".csv") for f in info.files)
+    report = ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    text_vars = sum(v.kind is VariableKind.text for v in catalogue.variables.values())
+    assert report.cities == sorted(info.cities)
+    assert report.observations == info.observations + 20 * 3 * text_vars
+    assert report.repairs == {}
+    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    profile = load_profile(catalogue)
+    for s in profile.splits:  # exact in the store's decimals, not just in floats
+        parts = ", ".join(f"'{p}'" for p in s.parts)
+        bad = con.execute(f"""
+            SELECT count(*) FROM (
+              SELECT city_code, year, sum(value) FILTER (WHERE variable IN ({parts})) AS parts,
+                     any_value(value) FILTER (WHERE variable = '{s.whole}') AS whole
+              FROM observations GROUP BY ALL) WHERE parts <> whole""").fetchone()[0]
+        assert bad == 0, s.name
+    con.close()
+
+
+@pytest.mark.parametrize("layout, xlsx_share", [("multi", 0.2), ("folders", 1.0)])
+def test_broken_rows_are_exactly_the_problems_ingest_reports(catalogue, tmp_path, layout, xlsx_share):
+    info = generate(tmp_path / "raw", catalogue, 8, [2022, 2023], seed=2, layout=layout,
+                    xlsx_share=xlsx_share, broken_share=0.01)
+    assert len(info.broken) == round(0.01 * (info.observations - sum(b.rule == "duplicate_observation" for b in info.broken)))
+    assert {b.rule for b in info.broken} <= set(BROKEN_RULES)
+    assert len({b.rule for b in info.broken}) >= 5
+    with pytest.raises(ProblemsFound) as e:
+        ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    found = sorted((p.file, p.sheet, p.row, p.rule) for p in e.value.problems)
+    assert found == sorted((b.file, b.sheet, b.row, b.rule) for b in info.broken)
+    assert not (tmp_path / "store.duckdb").exists()
+
+
+def test_a_tiny_broken_share_still_breaks_one_row(catalogue, tmp_path):
+    info = generate(tmp_path / "raw", catalogue, 1, [2023], seed=9, broken_share=1e-9)
+    assert len(info.broken) == 1
+    with pytest.raises(ProblemsFound) as e:
+        ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    assert len(e.value.problems) == 1

@@ -1,0 +1,130 @@
+"""The shipped sample city (data/raw/zielonogrod): fictional and said to be so, what the generator
+writes, ingested with no problem (only repairs), every indicator with inputs reported, the missing
+ones with their reasons, the breaks documented, and the raw files never touched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from pipeline.calculate import calculate
+from pipeline.ingest import ingest
+from pipeline.store import connect
+from pipeline.synth import write_sample_city
+from tests.conftest import SAMPLE_RAW
+
+pytestmark = pytest.mark.slow
+
+CITY = SAMPLE_RAW / "zielonogrod"
+YEARS = [2019, 2020, 2021, 2022, 2023]
+NOT_AVAILABLE = {"5.7", "8.7", "12.6", "14.4", "15.3"}
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(catalogue, tmp_path_factory):
+    """The sample ingested and calculated once; the raw hashes before and after."""
+    before = _hashes(SAMPLE_RAW)
+    store = tmp_path_factory.mktemp("sample") / "store.duckdb"
+    report = ingest(SAMPLE_RAW, catalogue, store)
+    con = connect(store)
+    summary = calculate(con, catalogue)
+    yield report, con, summary, before, _hashes(SAMPLE_RAW)
+    con.close()
+
+
+def test_the_city_is_fictional_and_says_so():
+    city = YAML(typ="safe", pure=True).load((CITY / "city.yaml").read_text(encoding="utf-8"))
+    assert city["fictional"] is True
+    assert city["code"] == "9901011" and city["code"].startswith("99")
+    assert "FICTIONAL" in city["description"]["en"] and "FIKCYJNE" in city["description"]["pl"]
+    assert "not a real place" in (CITY / "README.md").read_text(encoding="utf-8")
+    assert set(city["text_facts"]) == {"government_type", "region", "climate_type"}
+
+
+def test_the_committed_files_are_what_the_generator_writes(catalogue, tmp_path):
+    write_sample_city(tmp_path, catalogue)
+    assert _hashes(tmp_path / "zielonogrod") == _hashes(CITY), \
+        "data/raw/zielonogrod is stale: regenerate it (see its README.md)"
+
+
+def test_one_file_per_provider_about_a_third_xlsx():
+    files = sorted((CITY / "observations").iterdir())
+    assert len(files) == 20
+    xlsx = [f for f in files if f.suffix == ".xlsx"]
+    assert 6 <= len(xlsx) <= 8
+    assert (CITY / "observations" / "gus-bank-danych-lokalnych.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_ingests_with_no_problem_and_records_the_repairs(built):
+    report, con, *_ = built
+    assert report.cities == ["9901011"]
+    for rule in ("bom_removed", "semicolon_separator", "decimal_comma", "thousands_separator",
+                 "currency_sign_removed", "header_normalised", "empty_row_skipped", "whitespace_trimmed", "sheet_skipped"):
+        assert report.repairs.get(rule, 0) > 0, rule
+    assert con.execute("SELECT DISTINCT year FROM observations ORDER BY 1").fetchall() == [(y,) for y in YEARS]
+    # population is one variable: one figure a year, used by every indicator that needs it
+    assert con.execute("SELECT count(*) FROM observations WHERE variable = 'population'").fetchone()[0] == 5
+
+
+def test_every_indicator_with_inputs_is_reported(built):
+    _, con, summary, *_ = built
+    rows = con.execute("""SELECT indicator_id, year, reason_code, reason FROM results
+                          WHERE status <> 'reported' ORDER BY ALL""").fetchall()
+    missing = {(i, y) for i, y, code, _ in rows if code == "missing_input"}
+    assert missing == {("P14-P-09", 2019)}  # needs the population of 2018, before the sample's years
+    na = {(i, y): reason for i, y, code, reason in rows if code != "missing_input"}
+    assert set(na) == {(i, y) for i in NOT_AVAILABLE for y in YEARS}
+    assert all(reason and len(reason) > 40 for reason in na.values())
+    assert {code for _, _, code, _ in rows} <= {"missing_input", "input_not_available"}
+    assert [lv.year for lv in summary.levels] == YEARS
+    assert all(lv.level in ("platinum", "gold") and lv.core_reported == lv.core_defined for lv in summary.levels)
+
+
+def test_not_available_figures_give_their_reason(built):
+    _, con, *_ = built
+    rows = con.execute("""SELECT variable, value, status, note, source_id FROM observations
+                          WHERE status = 'not_available'""").fetchall()
+    assert {r[0] for r in rows} == {"new_patents", "population_exposed_to_noise", "mental_health_practitioners",
+                                    "police_response_minutes_total", "households_without_legal_title"}
+    assert all(value is None and note for _, value, _, note, _ in rows)
+
+
+def test_zero_by_nature_and_breaks_are_explained(built):
+    _, con, *_ = built
+    zeros = con.execute("""SELECT variable, max(value), count(note) FROM observations WHERE variable IN
+                           ('population_in_slums', 'msw_burned_openly_tonnes', 'msw_open_dump_tonnes',
+                            'informal_settlements_area_km2') GROUP BY 1""").fetchall()
+    assert len(zeros) == 4 and all(mx == 0 and notes == 5 for _, mx, notes in zeros)
+    breaks = dict(con.execute("""SELECT variable, note FROM observations
+                                 WHERE status = 'break' AND variable IN ('population', 'msw_recycled_tonnes')
+                                 AND year = 2021""").fetchall())
+    assert "Census 2021" in breaks["population"] and "recycling" in breaks["msw_recycled_tonnes"]
+    flagged = con.execute("""SELECT count(*) FROM results WHERE indicator_id = '16.3' AND year = 2021
+                             AND list_contains(flags, 'break')""").fetchone()[0]
+    assert flagged == 1
+    statuses = {s for (s,) in con.execute("SELECT DISTINCT status FROM observations WHERE status IS NOT NULL").fetchall()}
+    assert {"estimated", "provisional", "break", "not_available"} <= statuses
+
+
+def test_parts_add_up_exactly(built):
+    _, con, *_ = built
+    for whole, parts in [("msw_collected_tonnes", "msw_%_tonnes"), ("wastewater_total_m3", "wastewater_%_m3")]:
+        bad = con.execute(f"""
+            SELECT year FROM observations WHERE variable LIKE '{parts}' AND variable <> '{whole}'
+            GROUP BY year HAVING sum(value) <> (SELECT value FROM observations o
+                                                 WHERE o.variable = '{whole}' AND o.year = observations.year)
+        """).fetchall()
+        assert bad == []
+
+
+def test_the_raw_folder_is_never_touched(built):
+    *_, before, after = built
+    assert before == after
