@@ -38,4 +38,4 @@ lock:  ## re-resolve requirements.in into requirements.lock (needs the network)
 	sed -i '/^--extra-index-url/d;/^--find-links/d' requirements.lock
 
 clean:  ## remove the virtual environment and build outputs (never data/raw)
-	rm -rf $(VENV) data/out/* reports/*.html .pytest_cache
+	rm -rf $(VENV) data/out data/work data/templates reports/dossier-* reports/validation-report.json .pytest_cache

@@ -1,41 +1,65 @@
 """The yearly build: every stage in order, into a new release that replaces the old one whole.
 
-All outputs are written into a staging folder beside the output folder; only when every stage
-succeeded is the staging folder moved into place (two renames, recovered on the next run if a
-kill falls between them). A failed or interrupted build leaves the previous release as it was,
-and the raw folder is only ever read.
+ingest → calculate → validate → publish → store export → archive → dossier → manifest → release.
+
+All outputs are written into a staging folder beside the release folder; only when every stage
+succeeded is it moved into place (two renames, recovered on the next run if a kill falls between
+them). A failed, blocked or interrupted build leaves the previous release as it was, and the raw
+folder is only ever read. One build runs at a time per release folder (a lock file). A build
+whose inputs, definitions, code and configuration did not change does no work: its build id
+equals the release's.
+
+The release holds only files that the same build reproduces byte for byte (the DuckDB store is
+exported as Parquet; the working store file itself is kept beside, in ``--store``, for queries).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
+from pipeline.dossier import PdfError, find_chromium, print_pdf, render_dossier
 from pipeline.ingest import ingest
+from pipeline.problems import Problem, ProblemsFound
 from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_config, publish
-from pipeline.store import connect
-from pipeline.store.models import CalculationSummary, IngestReport, ValidationReport
+from pipeline.store import connect, export
+from pipeline.store.models import CalculationSummary, IngestReport, Manifest, ValidationReport
 from pipeline.validate import validate
 
-STORE = "store.duckdb"
+WORK_STORE = Path("data/work/store.duckdb")
+DOSSIER_DIR = "dossier"
+REPORT_FILES = {
+    "ingest": ("ingest-report.json", IngestReport),
+    "calculation": ("calculation-summary.json", CalculationSummary),
+    "validation": ("validation-report.json", ValidationReport),
+    "publish": ("publish-report.json", PublishReport),
+}
 
 
 class BuildResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     out: str
+    up_to_date: bool
+    """True when nothing changed since the release, so no stage ran."""
+    manifest: Manifest
     ingest: IngestReport
     calculation: CalculationSummary
-    publish: PublishReport
     validation: ValidationReport
+    publish: PublishReport
+    reports: list[str]
+    """Files written to the reports folder (dossiers, PDFs)."""
 
 
 class ReleaseBlocked(Exception):
@@ -51,12 +75,14 @@ def _previous(out: Path) -> Path:
 
 
 def recover(out: Path) -> None:
-    """Finish or undo a release that a kill interrupted between its two renames."""
+    """Finish or undo a release that a kill interrupted, and remove what dead builds left."""
     prev = _previous(out)
     if prev.exists() and not out.exists():
         os.replace(prev, out)
     elif prev.exists():
         shutil.rmtree(prev)
+    for stale in out.parent.glob(f".{out.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def release(staging: Path, out: Path) -> None:
@@ -69,56 +95,170 @@ def release(staging: Path, out: Path) -> None:
         shutil.rmtree(prev)
 
 
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """One build at a time per release folder; a second one stops at once with a clear message."""
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ProblemsFound([Problem(file=str(lock_path), rule="build_running",
+                                         message=f"another build is writing {out}; wait for it to finish")], "build") from None
+        yield
+
+
 def write_json(path: Path, model: BaseModel) -> None:
-    path.write_text(json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-                    encoding="utf-8")
+    data = json.dumps(model.model_dump(mode="json"), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(data, encoding="utf-8")
+    os.replace(tmp, path)
 
 
-def build(raw: Path, out: Path, catalogue: Catalogue, progress: Callable[[str], None] = lambda _: None,
-          reports: Path = Path("reports"), publish_config: PublishConfig | None = None,
-          publish_config_file: str = "config/publish.yaml") -> BuildResult:
+def copy_atomic(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
+          store: Path = WORK_STORE, langs: Sequence[str] = ("en", "pl"), pdf: bool = True,
+          publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
+          force: bool = False, progress: Callable[[str], None] = lambda _: None,
+          note: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
 
-    Raises ProblemsFound for bad input and ReleaseBlocked for unaccepted validation errors
-    (its report is written to ``reports/validation-report.json``); ``out`` is then unchanged.
-    The open-data bundle goes to ``out/open-data/``, written with ``publish_config`` (when None,
-    read from ``publish_config_file`` if that file exists)."""
-    if publish_config is None and Path(publish_config_file).is_file():
-        publish_config = load_config(Path(publish_config_file))
-    out = Path(out)
+    Raises ProblemsFound for bad input (and when another build holds the release folder) and
+    ReleaseBlocked for unaccepted validation errors (its report is written to
+    ``reports/validation-report.json``); ``out`` is then unchanged."""
+    raw, out, reports = Path(raw), Path(out), Path(reports)
+    config_path = Path(publish_config_file)
+    if publish_config is None and config_path.is_file():
+        publish_config = load_config(config_path)
+    publish_config = publish_config or PublishConfig()
+    configuration = {"langs": ",".join(langs), "publish_config": publish_config.model_dump_json(),
+                     "catalogue_edition_ids": ",".join(sorted(catalogue.editions))}
     out.parent.mkdir(parents=True, exist_ok=True)
-    recover(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    staging.chmod(0o755)
-    try:
-        progress("ingest")
-        ingested = ingest(raw, catalogue, staging / STORE)
-        write_json(staging / "ingest-report.json", ingested)
-        progress("calculate")
-        con = connect(staging / STORE)
+    with exclusive(out):
+        recover(out)
+        build_id = rel.build_id(raw, catalogue.root, configuration)
+        current = rel.read_manifest(out)
+        if current is not None and current.build_id == build_id and not force:
+            progress("up to date")
+            return _result(out, current, up_to_date=True, reports=_publish_reports(out, reports, pdf, note))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+        staging.chmod(0o755)
+        work = staging / ".work" / "store.duckdb"
+        work.parent.mkdir()
         try:
-            summary = calculate(con, catalogue)
-            progress("validate")
-            checked = validate(con, catalogue, previous=out / STORE if (out / STORE).is_file() else None)
-            con.execute("CHECKPOINT")
+            manifest = _run(raw, out, catalogue, staging, work, reports, configuration, build_id, langs,
+                            publish_config, str(config_path), progress)
+            store.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work, store)
+            shutil.rmtree(work.parent)
+            progress("release")
+            release(staging, out)
+        except ReleaseBlocked:
+            if work.exists():  # keep the blocked build's store for queries (explain, validate)
+                store.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(work, store)
+            raise
         finally:
-            con.close()
-        write_json(staging / "calculation-summary.json", summary)
-        write_json(staging / "validation-report.json", checked)
+            if staging.exists():
+                shutil.rmtree(staging)
+    return _result(out, manifest, up_to_date=False, reports=_publish_reports(out, reports, pdf, note))
+
+
+def _run(raw: Path, out: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
+         configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
+         config_file: str, progress: Callable[[str], None]) -> Manifest:
+    progress("ingest")
+    ingested = ingest(raw, catalogue, work)
+    progress("calculate")
+    con = connect(work)
+    try:
+        summary = calculate(con, catalogue)  # runs sandboxed: this connection can no longer touch files
+    finally:
+        con.close()
+    con = connect(work)
+    try:
+        progress("validate")
+        previous = out if rel.read_manifest(out) is not None else None
+        checked = validate(con, catalogue, previous=previous)
         if checked.blocking:
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
             raise ReleaseBlocked(checked, reports / "validation-report.json")
         progress("publish")
-        con = connect(staging / STORE, read_only=True)
-        try:
-            published = publish(con, catalogue, staging / BUNDLE_DIR, publish_config, publish_config_file)
-        finally:
-            con.close()
-        write_json(staging / "publish-report.json", published)
-        progress("release")
-        release(staging, out)
+        published = publish(con, catalogue, staging / BUNDLE_DIR, publish_config, config_file)
+        progress("export")
+        export(con, staging / "store")
+        for key, model in (("ingest", ingested), ("calculation", summary), ("validation", checked), ("publish", published)):
+            write_json(staging / REPORT_FILES[key][0], model)
+        rel.archive(raw, catalogue.root, staging)
+        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM calculation_keys ORDER BY 1").fetchall()]
+        editions = [e for (e,) in con.execute("SELECT DISTINCT edition FROM cities ORDER BY 1").fetchall()]
+
+        def manifest() -> Manifest:
+            return rel.manifest(staging, build_id, ingested.files, configuration, editions, years, catalogue.root,
+                                published.release_date)
+
+        progress("dossier")
+        render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return BuildResult(out=out.as_posix(), ingest=ingested, calculation=summary, publish=published, validation=checked)
+        con.close()
+    final = manifest()
+    write_json(staging / rel.MANIFEST, final)
+    return final
+
+
+def _publish_reports(out: Path, reports: Path, pdf: bool, note: Callable[[str], None]) -> list[str]:
+    """Copy the released dossiers and validation report to ``reports``; print PDFs there."""
+    reports.mkdir(parents=True, exist_ok=True)
+    written, changed = [], []
+    for src in sorted((out / DOSSIER_DIR).glob("dossier-*")) + [out / "validation-report.json"]:
+        dst = reports / src.name
+        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+            copy_atomic(src, dst)
+            changed.append(dst)
+        written.append(dst)
+    pages = [p for p in written if p.suffix == ".html" and (p in changed or not p.with_suffix(".pdf").is_file())]
+    if pdf and pages:
+        chromium = find_chromium()
+        if chromium is None:
+            note("PDF skipped: Chromium is not installed; the HTML dossier prints to PDF from any browser.")
+        for page in pages if chromium else []:
+            try:
+                print_pdf(page, page.with_suffix(".pdf"), chromium)
+            except PdfError as e:
+                note(f"PDF skipped: {e}")
+    written += [p.with_suffix(".pdf") for p in written if p.suffix == ".html" and p.with_suffix(".pdf").is_file()]
+    return [p.as_posix() for p in written]
+
+
+def _result(out: Path, manifest: Manifest, up_to_date: bool, reports: list[str]) -> BuildResult:
+    loaded = {key: model.model_validate_json((out / name).read_text(encoding="utf-8"))
+              for key, (name, model) in REPORT_FILES.items()}
+    return BuildResult(out=out.as_posix(), up_to_date=up_to_date, manifest=manifest, reports=reports, **loaded)
+
+
+def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = lambda _: None) -> rel.VerifyReport:
+    """Re-run a release from its archived inputs and definitions, with its configuration, in
+    ``scratch``; compare every output with the manifest. Raises ProblemsFound if the release has
+    no readable manifest or archive."""
+    from pipeline.catalogue import load_catalogue
+
+    release_dir = Path(release_dir)
+    released = rel.read_manifest(release_dir)
+    archive = release_dir / rel.ARCHIVE
+    if released is None or not (archive / "raw").is_dir() or not (archive / "indicators").is_dir():
+        raise ProblemsFound([Problem(file=str(release_dir), rule="not_a_release",
+                                     message=f"no readable {rel.MANIFEST} and {rel.ARCHIVE}/ here: is this a release folder?")], "release")
+    cfg = PublishConfig.model_validate_json(released.configuration["publish_config"])
+    result = build(archive / "raw", scratch / "out", load_catalogue(archive / "indicators"), reports=scratch / "reports",
+                   store=scratch / "store.duckdb", langs=released.configuration["langs"].split(","), pdf=False,
+                   publish_config=cfg, force=True, progress=progress)
+    return rel.VerifyReport(release=release_dir.as_posix(), build_id=released.build_id,
+                            rerun_build_id=result.manifest.build_id, code_version=released.code_version,
+                            rerun_code_version=result.manifest.code_version,
+                            files_compared=len(released.outputs), differences=rel.compare(released, result.manifest))

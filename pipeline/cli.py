@@ -211,7 +211,7 @@ def schemas(
 
 @app.command()
 def templates(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the workbooks.")] = Path("data/out/templates"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the workbooks.")] = Path("data/templates"),
     catalogue: CatalogueOpt = Path("indicators"),
     edition: Annotated[str | None, typer.Option(help="Only the variables this edition's indicators use (default: all editions).")] = None,
     provider: Annotated[str | None, typer.Option("--provider", help="Only this provider's workbook (a providers.yaml id).")] = None,
@@ -239,7 +239,7 @@ def templates(
 @app.command()
 def ingest(
     raw: Annotated[Path, typer.Argument(help="The raw folder: one city's folder, or a folder of city folders.")] = Path("data/raw"),
-    store: Annotated[Path, typer.Option("--store", help="The DuckDB store to write.")] = Path("data/out/store.duckdb"),
+    store: Annotated[Path, typer.Option("--store", help="The DuckDB store to write.")] = Path("data/work/store.duckdb"),
     catalogue: CatalogueOpt = Path("indicators"),
     report: Annotated[Path | None, typer.Option(help="Write the ingest report (inventory, repairs) as JSON.")] = None,
     problems: ProblemsOpt = None,
@@ -262,14 +262,18 @@ def ingest(
         out.print("Repairs: " + ", ".join(f"{k} ×{v}" for k, v in sorted(rules.items())))
 
 
-StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store of the build.")]
+StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store of the build, or a release folder (data/out).")]
 
 
 def _open_store(path: Path, read_only: bool = False):
-    from pipeline.store import connect
+    """A store file, or a release folder (its Parquet export, loaded in memory)."""
+    from pipeline.store import connect, open_store
 
+    if path.is_dir() and (path / "store").is_dir():
+        return open_store(path)
     if not path.is_file():
-        err.print(f"[red]No store at {path}.[/red] Run `iso37120 ingest` (or `iso37120 build`) first.")
+        err.print(f"[red]No store at {path}.[/red] Run `iso37120 build` (or `iso37120 ingest`) first, "
+                  "or give a release folder such as data/out.")
         raise typer.Exit(EXIT_BAD_INPUT)
     return connect(path, read_only=read_only)
 
@@ -282,7 +286,7 @@ def print_levels(levels) -> None:
 
 @app.command()
 def calculate(
-    store: StoreOpt = Path("data/out/store.duckdb"),
+    store: StoreOpt = Path("data/work/store.duckdb"),
     catalogue: CatalogueOpt = Path("indicators"),
 ) -> None:
     """Compute every indicator for every city and year in the store, with lineage and coverage."""
@@ -303,7 +307,7 @@ def explain(
     indicator: Annotated[str, typer.Argument(help="Indicator id (10.1) or uid.")],
     city: Annotated[str, typer.Option("--city", help="City code.")],
     year: Annotated[int, typer.Option("--year", help="Reference year.")],
-    store: StoreOpt = Path("data/out/store.duckdb"),
+    store: StoreOpt = Path("data/work/store.duckdb"),
     catalogue: CatalogueOpt = Path("indicators"),
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
@@ -341,7 +345,7 @@ def print_validation(rep, limit: int = 40) -> None:
 
 @app.command()
 def validate(
-    store: StoreOpt = Path("data/out/store.duckdb"),
+    store: StoreOpt = Path("data/work/store.duckdb"),
     catalogue: CatalogueOpt = Path("indicators"),
     previous: Annotated[Path | None, typer.Option(help="The store of the previous release, to check revisions.")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the full validation report as JSON.")] = None,
@@ -383,7 +387,7 @@ def _publish_config(path: Path, release_date: datetime | None, problems_file: Pa
 
 @app.command()
 def publish(
-    store: StoreOpt = Path("data/out/store.duckdb"),
+    store: StoreOpt = Path("data/work/store.duckdb"),
     out_dir: Annotated[Path, typer.Option("--out", help="The folder of the open-data bundle.")] = Path("data/out/open-data"),
     config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
     release_date: ReleaseDateOpt = None,
@@ -410,42 +414,33 @@ def publish(
 
 
 @app.command()
-def build(
-    raw: Annotated[Path, typer.Argument(help="The raw folder: a folder of city folders, or one city's folder.")] = Path("data/raw"),
-    out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
-    reports: Annotated[Path, typer.Option("--reports", help="Where reports go, also when the release is blocked.")] = Path("reports"),
-    catalogue: CatalogueOpt = Path("indicators"),
-    config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
-    release_date: ReleaseDateOpt = None,
-    problems: ProblemsOpt = None,
+def verify(
+    release_dir: Annotated[Path, typer.Argument(help="A release folder (with manifest.json and archive/).")] = Path("data/out"),
 ) -> None:
-    """Run the yearly build: ingest, calculate, validate, publish the open-data bundle; release the outputs atomically."""
-    from pipeline.build import build as run
+    """Re-run a release from its archived inputs and report any output that differs, file by file."""
+    import tempfile
 
-    cat = _catalogue(catalogue)
-    cfg = _publish_config(config, release_date, problems)
-    from pipeline.build import ReleaseBlocked
+    from pipeline.build import ReleaseBlocked, verify as run
 
-    try:
-        with err.status("building…") as status:
-            result = run(raw, out, cat, progress=lambda stage: status.update(f"{stage}…"), reports=reports,
-                         publish_config=cfg, publish_config_file=str(config))
-    except ProblemsFound as e:
-        fail_on_problems(e, problems)
-    except ReleaseBlocked as e:
-        print_validation(e.report)
-        err.print(f"[red]Release blocked:[/red] {e.report.blocking} validation error(s) are not accepted. "
-                  f"The previous release in {out}/ is unchanged; the full report is in {e.report_file}. "
-                  "Fix the inputs, or accept a finding in the city's exceptions.yaml (who, role, date, reason).")
-        raise typer.Exit(EXIT_BLOCKED) from None
-    ing = result.ingest
-    print_validation(result.validation, limit=10)
-    repairs = sum(ing.repairs.values())
-    print_levels(result.calculation.levels)
-    typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "
-               f"({repairs} values repaired), {result.calculation.reported} of {result.calculation.results} "
-               f"indicator values reported. Release: {result.out}/ (open data: {result.out}/open-data/, "
-               f"dataset {result.publish.dataset_id} version {result.publish.version})")
+    with tempfile.TemporaryDirectory(prefix="iso37120-verify-") as scratch:
+        try:
+            with err.status("re-running the release…"):
+                report = run(release_dir, Path(scratch))
+        except ProblemsFound as e:
+            fail_on_problems(e)
+        except ReleaseBlocked as e:
+            err.print(f"[red]The re-run is blocked by {e.report.blocking} validation error(s)[/red]: the release cannot be reproduced.")
+            raise typer.Exit(EXIT_BLOCKED) from None
+    show(out, f"Verify {release_dir}: {report.files_compared} files compared",
+         ["path", "status", "released SHA-256", "re-run SHA-256"],
+         [[d.path, d.status, d.released_sha256 or "", d.rerun_sha256 or ""] for d in report.differences])
+    if report.code_version != report.rerun_code_version:
+        out.print(f"Code version differs: released with {report.code_version}, re-run with {report.rerun_code_version}.", highlight=False)
+    if report.identical:
+        typer.echo(f"Reproduced: every output is byte-identical (build {report.build_id[:12]}).")
+        return
+    typer.echo(f"NOT reproduced: {len(report.differences)} file(s) differ.")
+    raise typer.Exit(EXIT_BLOCKED)
 
 
 class DossierLang(StrEnum):
@@ -454,9 +449,73 @@ class DossierLang(StrEnum):
     both = "both"
 
 
+STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "release")
+
+
+@app.command()
+def build(
+    raw: Annotated[Path, typer.Argument(help="The raw folder: a folder of city folders, or one city's folder.")] = Path("data/raw"),
+    out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
+    reports: Annotated[Path, typer.Option("--reports", help="Where the dossiers and the validation report go (also when the release is blocked).")] = Path("reports"),
+    store: Annotated[Path, typer.Option("--store", help="Where the build's working DuckDB store is kept for queries.")] = Path("data/work/store.duckdb"),
+    lang: Annotated[DossierLang, typer.Option("--lang", help="Dossier language: en, pl or both.")] = DossierLang.both,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Print the dossiers to PDF with headless Chromium when it is installed.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Build even if nothing changed since the release.")] = False,
+    catalogue: CatalogueOpt = Path("indicators"),
+    config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
+    release_date: ReleaseDateOpt = None,
+    problems: ProblemsOpt = None,
+) -> None:
+    """Run the yearly build: ingest, calculate, validate, publish, dossier; release atomically.
+
+    Exit codes: 0 released (or already up to date); 1 validation errors block the release;
+    2 bad input or usage. The previous release is never touched unless the new one is complete."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from pipeline.build import ReleaseBlocked, build as run
+
+    cat = _catalogue(catalogue)
+    cfg = _publish_config(config, release_date, problems)
+    langs = ["en", "pl"] if lang is DossierLang.both else [lang.value]
+    notes: list[str] = []
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("building", total=len(STAGES))
+
+            def progress(stage: str) -> None:
+                bar.update(task, description=stage, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
+
+            result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,
+                         publish_config_file=str(config), force=force, progress=progress, note=notes.append)
+    except ProblemsFound as e:
+        fail_on_problems(e, problems)
+    except ReleaseBlocked as e:
+        print_validation(e.report)
+        err.print(f"[red]Release blocked:[/red] {e.report.blocking} validation error(s) are not accepted. "
+                  f"The previous release in {out}/ is unchanged; the full report is in {e.report_file}, and the "
+                  f"build's store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the "
+                  "city's exceptions.yaml (who, role, date, reason).")
+        raise typer.Exit(EXIT_BLOCKED) from None
+    for n in notes:
+        err.print(f"[yellow]{n}[/yellow]", highlight=False)
+    ing = result.ingest
+    if result.up_to_date:
+        typer.echo(f"Nothing changed since build {result.manifest.build_id[:12]}: {result.out}/ is up to date "
+                   "(use --force to build anyway).")
+    print_validation(result.validation, limit=10)
+    print_levels(result.calculation.levels)
+    typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "
+               f"({sum(ing.repairs.values())} values repaired), {result.calculation.reported} of "
+               f"{result.calculation.results} indicator values reported, {result.validation.blocking} blocking errors.")
+    typer.echo(f"Release {result.manifest.build_id[:12]} in {result.out}/: open data in {result.out}/open-data/ "
+               f"(dataset {result.publish.dataset_id}, version {result.publish.version}), store tables in "
+               f"{result.out}/store/, manifest.json; dossiers in {reports}/; working store {store}.")
+
+
 @app.command()
 def dossier(
-    store: StoreOpt = Path("data/out/store.duckdb"),
+    store: StoreOpt = Path("data/work/store.duckdb"),
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the dossier files.")] = Path("reports"),
     lang: Annotated[DossierLang, typer.Option("--lang", help="en, pl or both.")] = DossierLang.both,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print each HTML page to PDF with headless Chromium (skipped with a note when it is not installed).")] = True,

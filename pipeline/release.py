@@ -18,6 +18,8 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from pipeline import __version__
 from pipeline.store.models import InputFile, Manifest, OutputFile
 
@@ -38,9 +40,11 @@ def sha256_file(path: Path) -> str:
 
 
 def tree_digest(root: Path) -> str:
-    """SHA-256 over the relative paths and contents of every file under ``root``."""
+    """SHA-256 over the relative paths and contents of every file under ``root`` (hidden files,
+    which ingest ignores, excepted)."""
     h = hashlib.sha256()
-    for p in sorted(q for q in root.rglob("*") if q.is_file()):
+    for p in sorted(q for q in root.rglob("*")
+                    if q.is_file() and not any(part.startswith(".") for part in q.relative_to(root).parts)):
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
     return h.hexdigest()
 
@@ -85,10 +89,12 @@ def archive(raw: Path, catalogue_root: Path, release: Path) -> None:
 
 
 def outputs(release: Path) -> list[OutputFile]:
-    """Every file of the release but the manifest and the archive, with its size and SHA-256."""
+    """Every file of the release but the manifest, the archive and hidden working files, with its
+    size and SHA-256."""
     return [OutputFile(path=p.relative_to(release).as_posix(), bytes=p.stat().st_size, sha256=sha256_file(p))
             for p in sorted(release.rglob("*"))
-            if p.is_file() and p.name != MANIFEST and p.relative_to(release).parts[0] != ARCHIVE]
+            if p.is_file() and p.name != MANIFEST and p.relative_to(release).parts[0] != ARCHIVE
+            and not p.relative_to(release).parts[0].startswith(".")]
 
 
 def manifest(release: Path, the_build_id: str, inputs: list[InputFile], configuration: dict[str, str],
@@ -108,3 +114,39 @@ def read_manifest(release: Path) -> Manifest | None:
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
         return None
+
+
+class Difference(BaseModel):
+    path: str
+    status: str
+    """changed | missing (in the re-run) | extra (only in the re-run)"""
+    released_sha256: str | None
+    rerun_sha256: str | None
+
+
+class VerifyReport(BaseModel):
+    """What ``iso37120 verify`` found: the re-run's outputs against the release's, file by file."""
+
+    release: str
+    build_id: str
+    rerun_build_id: str
+    code_version: str
+    rerun_code_version: str
+    files_compared: int
+    differences: list[Difference]
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences and self.build_id == self.rerun_build_id
+
+
+def compare(released: Manifest, rerun: Manifest) -> list[Difference]:
+    old = {o.path: o.sha256 for o in released.outputs}
+    new = {o.path: o.sha256 for o in rerun.outputs}
+    out = []
+    for path in sorted(old.keys() | new.keys()):
+        a, b = old.get(path), new.get(path)
+        if a != b:
+            out.append(Difference(path=path, status="missing" if b is None else "extra" if a is None else "changed",
+                                  released_sha256=a, rerun_sha256=b))
+    return out

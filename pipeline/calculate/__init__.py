@@ -54,7 +54,8 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
          WHEN 'no_finite_value' THEN 'the formula gives no finite value (a division by zero?)'
        END AS reason,
        missing_vars AS missing,
-       list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags}))) AS flags,
+       CASE WHEN reason_code IS NULL THEN list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags})))
+            ELSE [] END AS flags,
        list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) AS source_ids
 FROM statused
 """

@@ -76,7 +76,7 @@ def _coverage(d: Dossier, lang: str) -> tuple[Markup | None, list[dict]]:
     table.append({"label": i18n.label("total", lang), "anchor": None, "total": True,
                   "cells": {y: [(tier, tuple(v)) for tier, v in totals.get(y, {}).items()] for y in d.build.reference_years}})
     bars = []
-    for key, row in themes.items():
+    for row in themes.values():
         cells = dict(row["cells"].get(latest, []))
         if "profile" in cells or not cells:
             continue
@@ -86,6 +86,26 @@ def _coverage(d: Dossier, lang: str) -> tuple[Markup | None, list[dict]]:
                                 (i18n.label("legend_core", lang), i18n.label("legend_supporting", lang),
                                  i18n.label("legend_missing", lang))) if bars else None
     return svg, table
+
+
+def years_text(years: list[int]) -> str:
+    """``2019–2021, 2023``: runs of consecutive years as ranges."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def _not_available(d: Dossier) -> list[dict]:
+    """The not-available rows with the same indicator, status and reason joined over the years."""
+    groups: dict[tuple, dict] = {}
+    for n in d.not_available:
+        key = (n.indicator.uid, n.status, n.reason_code, n.reason)
+        groups.setdefault(key, {"row": n, "years": []})["years"].append(n.year)
+    return [{"row": g["row"], "years": years_text(g["years"])} for g in groups.values()]
 
 
 def _latest(ind: IndicatorPart, year: int | None) -> YearRow | None:
@@ -115,7 +135,8 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
         num=lambda v, decimals=None: i18n.number(v, lang, decimals),
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
-        show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table)
+        show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
+        not_available=_not_available(d))
 
 
 def find_chromium() -> str | None:
@@ -138,7 +159,7 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300) -> Pat
         cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", "--no-pdf-header-footer",
                html.resolve().as_uri()]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
         except subprocess.TimeoutExpired as e:
             raise PdfError(f"Chromium did not print {html.name} within {timeout:.0f} s") from e
         if not tmp.is_file() or tmp.stat().st_size == 0:

@@ -57,8 +57,8 @@ def coverage_chart(bars: list[Bar], title: str, legend: tuple[str, str, str]) ->
     label_w, bar_w, count_w, row_h, top = 270.0, 400.0, 60.0, 22.0, 34.0
     width = label_w + bar_w + count_w
     height = top + row_h * len(bars) + 8
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
-           f'height="{_f(height)}" role="img" class="chart coverage-chart" {FONT}>',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
+            f'height="{_f(height)}" role="img" class="chart coverage-chart" {FONT}>'),
            f"<title>{escape(title)}</title>"]
     # legend
     x = label_w
@@ -106,8 +106,8 @@ def trend_chart(points: list[tuple[int, Decimal | None]], decimals: int, lang: s
             return top + (height - top - bottom) / 2
         return top + (float(hi - v) / span_y) * (height - top - bottom)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
-           f'height="{_f(height)}" role="img" class="chart trend-chart" {FONT}>',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
+            f'height="{_f(height)}" role="img" class="chart trend-chart" {FONT}>'),
            f"<title>{escape(title)}</title>",
            f'<line x1="{_f(left)}" y1="{_f(height - bottom)}" x2="{_f(width - right)}" y2="{_f(height - bottom)}" stroke="{AXIS}" stroke-width="1"/>',
            f'<line x1="{_f(left)}" y1="{_f(top)}" x2="{_f(left)}" y2="{_f(height - bottom)}" stroke="{AXIS}" stroke-width="1"/>',

@@ -19,12 +19,12 @@ LABELS: dict[str, tuple[str, str]] = {
                   "Miasto fikcyjne: liczby są zmyślone na potrzeby testów i demonstracji."),
     "generated_by": ("Generated from the build's store by the ISO 37120 pipeline; dossier schema version",
                      "Wygenerowano z magazynu danych kompilacji przez potok ISO 37120; wersja schematu dossier"),
-    "how_to_read": ("How to verify a value: open the indicator from the table of indicators; its section gives the value, "
-                    "the formula as run, the numerator and denominator, every input with its file, row and SHA-256, "
-                    "the source, the rules that ran and their outcome.",
-                    "Jak sprawdzić wartość: otwórz wskaźnik z tabeli wskaźników; jego sekcja podaje wartość, wzór w postaci "
-                    "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem, wierszem i skrótem SHA-256, źródło, "
-                    "reguły walidacji, które zostały uruchomione, i ich wynik."),
+    "how_to_read": (("How to verify a value: open the indicator from the table of indicators; its section gives the value, "
+                     "the formula as run, the numerator and denominator, every input with its file, row and SHA-256, "
+                     "the source, the rules that ran and their outcome."),
+                    ("Jak sprawdzić wartość: otwórz wskaźnik z tabeli wskaźników; jego sekcja podaje wartość, wzór w postaci "
+                     "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem, wierszem i skrótem SHA-256, źródło, "
+                     "reguły walidacji, które zostały uruchomione, i ich wynik.")),
     # title page
     "city": ("City", "Miasto"),
     "city_code": ("City code", "Kod miasta"),
@@ -62,6 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_by_theme": ("Coverage by theme and tier (reported / defined)", "Kompletność według tematów i poziomów (podane / zdefiniowane)"),
     "certification": ("Certification level by year", "Poziom certyfikacji według lat"),
     "year": ("Year", "Rok"),
+    "years": ("Years", "Lata"),
     "theme": ("Theme", "Temat"),
     "tier": ("Tier", "Poziom"),
     "core": ("Core", "Podstawowe"),
@@ -109,10 +110,10 @@ LABELS: dict[str, tuple[str, str]] = {
                             "Każdy wskaźnik bez wartości w danym roku odniesienia, z przyczyną podaną przy danych wejściowych."),
     "none_not_available": ("Every indicator has a value in every reference year.", "Każdy wskaźnik ma wartość w każdym roku odniesienia."),
     # revisions
-    "revisions_none_compared": ("The build was not compared with a previous release (there is none, or it was not given): "
-                                "no revision can be reported.",
-                                "Kompilacji nie porównano z poprzednim wydaniem (nie ma go albo go nie wskazano): "
-                                "nie można wykazać rewizji."),
+    "revisions_none_compared": (("The build was not compared with a previous release (there is none, or it was not given): "
+                                 "no revision can be reported."),
+                                ("Kompilacji nie porównano z poprzednim wydaniem (nie ma go albo go nie wskazano): "
+                                 "nie można wykazać rewizji.")),
     "revisions_none": ("No released value changed without a revision record, and no input is marked revised.",
                        "Żadna wydana wartość nie zmieniła się bez zapisu rewizji i żadna dana wejściowa nie jest oznaczona jako zrewidowana."),
     "revisions_not_compared_inputs": ("The build was not compared with a previous release; the inputs marked revised are listed below.",
@@ -291,6 +292,9 @@ ENUMS: dict[str, dict[str, tuple[str, str]]] = {
         "expression": ("expression", "wyrażenie"),
     },
 }
+
+
+assert all(isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, str) and x for x in v) for v in LABELS.values())
 
 
 def label(key: str, lang: str, **kw: object) -> str:

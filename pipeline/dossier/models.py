@@ -371,6 +371,8 @@ class IndicatorPart(Part):
     notes: Text | None
     """The definition's notes: interpretation and known deviations from the standard."""
     kind: str
+    text: bool
+    """A fact in words (the value of a text variable): no number, no rounding, no change."""
     formula: str
     sql: str | None
     """The SELECT that produced the values, as run on the store."""

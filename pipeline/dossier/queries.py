@@ -14,13 +14,37 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 
 from pipeline.catalogue import Catalogue
-from pipeline.catalogue.models import Expression, Indicator, Ratio, Text, Tier
+from pipeline.catalogue.models import Direct, Expression, Indicator, Ratio, Text, Tier, VariableKind
 from pipeline.dossier import i18n
 from pipeline.dossier.models import (
-    BuildPart, CertificationRow, CityPart, ClassCount, Contact, CoverageRow, Dossier, EditionPart, ExceptionRow,
-    FindingRow, IndicatorPart, IndicatorRef, InputNote, InputRow, InventoryFile, InventoryPart, InventorySource,
-    NotAvailableRow, QualityPart, RevisionRow, RevisionsPart, RuleOutcome, SignOff, ThemePart, ValidationPart,
-    ValidationSummaryRow, VariableRef, YearRow,
+    BuildPart,
+    CertificationRow,
+    CityPart,
+    ClassCount,
+    Contact,
+    CoverageRow,
+    Dossier,
+    EditionPart,
+    ExceptionRow,
+    FindingRow,
+    IndicatorPart,
+    IndicatorRef,
+    InputNote,
+    InputRow,
+    InventoryFile,
+    InventoryPart,
+    InventorySource,
+    NotAvailableRow,
+    QualityPart,
+    RevisionRow,
+    RevisionsPart,
+    RuleOutcome,
+    SignOff,
+    ThemePart,
+    ValidationPart,
+    ValidationSummaryRow,
+    VariableRef,
+    YearRow,
 )
 from pipeline.store.models import Manifest
 
@@ -239,6 +263,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
             uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), clause=clause(ind, catalogue), edition=ind.edition,
             theme=str(ind.theme), theme_name=catalogue.theme_names[(ind.edition, ind.theme)], tier=ind.tier.value,
             name=ind.name, unit=ind.unit, definition=ind.definition, notes=ind.notes, kind=c.kind,
+            text=isinstance(c, Direct) and c.variable in catalogue.variables and catalogue.variables[c.variable].kind is VariableKind.text,
             formula=calc["formula"] if calc else "", sql=calc["sql"] if calc else None, decimals=ind.decimals,
             multiplier=_dec(ind.multiplier), numerator=varref(num), denominator=varref(den),
             quality_classes=sorted({t["quality_class"] or "unknown" for t in traces if t["source_id"]}),

@@ -298,7 +298,7 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
             JOIN (SELECT DISTINCT s.folder, coalesce(nullif(trim(s.city), ''), fc.city_code) AS city, trim(s.year) AS year
                   FROM staging s LEFT JOIN (SELECT folder, any_value(city_code) AS city_code FROM folder_cities
                                             GROUP BY folder HAVING count(*) = 1) fc USING (folder)
-                  WHERE nullif(trim(s.year), '') IS NOT NULL) y
+                  WHERE regexp_full_match(trim(s.year), '\\d{4}')) y
               ON y.folder = f.folder AND y.city = f.city""")
     normalise(con)
     for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
@@ -327,5 +327,5 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
     by_rule = dict(con.execute("SELECT rule, count(*) FROM repairs GROUP BY rule ORDER BY rule").fetchall())
     cities = [c.code for f in folders for c, _, _ in f.cities]
     con.execute("CHECKPOINT")
-    return IngestReport(raw_root=raw_root.as_posix(), files=files, cities=sorted(cities),
+    return IngestReport(files=files, cities=sorted(cities),
                         observations=n_obs, repairs=by_rule)

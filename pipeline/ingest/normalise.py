@@ -35,11 +35,11 @@ CREATE OR REPLACE TEMP MACRO unit_key(u) AS
 
 _DIGITS = {
     "plain": r"-?\d+(\.\d+)?([eE][+-]?\d+)?",
-    "decimal_comma": r"-?\d+,(\d{1,2}|\d{4,})",
+    "decimal_comma": r"-?\d+,(\d{1,2}|\d{4,})|-?0,\d+",
     "space_thousands": r"-?\d{1,3}( \d{3})+(,\d+)?",
     "comma_thousands": r"-?\d{1,3}(,\d{3}){2,}|-?\d{1,3}(,\d{3})+\.\d+",
     "dot_thousands": r"-?\d{1,3}(\.\d{3}){2,}(,\d+)?|-?\d{1,3}(\.\d{3})+,\d+",
-    "ambiguous": r"-?\d{1,3},\d{3}",
+    "ambiguous": r"-?[1-9]\d{0,2},\d{3}",
 }
 
 
@@ -99,7 +99,7 @@ SELECT *,
             WHEN v2 SIMILAR TO '.*[eE].*' THEN TRY_CAST(TRY_CAST(v2 AS DOUBLE) AS DECIMAL(38, 10))
             ELSE TRY_CAST(v2 AS DECIMAL(38, 10)) END AS value_num,
        CASE WHEN regexp_full_match(year_t, '\\d{{4}}') THEN TRY_CAST(year_t AS INTEGER) END AS year_num
-FROM (SELECT *, coalesce(shape = 'ambiguous' OR (file_uses_comma AND regexp_full_match(v1, '-?\\d{{1,3}}\\.\\d{{3}}')), false) AS ambiguous
+FROM (SELECT *, coalesce(shape = 'ambiguous' OR (file_uses_comma AND regexp_full_match(v1, '-?[1-9]\\d{{0,2}}\\.\\d{{3}}')), false) AS ambiguous
       FROM cleaned);
 """
 

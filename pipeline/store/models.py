@@ -81,8 +81,8 @@ class IngestReport(Row):
     (every repair, with its place, is in the store's ``repairs`` table)."""
 
     report_version: str = REPORT_VERSION
-    raw_root: str
     files: list[InputFile]
+    """Every file of the raw folder, by its path relative to that folder."""
     cities: list[str]
     observations: int
     repairs: dict[str, int]

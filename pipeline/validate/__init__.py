@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 
 from pipeline.catalogue import Catalogue
-from pipeline.store import insert
+from pipeline.store import insert, open_store
 from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
-from pipeline.validate.rules import Rule, Severity, all_rules, text
+from pipeline.validate.rules import PREPARE_SQL, Rule, Severity, all_rules, text
 
 FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
 
@@ -26,7 +26,7 @@ class ValidationError(RuntimeError):
 
 
 def _revision_rule(con: duckdb.DuckDBPyConnection, previous: Path) -> Rule:
-    prev = duckdb.connect(str(previous), read_only=True)
+    prev = open_store(previous)
     try:
         con.register("previous_results", prev.sql("SELECT city_code, indicator_uid, year, value FROM results").to_arrow_table())
     finally:
@@ -43,13 +43,15 @@ def _revision_rule(con: duckdb.DuckDBPyConnection, previous: Path) -> Rule:
 
 
 def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Path | None = None) -> ValidationReport:
-    """Run every rule on the store's observations and results (calculate first)."""
+    """Run every rule on the store's observations and results (calculate first). ``previous`` is
+    the previous release (its folder or store file), for the revision rule."""
     from pipeline.validate import expectations
 
     rules = all_rules(catalogue)
-    if previous is not None and Path(previous).is_file():
+    if previous is not None and Path(previous).exists():
         rules.append(_revision_rule(con, Path(previous)))
     gx_counts = expectations.run(con, catalogue)
+    con.execute(PREPARE_SQL)
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -99,7 +101,9 @@ def _accept(con: duckdb.DuckDBPyConnection) -> None:
     # An acceptance that matches nothing is stale: say so, so that it is removed or corrected.
     con.execute("""
         INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected, message, file_id, row)
-        SELECT 'unused_exception_' || e.rule_id, 'unused_exception', 1, 'information', e.city_code, e.year, e.variable,
+        SELECT 'unused_exception_' || e.rule_id, 'unused_exception', 1, 'information',
+               coalesce(e.city_code, (SELECT min(c.city_code) FROM cities c WHERE c.folder = e.folder HAVING count(*) = 1)),
+               e.year, e.variable,
                e.rule_id, 'a finding to accept', 'this accepted exception matches no finding of this build', e.file_id, e.line
         FROM accepted_exceptions e
         WHERE NOT EXISTS (SELECT 1 FROM findings f JOIN cities c ON c.city_code = f.city_code

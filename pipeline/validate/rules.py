@@ -127,10 +127,18 @@ def _in(values: list[str]) -> str:
     return "(" + ", ".join(_q(v) for v in values) + ")" if values else "(NULL)"
 
 
-# The notes of a result's inputs (this year's and, for previous(), last year's): what explains a change.
-EXPLANATION = """(SELECT string_agg(DISTINCT l.variable || ': ' || l.note, '; ' ORDER BY l.variable || ': ' || l.note)
-                 FROM lineage l WHERE l.indicator_uid = r.indicator_uid AND l.city_code = r.city_code
-                   AND l.year = r.year AND l.note IS NOT NULL)"""
+# The notes of a result's inputs (this year's and, for previous(), last year's): what explains a
+# change. ``PREPARE_SQL`` gathers them once per validation run.
+PREPARE_SQL = """
+CREATE OR REPLACE TEMP TABLE input_notes AS
+SELECT city_code, indicator_uid, year,
+       string_agg(DISTINCT variable || ': ' || note, '; ' ORDER BY variable || ': ' || note) AS notes,
+       string_agg(DISTINCT variable || ': ' || coalesce(note, 'no note'), '; ') FILTER (WHERE status = 'break') AS breaks
+FROM lineage WHERE note IS NOT NULL OR status = 'break'
+GROUP BY city_code, indicator_uid, year
+"""
+EXPLANATION = """(SELECT n.notes FROM input_notes n WHERE n.indicator_uid = r.indicator_uid
+                 AND n.city_code = r.city_code AND n.year = r.year)"""
 EXPLAINED = f"({EXPLANATION} IS NOT NULL)"
 
 
@@ -160,7 +168,8 @@ def result_rules(catalogue: Catalogue) -> list[Rule]:
                 if chk.max_relative is not None:
                     conds.append(f"abs(r.yoy_relative) > {_num(chk.max_relative)}")
                 limit = " and ".join(filter(None, [
-                    f"±{_num(chk.max_absolute)} {ind.unit.en}" if chk.max_absolute is not None else "",
+                    f"±{_num(chk.max_absolute)} {'percentage points' if ind.unit.en.startswith('%') else ind.unit.en}"
+                    if chk.max_absolute is not None else "",
                     f"±{_num(chk.max_relative * 100)} %" if chk.max_relative is not None else ""]))
                 large = f"r.indicator_uid = {_q(ind.uid)} AND r.yoy_change IS NOT NULL AND {' AND '.join(conds)}"
                 rules.append(Rule(
@@ -250,9 +259,8 @@ def result_rules(catalogue: Catalogue) -> list[Rule]:
         description="A value computed from an input flagged as a break in series is shown as such.",
         checked_sql="SELECT count(*) FROM results WHERE status = 'reported'",
         sql=f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, 'break', 'comparable with the year before',
-                'break in series: ' || coalesce((SELECT string_agg(DISTINCT l.variable || ': ' || coalesce(l.note, 'no note'), '; ')
-                 FROM lineage l WHERE l.indicator_uid = r.indicator_uid AND l.city_code = r.city_code AND l.year = r.year
-                 AND l.status = 'break'), ''), {RESULT_PLACE}
+                'break in series: ' || coalesce((SELECT n.breaks FROM input_notes n WHERE n.indicator_uid = r.indicator_uid
+                 AND n.city_code = r.city_code AND n.year = r.year), ''), {RESULT_PLACE}
                 FROM results r WHERE list_contains(r.flags, 'break')"""))
     return rules
 

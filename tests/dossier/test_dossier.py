@@ -75,7 +75,7 @@ def test_each_input_with_file_row_hash_and_source(en, tiny_city):
     assert sha in art
     assert '<a href="#src-S1">S1</a>' in art
     inventory = en[en.index('<section id="inventory"'):]
-    assert f'<tr id="file-testville-observations-obs-csv"><td>testville/observations/obs.csv</td>' in inventory
+    assert '<tr id="file-testville-observations-obs-csv"><td>testville/observations/obs.csv</td>' in inventory
     assert sha in inventory and '<tr id="src-S1">' in inventory and "CC-BY-4.0" in inventory
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 import os
 from pathlib import Path
 
@@ -281,3 +282,16 @@ def test_source_ids_are_unique_across_the_register_and_workbooks(tmp_path, cat):
     [p] = e.value.problems
     assert (p.file, p.sheet, p.row, p.rule) == ("testville/observations/extra.xlsx", "sources", 2, "duplicate_source")
     assert "testville/sources.csv row 2" in p.message
+
+
+def test_a_leading_zero_makes_a_comma_decimal(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,"0,287",years,S1,,\n')
+    load(tmp_path, cat)
+    assert observations(tmp_path)[0][2] == Decimal("0.287")
+
+
+def test_a_bad_year_is_reported_once(tmp_path, cat):
+    city = CITY_YAML.format(code="0001") + "text_facts:\n  climate: Dfb\n"
+    write_city(tmp_path / "raw", [{"year": 2022, "variable": "population", "value": 1000},
+                                  {"year": "2022/23", "variable": "firefighters", "value": 5}], city_yaml=city)
+    assert problems(tmp_path, cat) == [("obs.csv", None, 3, "year", "fiscal_year")]
