@@ -244,8 +244,8 @@ def _result(out: Path, manifest: Manifest, up_to_date: bool, reports: list[str])
 
 def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = lambda _: None) -> rel.VerifyReport:
     """Re-run a release from its archived inputs and definitions, with its configuration, in
-    ``scratch``; compare every output with the manifest. Raises ProblemsFound if the release has
-    no readable manifest or archive."""
+    ``scratch``; compare every file of the release, as it is on disk, with the re-run's. Raises
+    ProblemsFound if the release has no readable manifest or archive."""
     from pipeline.catalogue import load_catalogue
 
     release_dir = Path(release_dir)
@@ -261,4 +261,5 @@ def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = l
     return rel.VerifyReport(release=release_dir.as_posix(), build_id=released.build_id,
                             rerun_build_id=result.manifest.build_id, code_version=released.code_version,
                             rerun_code_version=result.manifest.code_version,
-                            files_compared=len(released.outputs), differences=rel.compare(released, result.manifest))
+                            files_compared=len(result.manifest.outputs),
+                            differences=rel.compare(rel.outputs(release_dir), result.manifest.outputs))

@@ -551,3 +551,7 @@ def dossier(
 
 def main() -> None:  # pragma: no cover - the console script
     app()
+
+
+if __name__ == "__main__":  # python -m pipeline.cli
+    app()

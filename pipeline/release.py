@@ -140,9 +140,9 @@ class VerifyReport(BaseModel):
         return not self.differences and self.build_id == self.rerun_build_id
 
 
-def compare(released: Manifest, rerun: Manifest) -> list[Difference]:
-    old = {o.path: o.sha256 for o in released.outputs}
-    new = {o.path: o.sha256 for o in rerun.outputs}
+def compare(released: list[OutputFile], rerun: list[OutputFile]) -> list[Difference]:
+    old = {o.path: o.sha256 for o in released}
+    new = {o.path: o.sha256 for o in rerun}
     out = []
     for path in sorted(old.keys() | new.keys()):
         a, b = old.get(path), new.get(path)

@@ -1,0 +1,184 @@
+"""The yearly build: atomic releases, blocked and failed builds that lose nothing, incremental
+builds, verification by re-running, one build at a time, and a build killed in the middle."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.build import ReleaseBlocked, build, verify
+from pipeline.catalogue import load_catalogue
+from pipeline.cli import EXIT_BAD_INPUT, EXIT_BLOCKED, app
+from pipeline.problems import ProblemsFound
+from tests.conftest import ROOT, write_city
+from tests.publish.conftest import CONFIG
+from tests.validate.test_validate import GOOD, rows
+
+BAD = {**GOOD, "unemployed": (50, 600)}  # more unemployed than the labour force: errors that block
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def setup(tmp_path, mini_catalogue):
+    cat = load_catalogue(mini_catalogue)
+    raw = tmp_path / "raw"
+    write_city(raw, rows(GOOD))
+
+    def run(**kw):
+        return build(raw, tmp_path / "out", cat, reports=tmp_path / "reports", store=tmp_path / "work" / "store.duckdb",
+                     pdf=False, publish_config=CONFIG, **kw)
+
+    return tmp_path, raw, cat, run
+
+
+def test_release_holds_outputs_archive_and_a_true_manifest(setup):
+    tmp, raw, _, run = setup
+    result = run()
+    out = tmp / "out"
+    assert not result.up_to_date
+    for name in ("open-data/indicators.csv", "open-data/datapackage.json", "store/results.parquet", "store/findings.parquet",
+                 "dossier/dossier-0001-en.html", "dossier/dossier-0001-pl.html", "dossier/dossier-0001.json",
+                 "validation-report.json", "manifest.json", "archive/raw/testville/observations/obs.csv",
+                 "archive/indicators/variables.yaml"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = snapshot(out)
+    assert {o["path"]: o["sha256"] for o in manifest["outputs"]} == {
+        p: h for p, h in files.items() if p != "manifest.json" and not p.startswith("archive/")}
+    assert [i["file_id"] for i in manifest["inputs"]] == ["testville/city.yaml", "testville/observations/obs.csv", "testville/sources.csv"]
+    assert manifest["reference_years"] == [2022, 2023] and manifest["editions"] == ["test-ed"]
+    assert (tmp / "work" / "store.duckdb").is_file()
+    assert sorted(p.name for p in (tmp / "reports").iterdir()) == [
+        "dossier-0001-en.html", "dossier-0001-pl.html", "dossier-0001.json", "validation-report.json"]
+    assert [p.name for p in tmp.iterdir() if p.name.startswith(".out.staging")] == []
+
+
+def test_unchanged_inputs_do_no_work(setup):
+    tmp, raw, _, run = setup
+    first = run()
+    before = snapshot(tmp / "out")
+    again = run()
+    assert again.up_to_date and again.manifest.build_id == first.manifest.build_id
+    assert snapshot(tmp / "out") == before
+    (raw / "testville" / "observations" / "obs.csv").write_text(
+        (raw / "testville" / "observations" / "obs.csv").read_text() + "2023,employed,400,persons,S1,,\n")
+    assert not run().up_to_date
+
+
+def test_blocked_build_keeps_the_previous_release(setup):
+    tmp, raw, _, run = setup
+    run()
+    before = snapshot(tmp / "out")
+    raw_before = snapshot(raw)
+    write_city(raw, rows(BAD))
+    with pytest.raises(ReleaseBlocked) as e:
+        run()
+    assert e.value.report.blocking > 0
+    assert snapshot(tmp / "out") == before
+    report = json.loads((tmp / "reports" / "validation-report.json").read_text())
+    assert report["blocking"] == e.value.report.blocking
+    assert (tmp / "work" / "store.duckdb").is_file(), "the blocked build's store is kept for explain"
+    assert snapshot(raw) != raw_before and [p.name for p in tmp.iterdir() if ".staging" in p.name] == []
+
+
+def test_bad_input_keeps_the_previous_release(setup):
+    tmp, raw, _, run = setup
+    run()
+    before = snapshot(tmp / "out")
+    write_city(raw, "year,variable,value,unit,source_id\n2023,population,lots,persons,S1\n")
+    raw_before = snapshot(raw)
+    with pytest.raises(ProblemsFound):
+        run()
+    assert snapshot(tmp / "out") == before and snapshot(raw) == raw_before
+
+
+def test_verify_reproduces_byte_for_byte_and_finds_a_tampered_file(setup, tmp_path):
+    tmp, _, _, run = setup
+    run()
+    report = verify(tmp / "out", tmp_path / "scratch1")
+    assert report.identical and report.files_compared > 20 and report.differences == []
+    indicators = tmp / "out" / "open-data" / "indicators.csv"
+    indicators.write_bytes(indicators.read_bytes().replace(b"10.78", b"10.79"))
+    tampered = verify(tmp / "out", tmp_path / "scratch2")
+    assert not tampered.identical
+    assert [(d.path, d.status) for d in tampered.differences] == [("open-data/indicators.csv", "changed")]
+
+
+def test_one_build_at_a_time(setup):
+    tmp, _, _, run = setup
+    (tmp / "out").parent.mkdir(exist_ok=True)
+    with open(tmp / ".out.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ProblemsFound) as e:
+            run()
+    assert e.value.problems[0].rule == "build_running"
+
+
+def test_cli_exit_codes(setup, mini_catalogue, tmp_path):
+    tmp, raw, _, _ = setup
+    config = tmp_path / "publish.yaml"
+    config.write_text("publisher: {name: Testville City Office, homepage: 'https://testville.example.org/'}\n"
+                      "contact: {name: Open data team, email: opendata@testville.example.org}\n")
+    args = ["build", str(raw), "--out", str(tmp / "out"), "--reports", str(tmp / "reports"), "--no-pdf",
+            "--store", str(tmp / "w.duckdb"), "--catalogue", str(mini_catalogue), "--config", str(config)]
+    runner = CliRunner()
+    ok = runner.invoke(app, args, catch_exceptions=False)
+    assert ok.exit_code == 0, ok.output
+    assert "Release" in ok.stdout and "0001" in ok.stdout
+    assert "up to date" in runner.invoke(app, args, catch_exceptions=False).stdout
+    write_city(raw, rows(BAD))
+    blocked = runner.invoke(app, args, catch_exceptions=False)
+    assert blocked.exit_code == EXIT_BLOCKED and "Release blocked" in blocked.stderr and "Traceback" not in blocked.output
+    write_city(raw, "year,variable,value,unit,source_id\n2023,population,lots,persons,S1\n")
+    bad = runner.invoke(app, args, catch_exceptions=False)
+    assert bad.exit_code == EXIT_BAD_INPUT and "not_a_number" in bad.stderr
+    assert runner.invoke(app, ["build", "--no-such-option"]).exit_code == EXIT_BAD_INPUT
+
+
+@pytest.mark.slow
+def test_a_build_killed_in_the_middle_leaves_the_previous_release(tmp_path):
+    """Really kills a build process (SIGKILL) while it writes, then builds again."""
+    from pipeline.synth import generate
+
+    cat = load_catalogue(ROOT / "indicators")
+    raw = tmp_path / "raw"
+    generate(raw, cat, n_cities=3, years=[2021, 2022, 2023], seed=3, layout="multi")
+    config = tmp_path / "publish.yaml"
+    config.write_text("dataset_id: iso37120-test-region\npublisher: {name: Region office, homepage: 'https://region.example.org/'}\n"
+                      "contact: {name: Open data team, email: opendata@region.example.org}\n")
+    cmd = [sys.executable, "-m", "pipeline.cli", "build", str(raw), "--out", str(tmp_path / "out"), "--no-pdf",
+           "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "work.duckdb"), "--config", str(config),
+           "--catalogue", str(ROOT / "indicators")]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert first.returncode == 0, first.stderr[-2000:]
+    released = snapshot(tmp_path / "out")
+    import shutil
+    shutil.rmtree(raw)
+    generate(raw, cat, n_cities=4, years=[2021, 2022, 2023], seed=4, layout="multi")  # next year's inputs
+    proc = subprocess.Popen(cmd + ["--force"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob(".out.staging-*/.work/store.duckdb")):
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".out.staging-*")), "the build never started writing"
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert snapshot(tmp_path / "out") == released
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert snapshot(tmp_path / "out") != released
+    assert [p.name for p in tmp_path.iterdir() if ".staging" in p.name or ".previous" in p.name] == []
