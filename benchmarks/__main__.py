@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 SCALES = {"small": (10, 5), "medium": (250, 10), "national": (2500, 10)}
-STAGES = ("ingest", "calculate", "floor")
+STAGES = ("ingest", "calculate", "validate", "publish", "build", "floor")
 
 
-def run_stage(stage: str, raw: Path, store: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.stage", stage, str(raw), str(store)],
+def run_stage(stage: str, raw: Path, work: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.stage", stage, str(raw), str(work)],
                           capture_output=True, text=True, check=False)
     if proc.returncode:
         raise SystemExit(f"stage {stage} failed:\n{proc.stderr[-3000:]}")
@@ -46,20 +46,19 @@ def main() -> None:
             generate(raw, cat, n_cities=n, years=list(range(2024 - years, 2024)), seed=1, layout="multi")
             gen_s = time.perf_counter() - t0
             size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
-            store = Path(tmp) / "store.duckdb"
-            results = {s: run_stage(s, raw, store) for s in STAGES}
+            results = {s: run_stage(s, raw, Path(tmp)) for s in STAGES}
             floor = results["floor"]["wall_s"]
             for s in STAGES:
                 r = results[s]
                 rows.append({"scale": scale, "cities": n, "years": years, "input_mb": round(size / 2**20, 1),
-                             "generate_s": round(gen_s, 2), **r,
+                             "generate_s": round(gen_s, 2), "gx_s": None, **r,
                              "x_floor": round(r["wall_s"] / floor, 2) if floor else None})
                 print(f"{scale:9} {s:10} wall {r['wall_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s  peak {r['peak_mb']:8.1f} MB  "
                       f"{r['rows']:>10} rows  {r['rows_per_s'] or 0:>10} rows/s  ×{rows[-1]['x_floor']} floor", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
     (args.out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "rows", "rows_per_s", "x_floor"]
+    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "rows", "rows_per_s", "x_floor", "gx_s"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     (args.out / "bench.md").write_text("\n".join(md) + "\n")

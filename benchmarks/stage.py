@@ -1,6 +1,9 @@
 """Run one stage in a fresh process and print its costs as JSON (wall, CPU, peak memory, rows).
 
-    python -m benchmarks.stage ingest|calculate|floor RAW STORE
+    python -m benchmarks.stage ingest|calculate|validate|publish|build|floor RAW WORKDIR
+
+Stages after ingest work on WORKDIR/store.duckdb, so run them in order; ``build`` runs the whole
+build from RAW into WORKDIR/release, ``floor`` the bare-DuckDB job.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import time
 from pathlib import Path
 
 
-def main(stage: str, raw: Path, store: Path) -> dict:
+def main(stage: str, raw: Path, work: Path) -> dict:
     from pipeline.catalogue import load_catalogue
 
     cat = load_catalogue(Path("indicators"))
+    store = work / "store.duckdb"
+    extra: dict = {}
     t0, c0 = time.perf_counter(), time.process_time()
     if stage == "ingest":
         from pipeline.ingest import ingest
@@ -28,16 +33,57 @@ def main(stage: str, raw: Path, store: Path) -> dict:
         con = connect(store)
         rows = calculate(con, cat).results
         con.close()
+    elif stage == "validate":
+        from pipeline.store import connect
+        from pipeline.validate import expectations, validate
+
+        gx_time = [0.0]
+        run = expectations.run
+
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return run(*a, **kw)
+            finally:
+                gx_time[0] += time.perf_counter() - t
+
+        expectations.run = timed
+        con = connect(store)
+        report = validate(con, cat)
+        con.close()
+        rows = sum(r.checked for r in report.rules)
+        extra = {"gx_s": round(gx_time[0], 3), "findings": len(report.findings)}
+    elif stage == "publish":
+        from pipeline.publish import publish
+        from pipeline.store import connect
+
+        con = connect(store, read_only=True)
+        rows = publish(con, cat, work / "open-data", bench_config()).rows
+        con.close()
+    elif stage == "build":
+        from pipeline.build import build
+
+        result = build(raw, work / "release", cat, reports=work / "reports", store=work / "build-store.duckdb",
+                       pdf=False, publish_config=bench_config(), force=True)
+        rows = result.ingest.observations
     elif stage == "floor":
         from benchmarks.floor import floor
 
-        rows = floor(raw, store.with_suffix(".floor.csv"), cat)
+        rows = floor(raw, work / "floor.csv", cat)
     else:
         raise SystemExit(f"unknown stage {stage}")
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"stage": stage, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1),
-            "rows": rows, "rows_per_s": round(rows / wall) if wall else None}
+            "rows": rows, "rows_per_s": round(rows / wall) if wall else None, **extra}
+
+
+def bench_config():
+    from pipeline.publish import PublishConfig
+    from pipeline.publish.config import ContactPoint, Publisher
+
+    return PublishConfig(dataset_id="iso37120-benchmark", publisher=Publisher(name="Benchmark", homepage="https://example.org/"),
+                         contact=ContactPoint(name="Benchmark", email="bench@example.org"))
 
 
 if __name__ == "__main__":

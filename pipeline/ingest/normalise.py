@@ -132,7 +132,7 @@ PROBLEMS: list[tuple[str, str, str, str]] = [
      "kind IS DISTINCT FROM 'text' AND value_t IS NOT NULL AND ambiguous",
      "printf('%s is ambiguous: it could be a decimal or a thousands separator; write it without separators (e.g. 1395 or 1.395)', value_t)"),
     ("not_a_number", "value", "kind IS DISTINCT FROM 'text' AND kind IS NOT NULL AND value_t IS NOT NULL AND shape = 'invalid'",
-     "printf('%s is not a number', value_t)"),
+     "printf('%s is not a number%s', value_t, CASE WHEN value_t LIKE '=%' THEN ' but a formula whose result was never saved: open and save the file in a spreadsheet program, or type the value' ELSE '' END)"),
     ("number_out_of_range", "value", "kind IS DISTINCT FROM 'text' AND v2 IS NOT NULL AND NOT ambiguous AND value_num IS NULL",
      "printf('%s cannot be held exactly (more than 28 digits before the decimal point)', value_t)"),
     ("percent_sign_unexpected", "value", "had_percent AND kind IS NOT NULL AND kind NOT IN ('share', 'text')",

@@ -242,11 +242,31 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
                 row_numbers.append(r)
                 for i, x in enumerate(texts):
                     cols[i].append(x)
+            _formulas_of_empty_cells(path, ws.title, t.header, row_numbers, cols)
             t.data = _columns(t.header, row_numbers, cols)
             out.append(t)
     finally:
         wb.close()
     return out
+
+
+def _formulas_of_empty_cells(path: Path, sheet: str, header: list[str], rows: list[int], cols: list[list[str | None]]) -> None:
+    """A formula whose result was never saved reads as empty; show the formula instead, so the
+    problem says what is in the cell. (Reads the sheet a second time, only when a cell is empty.)"""
+    import openpyxl
+
+    empty = {(rows[n], i) for i, col in enumerate(cols) for n, v in enumerate(col) if v is None}
+    if not empty:
+        return
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        index = {r: n for n, r in enumerate(rows)}
+        for r, values in enumerate(wb[sheet].iter_rows(min_row=2, max_col=len(header), values_only=True), start=2):
+            for i, v in enumerate(values):
+                if (r, i) in empty and isinstance(v, str) and v.startswith("="):
+                    cols[i][index[r]] = v
+    finally:
+        wb.close()
 
 
 def to_arrow(tables: Iterable[Table], columns: Iterable[str]) -> pa.Table:

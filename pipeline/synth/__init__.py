@@ -46,7 +46,7 @@ from pipeline.catalogue import Catalogue
 from pipeline.catalogue.formula import indicator_formula, render, uses_previous
 from pipeline.catalogue.loader import POPULATION
 from pipeline.catalogue.models import Indicator, PartsSumCheck, Ratio, RangeCheck, VariableKind, YearOverYearCheck
-from pipeline.ingest.models import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, Cities, City, SourceRow, Status
+from pipeline.ingest.models import REQUIRED_COLUMNS, SOURCE_COLUMNS, SOURCE_OPTIONAL, Cities, City, SourceRow, Status
 
 PROFILE = Path(__file__).with_name("profile.yaml")
 SAMPLE = Path(__file__).with_name("sample_city.yaml")
