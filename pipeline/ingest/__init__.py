@@ -183,14 +183,20 @@ def _media_type(path: Path) -> str:
     return known.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def _read_city(path: Path, file_id: str, data: bytes, folder: Folder, problems: list[Problem]) -> None:
+def _load_yaml(path: Path, file_id: str, data: bytes, problems: list[Problem]) -> YamlFile | None:
+    """The YAML file read from the bytes that were hashed, or None with its problem recorded."""
     y = YamlFile(path, file_id, problems)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         problems.append(Problem(file=file_id, rule="encoding", message=f"not UTF-8 text ({e.reason} at byte {e.start})"))
-        return
-    if not y.load(text):
+        return None
+    return y if y.load(text) else None
+
+
+def _read_city(path: Path, file_id: str, data: bytes, folder: Folder, problems: list[Problem]) -> None:
+    y = _load_yaml(path, file_id, data, problems)
+    if y is None:
         return
     if path.name == CITY_FILES[1]:
         many = y.model(Cities)
@@ -207,13 +213,8 @@ def _read_city(path: Path, file_id: str, data: bytes, folder: Folder, problems: 
 
 
 def _read_exceptions(path: Path, file_id: str, data: bytes, folder: Folder, problems: list[Problem]) -> None:
-    y = YamlFile(path, file_id, problems)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        problems.append(Problem(file=file_id, rule="encoding", message=f"not UTF-8 text ({e.reason} at byte {e.start})"))
-        return
-    if not y.load(text) or (doc := y.model(Exceptions)) is None:
+    y = _load_yaml(path, file_id, data, problems)
+    if y is None or (doc := y.model(Exceptions)) is None:
         return
     for n, x in enumerate(doc.exceptions):
         folder.exceptions.append((folder.name, x.rule_id, x.city, x.year, x.variable, x.accepted_by, x.role,

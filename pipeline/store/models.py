@@ -7,7 +7,6 @@ through their generated JSON Schemas in ``schemas/``, for anyone reading the JSO
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,40 +39,6 @@ class Repair(Row):
     rule: str
     original: str | None = None
     repaired: str | None = None
-
-
-class Observation(Row):
-    """One input figure of one city and year, with its place in the raw files."""
-
-    city_code: str
-    year: int
-    variable: str
-    value: Decimal | None
-    value_text: str | None = None
-    unit: str
-    source_id: str | None
-    status: str | None = None
-    note: str | None = None
-    folder: str
-    file_id: str
-    sheet: str | None = None
-    row: int
-    raw_value: str | None = None
-
-
-class Source(Row):
-    folder: str
-    source_id: str
-    organisation: str
-    dataset: str
-    url: str | None = None
-    retrieved_on: date
-    licence: str
-    quality_class: str | None = None
-    origin: str | None = None
-    contact: str | None = None
-    file_id: str
-    row: int
 
 
 class IngestReport(Row):
