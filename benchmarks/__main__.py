@@ -31,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks")
     ap.add_argument("--scales", default=",".join(SCALES), help="comma-separated: " + ", ".join(SCALES))
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
+    ap.add_argument("--stages", default=",".join(STAGES), help="comma-separated: " + ", ".join(STAGES))
     args = ap.parse_args()
 
     from pipeline.catalogue import load_catalogue
@@ -46,9 +47,10 @@ def main() -> None:
             generate(raw, cat, n_cities=n, years=list(range(2024 - years, 2024)), seed=1, layout="multi")
             gen_s = time.perf_counter() - t0
             size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
-            results = {s: run_stage(s, raw, Path(tmp)) for s in STAGES}
-            floor = results["floor"]["wall_s"]
-            for s in STAGES:
+            stages = [s for s in STAGES if s in args.stages.split(",")]
+            results = {s: run_stage(s, raw, Path(tmp)) for s in stages}
+            floor = results.get("floor", {}).get("wall_s")
+            for s in stages:
                 r = results[s]
                 rows.append({"scale": scale, "cities": n, "years": years, "input_mb": round(size / 2**20, 1),
                              "generate_s": round(gen_s, 2), "gx_s": None, **r,

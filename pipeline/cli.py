@@ -124,12 +124,8 @@ def catalog_list(
             w.writerow({**r, "variables": " ".join(r["variables"])})
         sys.stdout.write(buf.getvalue())
     else:
-        t = Table(title=f"{len(rows)} indicator(s)", title_justify="left")
-        for col in ("id", "theme", "tier", "name (en)", "name (pl)", "unit"):
-            t.add_column(col, overflow="fold")
-        for r in rows:
-            t.add_row(r["id"], str(r["theme"]), r["tier"], r["name_en"], r["name_pl"], r["unit_en"])
-        out.print(t)
+        show(out, f"{len(rows)} indicator(s)", ["id", "theme", "tier", "name (en)", "name (pl)", "unit"],
+             [[r["id"], str(r["theme"]), r["tier"], r["name_en"], r["name_pl"], r["unit_en"]] for r in rows])
 
 
 @catalog_app.command("show")
@@ -547,10 +543,6 @@ def dossier(
         out.print(f"wrote {path}", highlight=False)
     if not paths:
         err.print(f"No city in {store}: nothing to render.")
-
-
-def main() -> None:  # pragma: no cover - the console script
-    app()
 
 
 if __name__ == "__main__":  # python -m pipeline.cli
