@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ from pipeline.publish.fields import INDICATORS, TABLES
 from pipeline.publish.files import CSVW, DATAPACKAGE, DCAT_JSONLD, DCAT_TURTLE, DISTRIBUTIONS, JSONSTAT, MEDIA_TYPES, PARQUET
 from pipeline.publish.metadata import dataset_metadata
 from pipeline.publish.models import PublishedFile, PublishReport
-from pipeline.publish.tidy import PublishError, read_tables, to_csv
+from pipeline.publish.tidy import PublishError, check_store, check_table, registered, write_csv
 
 BUNDLE_DIR = "open-data"
 """The bundle's folder inside a release."""
@@ -43,28 +44,63 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def render(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: PublishConfig,
-           config_file: str = str(DEFAULT_CONFIG)) -> tuple[dict[str, bytes], PublishReport]:
-    """Every file of the bundle, in memory, and the report; nothing is written."""
-    tables = read_tables(con, catalogue)
-    meta = dataset_metadata(con, catalogue, config, config_file)
-    files: dict[str, bytes] = {t.path: to_csv(t, tables[t.name]) for t in TABLES}
-    files[DATAPACKAGE] = _json(datapackage.descriptor(meta, [(t, len(files[t.path]), _sha(files[t.path])) for t in TABLES]))
-    files[CSVW] = _json(csvw.metadata(meta, TABLES))
-    files[JSONSTAT] = _json(jsonstat.dataset(meta, tables[INDICATORS.name], list(catalogue.indicators)))
-    files[PARQUET] = parquet.to_parquet(INDICATORS, tables[INDICATORS.name], meta)
-    published = [dcat.Published(d, len(files[d.filename]), _sha(files[d.filename])) for d in DISTRIBUTIONS]
-    files[DCAT_JSONLD] = dcat.to_json(dcat.record(meta, published))
-    files[DCAT_TURTLE] = dcat.to_turtle(files[DCAT_JSONLD])
-    rows = tables[INDICATORS.name]
+def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: PublishConfig, config_file: str,
+           out_dir: Path) -> tuple[list[str], PublishReport]:
+    """Write every file of the bundle into ``out_dir`` as ``.<name>.tmp``; the names (in order) and the report.
+
+    The tables are checked before anything is written; the CSV, JSON-stat and Parquet files are streamed
+    from DuckDB, so no table is held in Python.
+    """
+    with registered(con, catalogue) as tables:
+        check_store(con)
+        counts = {spec.name: check_table(con, tables[spec.name]) for spec in TABLES}
+        meta = dataset_metadata(con, catalogue, config, config_file)
+        reported = con.execute(f"SELECT count(*) FROM ({tables[INDICATORS.name].sql}) AS t "
+                               "WHERE status = 'reported'").fetchall()[0][0]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written: dict[str, tuple[int, str]] = {}
+
+        def stream(name: str, writer) -> None:
+            with open(out_dir / f".{name}.tmp", "wb") as sink:
+                written[name] = writer(sink)
+
+        def put(name: str, data: bytes) -> None:
+            (out_dir / f".{name}.tmp").write_bytes(data)
+            written[name] = (len(data), _sha(data))
+
+        for t in TABLES:
+            stream(t.path, lambda sink, t=t: write_csv(con, tables[t.name], sink))
+        put(DATAPACKAGE, _json(datapackage.descriptor(meta, [(t, *written[t.path]) for t in TABLES])))
+        put(CSVW, _json(csvw.metadata(meta, TABLES)))
+        stream(JSONSTAT, lambda sink: jsonstat.write(con, meta, tables[INDICATORS.name], sink))
+        stream(PARQUET, lambda sink: parquet.write_parquet(con, tables[INDICATORS.name], meta, sink))
+    published = [dcat.Published(d, *written[d.filename]) for d in DISTRIBUTIONS]
+    jsonld = dcat.to_json(dcat.record(meta, published))
+    put(DCAT_JSONLD, jsonld)
+    put(DCAT_TURTLE, dcat.to_turtle(jsonld))
     report = PublishReport(
         dataset_id=meta.dataset_id, dataset_iri=meta.iri, version=meta.version, release_date=meta.release_date,
         release_date_derived=meta.release_date_derived, cities=[c.code for c in meta.cities],
-        first_year=meta.first_year, last_year=meta.last_year, rows=len(rows),
-        reported=sum(1 for r in rows if r["status"] == "reported"),
-        files=[PublishedFile(path=name, bytes=len(data), sha256=_sha(data), media_type=MEDIA_TYPES[name])
-               for name, data in files.items()])
-    return files, report
+        first_year=meta.first_year, last_year=meta.last_year, rows=counts[INDICATORS.name], reported=reported,
+        files=[PublishedFile(path=name, bytes=size, sha256=sha, media_type=MEDIA_TYPES[name])
+               for name, (size, sha) in written.items()])
+    return list(written), report
+
+
+def _discard(out_dir: Path, created: bool) -> None:
+    for tmp in out_dir.glob(".*.tmp"):
+        if tmp.name[1:-4] in MEDIA_TYPES:
+            tmp.unlink(missing_ok=True)
+    if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
+
+
+def render(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: PublishConfig,
+           config_file: str = str(DEFAULT_CONFIG)) -> tuple[dict[str, bytes], PublishReport]:
+    """Every file of the bundle, in memory, and the report; nothing is written (small bundles only)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        names, report = _write(con, catalogue, config, config_file, Path(tmp))
+        return {name: (Path(tmp) / f".{name}.tmp").read_bytes() for name in names}, report
 
 
 def publish(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, config: PublishConfig | None = None,
@@ -73,14 +109,18 @@ def publish(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path,
 
     Raises :class:`~pipeline.problems.ProblemsFound` when the configuration lacks something the
     record needs (publisher, contact, a dataset id for several cities); nothing is written then.
+    Every file is first written beside its place (``.<name>.tmp``) and they are all moved in only
+    when every one is ready.
     """
-    files, report = render(con, catalogue, config or PublishConfig(), config_file)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        tmp = out_dir / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, out_dir / name)
+    created = not out_dir.exists()
+    try:
+        names, report = _write(con, catalogue, config or PublishConfig(), config_file, out_dir)
+    except BaseException:
+        _discard(out_dir, created)
+        raise
+    for name in names:
+        os.replace(out_dir / f".{name}.tmp", out_dir / name)
     return report
 
 

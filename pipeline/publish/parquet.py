@@ -1,23 +1,34 @@
 """``indicators.parquet``: the indicator table, typed, with each column's title and description.
 
-Written by pyarrow from the same rows and field specifications as ``indicators.csv`` (numbers as
+Written by pyarrow from the same table and field specifications as ``indicators.csv`` (numbers as
 IEEE doubles, the number of decimals in ``decimals``); text is kept as it is (the CSV's
 formula guard is for spreadsheets). The same rows give the same bytes.
+
+The rows come from DuckDB in Arrow batches and are written one row group at a time (groups of
+:data:`ROW_GROUP_ROWS`, each one contiguous chunk, as ``pq.write_table`` of the whole table does),
+so the file is the same as writing the whole table at once without ever holding it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
+from typing import BinaryIO
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.publish.fields import TableSpec
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import Row
+from pipeline.publish.tidy import BATCH_ROWS, Row, Table
 
 FILENAME = "indicators.parquet"
 TYPES = {"string": pa.string(), "integer": pa.int32(), "number": pa.float64(), "date": pa.date32()}
+SQL_TYPES = {"string": "VARCHAR", "integer": "INTEGER", "date": "DATE"}
+ROW_GROUP_ROWS = 1024 * 1024
+"""pyarrow's default largest row group (``write_table`` with ``row_group_size=None``)."""
+OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True}
 
 
 def schema(spec: TableSpec, meta: Meta) -> pa.Schema:
@@ -30,8 +41,72 @@ def schema(spec: TableSpec, meta: Meta) -> pa.Schema:
 
 
 def to_parquet(spec: TableSpec, rows: list[Row], meta: Meta) -> bytes:
+    """The reference: the whole table from Python rows."""
     columns = {f.name: [float(v) if isinstance(v := r[f.name], Decimal) else v for r in rows] for f in spec.fields}
     table = pa.Table.from_pydict(columns, schema=schema(spec, meta))
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", compression_level=9, use_dictionary=True, write_statistics=True)
+    pq.write_table(table, sink, **OPTIONS)
     return sink.getvalue().to_pybytes()
+
+
+def _column(f) -> str:
+    x = f'"{f.name}"'
+    if f.type == "number":
+        # Through the decimal text: DuckDB parses it to the nearest double, as float(Decimal) does.
+        return f"CAST(CAST({x} AS VARCHAR) AS DOUBLE) AS {x}"
+    return f"CAST({x} AS {SQL_TYPES[f.type]}) AS {x}"
+
+
+class _HashingSink:
+    def __init__(self, sink: BinaryIO):
+        self.sink, self.digest, self.size, self.closed = sink, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        data = memoryview(data)
+        self.sink.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.sink.flush()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, table: Table, meta: Meta, sink: BinaryIO,
+                  row_group_rows: int = ROW_GROUP_ROWS) -> tuple[int, str]:
+    """The table as Parquet into ``sink``, streamed from the store; its size and SHA-256."""
+    spec = table.spec
+    target = schema(spec, meta)
+    out = _HashingSink(sink)
+    pending: list[pa.RecordBatch] = []
+    count = 0
+
+    def group(batches: list[pa.RecordBatch]) -> pa.Table:
+        t = pa.Table.from_batches(batches, schema=batches[0].schema).combine_chunks()
+        return pa.Table.from_arrays([t.column(i).cast(f.type) for i, f in enumerate(target)], schema=target)
+
+    with pq.ParquetWriter(pa.PythonFile(out, mode="w"), target, **OPTIONS) as writer:
+        reader = con.sql(table.ordered(", ".join(_column(f) for f in spec.fields))).to_arrow_reader(BATCH_ROWS)
+        written = False
+        for batch in reader:
+            pending.append(batch)
+            count += batch.num_rows
+            while count >= row_group_rows:
+                t = pa.Table.from_batches(pending, schema=pending[0].schema)
+                writer.write_table(group(t.slice(0, row_group_rows).to_batches()))
+                written = True
+                rest = t.slice(row_group_rows)
+                pending = rest.to_batches() if rest.num_rows else []
+                count -= row_group_rows
+        if count or not written:
+            if not pending:
+                empty = reader.schema.empty_table()
+                pending = empty.to_batches() or [pa.RecordBatch.from_pylist([], schema=reader.schema)]
+            writer.write_table(group(pending))
+    return out.size, out.digest.hexdigest()

@@ -10,12 +10,19 @@ apostrophe); numbers are never touched.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import BinaryIO
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from pipeline.catalogue import Catalogue
 from pipeline.publish.fields import INDICATOR_INPUTS, INDICATORS, OBSERVATIONS, SOURCES, FieldSpec, TableSpec
@@ -29,89 +36,9 @@ class PublishError(Exception):
     """The store does not hold what the bundle needs (a bug upstream, not a problem of the inputs)."""
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def currency(unit: str | None, code: str) -> str | None:
     """The catalogue's ``LCU`` (the city's currency) written as the city's ISO 4217 code."""
     return LCU.sub(code, unit) if unit else unit
-
-
-def indicator_rows(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[Row]:
-    """``indicators.csv``: every result, with the catalogue's names, sorted by city, the standard's order and year."""
-    position = {uid: n for n, uid in enumerate(catalogue.indicators)}
-    currencies = dict(con.execute("SELECT city_code, currency FROM cities").fetchall())
-    rows = []
-    for r in _fetch(con, """SELECT city_code, indicator_uid, indicator_id, edition, year, value, value_text, unit,
-                                   numerator, denominator, multiplier, status, decimals, reason_code, reason,
-                                   flags, source_ids
-                            FROM results"""):
-        ind = catalogue.indicators.get(r["indicator_uid"])
-        if ind is None:
-            raise PublishError(f"the store holds results of {r['indicator_uid']}, which is not in the catalogue; "
-                               "publish with the catalogue the store was calculated with")
-        theme = catalogue.theme_names[(ind.edition, ind.theme)]
-        reported = r["status"] == "reported"
-        rows.append({
-            "city_code": r["city_code"], "indicator_id": r["indicator_id"], "year": r["year"],
-            "value": r["value"] if reported else None,
-            "value_text": r["value_text"] if reported else None,
-            "unit": currency(r["unit"], currencies[r["city_code"]]), "status": r["status"], "reason_code": r["reason_code"], "reason": r["reason"],
-            "flags": " ".join(r["flags"] or []) or None,
-            "numerator": r["numerator"], "denominator": r["denominator"], "multiplier": r["multiplier"],
-            "decimals": r["decimals"],
-            "source_ids": " ".join(r["source_ids"] or []) or None,
-            "edition": r["edition"], "indicator_uid": r["indicator_uid"], "theme": str(ind.theme),
-            "theme_name_en": theme.en, "theme_name_pl": theme.pl, "tier": ind.tier.value,
-            "name_en": ind.name.en, "name_pl": ind.name.pl, "unit_pl": currency(ind.unit.pl, currencies[r["city_code"]]),
-            "_position": position[r["indicator_uid"]],
-        })
-    rows.sort(key=lambda x: (x["city_code"], x["_position"], x["year"]))
-    for x in rows:
-        del x["_position"]
-    return rows
-
-
-def source_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """``sources.csv``: the source register of every city (a folder's register serves each of its cities)."""
-    return _fetch(con, """SELECT c.city_code, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
-                                 s.quality_class, s.origin, s.file_id, s.row
-                          FROM sources s JOIN cities c USING (folder)
-                          ORDER BY c.city_code, s.source_id""")
-
-
-def observation_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """``observations.csv``: every input figure with its file place and the file's SHA-256."""
-    rows = _fetch(con, """SELECT o.city_code, o.year, o.variable, o.value, o.value_text, o.unit, o.source_id, o.status,
-                                 o.note, o.file_id, o.sheet, o.row, f.sha256, c.currency
-                          FROM observations o JOIN input_files f USING (file_id) JOIN cities c USING (city_code)
-                          ORDER BY o.city_code, o.year, o.variable""")
-    for r in rows:
-        r["unit"] = currency(r["unit"], r.pop("currency"))
-    return rows
-
-
-def input_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    """``indicator_inputs.csv``: which observation fed which value."""
-    return _fetch(con, """SELECT ri.city_code, r.indicator_id, ri.year, ri.role, ri.variable, ri.obs_year
-                          FROM result_inputs ri JOIN results r USING (city_code, indicator_uid, year)
-                          ORDER BY ri.city_code, r.indicator_id, ri.year, ri.variable, ri.obs_year""")
-
-
-def read_tables(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, list[Row]]:
-    """Every table of the bundle, by table name, checked against its specification."""
-    tables = {
-        INDICATORS.name: indicator_rows(con, catalogue),
-        SOURCES.name: source_rows(con),
-        OBSERVATIONS.name: observation_rows(con),
-        INDICATOR_INPUTS.name: input_rows(con),
-    }
-    for spec in (INDICATORS, SOURCES, OBSERVATIONS, INDICATOR_INPUTS):
-        check(spec, tables[spec.name])
-    return tables
 
 
 def check(spec: TableSpec, rows: list[Row]) -> None:
@@ -182,4 +109,268 @@ def to_csv(spec: TableSpec, rows: list[Row]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-__all__ = ["PublishError", "Row", "check", "neutralise", "plain_number", "read_tables", "to_csv"]
+# --- the tables in SQL ----------------------------------------------------------------------------
+#
+# The bundle's tables are built, checked and written by DuckDB: each table is one SELECT (``Table``)
+# whose columns are the specification's, in its order; its CSV text (numbers with their decimals, the
+# formula guard, RFC 4180 quoting, CRLF) is computed by SQL as well and streamed to the file in Arrow
+# batches, so no table is ever held as Python rows. The functions above (``cell``, ``to_csv``,
+# ``check``) are the reference the SQL is tested against.
+
+CATALOGUE_VIEW = "_publish_catalogue"
+LCU_VIEW = "_publish_lcu"
+BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the bundle as SQL: ``sql`` selects the spec's columns (and maybe helper columns
+    starting with ``_``) without an order; ``order`` orders them like the file."""
+
+    spec: TableSpec
+    sql: str
+    order: str
+
+    def ordered(self, select: str = "*") -> str:
+        return f"SELECT {select} FROM ({self.sql}) AS t ORDER BY {self.order}"
+
+
+def _catalogue_table(catalogue: Catalogue) -> pa.Table:
+    rows = {"uid": [], "position": [], "theme": [], "theme_name_en": [], "theme_name_pl": [], "tier": [],
+            "name_en": [], "name_pl": [], "unit_pl": []}
+    for n, (uid, ind) in enumerate(catalogue.indicators.items()):
+        theme = catalogue.theme_names[(ind.edition, ind.theme)]
+        for k, v in (("uid", uid), ("position", n), ("theme", str(ind.theme)), ("theme_name_en", theme.en),
+                     ("theme_name_pl", theme.pl), ("tier", ind.tier.value), ("name_en", ind.name.en),
+                     ("name_pl", ind.name.pl), ("unit_pl", ind.unit.pl)):
+            rows[k].append(v)
+    return pa.table(rows, schema=pa.schema([("uid", pa.string()), ("position", pa.int64()),
+                                            *((k, pa.string()) for k in list(rows)[2:])]))
+
+
+def _lcu_table(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> pa.Table:
+    """Every (text, currency) pair of the store and catalogue whose text names ``LCU``, with :func:`currency` applied."""
+    codes = [c for (c,) in con.execute("SELECT DISTINCT currency FROM cities WHERE currency IS NOT NULL").fetchall()]
+    texts = {t for (t,) in con.execute("SELECT DISTINCT unit FROM results WHERE contains(unit, 'LCU') "
+                                       "UNION SELECT DISTINCT unit FROM observations WHERE contains(unit, 'LCU')").fetchall()}
+    texts |= {ind.unit.pl for ind in catalogue.indicators.values() if ind.unit.pl and "LCU" in ind.unit.pl}
+    pairs = [(t, c, currency(t, c)) for t in sorted(texts) for c in sorted(codes)]
+    return pa.table({"text": [p[0] for p in pairs], "code": [p[1] for p in pairs], "out": [p[2] for p in pairs]},
+                    schema=pa.schema([("text", pa.string()), ("code", pa.string()), ("out", pa.string())]))
+
+
+def _lcu(column: str, code: str) -> str:
+    return (f"CASE WHEN contains({column}, 'LCU') THEN (SELECT l.out FROM {LCU_VIEW} l "
+            f"WHERE l.text = {column} AND l.code = {code}) ELSE {column} END")
+
+
+INDICATORS_SQL = f"""
+    SELECT r.city_code, r.indicator_id, r.year,
+           CASE WHEN r.status = 'reported' THEN r.value END AS value,
+           CASE WHEN r.status = 'reported' THEN r.value_text END AS value_text,
+           {_lcu('r.unit', 'c.currency')} AS unit, r.status, r.reason_code, r.reason,
+           NULLIF(array_to_string(r.flags, ' '), '') AS flags,
+           r.numerator, r.denominator, r.multiplier, r.decimals,
+           NULLIF(array_to_string(r.source_ids, ' '), '') AS source_ids,
+           r.edition, r.indicator_uid, k.theme, k.theme_name_en, k.theme_name_pl, k.tier, k.name_en, k.name_pl,
+           {_lcu('k.unit_pl', 'c.currency')} AS unit_pl,
+           k.position AS _position
+    FROM results r JOIN cities c USING (city_code) JOIN {CATALOGUE_VIEW} k ON k.uid = r.indicator_uid"""
+
+SOURCES_SQL = """
+    SELECT c.city_code, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
+           s.quality_class, s.origin, s.file_id, s.row
+    FROM sources s JOIN cities c USING (folder)"""
+
+OBSERVATIONS_SQL = f"""
+    SELECT o.city_code, o.year, o.variable, o.value, o.value_text, {_lcu('o.unit', 'c.currency')} AS unit,
+           o.source_id, o.status, o.note, o.file_id, o.sheet, o.row, f.sha256
+    FROM observations o JOIN input_files f USING (file_id) JOIN cities c USING (city_code)"""
+
+INPUTS_SQL = """
+    SELECT ri.city_code, r.indicator_id, ri.year, ri.role, ri.variable, ri.obs_year
+    FROM result_inputs ri JOIN results r USING (city_code, indicator_uid, year)"""
+
+
+def tables() -> dict[str, Table]:
+    """Every table of the bundle as SQL, by table name (needs :func:`registered`)."""
+    return {
+        INDICATORS.name: Table(INDICATORS, INDICATORS_SQL, "city_code, _position, year"),
+        SOURCES.name: Table(SOURCES, SOURCES_SQL, "city_code, source_id"),
+        OBSERVATIONS.name: Table(OBSERVATIONS, OBSERVATIONS_SQL, "city_code, year, variable"),
+        INDICATOR_INPUTS.name: Table(INDICATOR_INPUTS, INPUTS_SQL, "city_code, indicator_id, year, variable, obs_year"),
+    }
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator[dict[str, Table]]:
+    """The catalogue's names and the currency substitutions as views of ``con`` while the block runs."""
+    con.register(CATALOGUE_VIEW, _catalogue_table(catalogue))
+    try:
+        con.register(LCU_VIEW, _lcu_table(con, catalogue))
+        try:
+            yield tables()
+        finally:
+            con.unregister(LCU_VIEW)
+    finally:
+        con.unregister(CATALOGUE_VIEW)
+
+
+def check_store(con: duckdb.DuckDBPyConnection) -> None:
+    """Every result is of an indicator of the catalogue and of a city of the store (needs :func:`registered`)."""
+    rows = con.execute(f"SELECT indicator_uid FROM results WHERE indicator_uid NOT IN (SELECT uid FROM {CATALOGUE_VIEW}) "
+                       "ORDER BY rowid LIMIT 1").fetchall()
+    if rows:
+        raise PublishError(f"the store holds results of {rows[0][0]}, which is not in the catalogue; "
+                           "publish with the catalogue the store was calculated with")
+    rows = con.execute("SELECT city_code FROM results WHERE city_code NOT IN (SELECT city_code FROM cities) "
+                       "ORDER BY rowid LIMIT 1").fetchall()
+    if rows:
+        raise PublishError(f"the store holds results of the city {rows[0][0]!r}, which is not in its cities table")
+
+
+def _q(literal: str) -> str:
+    return "'" + literal.replace("'", "''") + "'"
+
+
+def _enum_ok(f: FieldSpec, x: str) -> str:
+    values = ", ".join(_q(v) for v in f.enum)
+    if f.separator:
+        return f"list_bool_and(list_transform(string_split({x}, {_q(f.separator)}), lambda e: e IN ({values})))"
+    return f"{x} IN ({values})"
+
+
+def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """:func:`check` as set-based SQL: the same first problem in file order, the same message. Returns the row count."""
+    spec = table.spec
+    names = [d[0] for d in con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0").description]
+    if [n for n in names if not n.startswith("_")] != spec.names:
+        raise PublishError(f"{spec.name}: columns {names} differ from the specification {spec.names}")
+    tests = []
+    for i, f in enumerate(spec.fields):
+        x = f'"{f.name}"'
+        if f.required:
+            tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {x} IS NULL")
+        if f.enum:
+            tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {x} IS NOT NULL AND NOT coalesce({_enum_ok(f, x)}, false)")
+    key = ", ".join(f'"{k}"' for k in spec.primary_key)
+    tests.append(f"SELECT _rn, {len(spec.fields)} AS _field FROM "
+                 f"(SELECT _rn, row_number() OVER (PARTITION BY {key} ORDER BY _rn) AS _seen FROM t) WHERE _seen > 1")
+    numbered = f"SELECT *, row_number() OVER (ORDER BY {table.order}) AS _rn FROM ({table.sql}) AS t0"
+    first = con.execute(f"WITH t AS ({numbered}) SELECT _rn, _field FROM ({' UNION ALL '.join(tests)}) "
+                        "ORDER BY _rn, _field LIMIT 1").fetchall()
+    if first:
+        rn, i = first[0]
+        cur = con.execute(f"WITH t AS ({numbered}) SELECT * EXCLUDE (_rn) FROM t WHERE _rn = ?", [rn])
+        cols = [d[0] for d in cur.description]
+        r = dict(zip(cols, cur.fetchall()[0]))
+        if i == len(spec.fields):
+            raise PublishError(f"{spec.name}: the key {_key(spec, r)} is not unique")
+        check(spec, [{n: r[n] for n in spec.names}])
+        raise AssertionError(f"{spec.name}: SQL and Python checks disagree on row {rn}")  # pragma: no cover
+    return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
+
+
+# --- CSV text in SQL --------------------------------------------------------------------------------
+
+CR, LF = "chr(13)", "chr(10)"
+
+
+def _text_sql(x: str) -> str:
+    """:func:`neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
+    guard = " OR ".join(f"prefix({x}, {s})" for s in ("'='", "'+'", "'-'", "'@'", "chr(9)", CR))
+    g = f"(CASE WHEN {guard} THEN '''' || {x} ELSE {x} END)"
+    quote = f"(contains({g}, ',') OR contains({g}, '\"') OR contains({g}, {CR}) OR contains({g}, {LF}))"
+    return f"CASE WHEN {quote} THEN '\"' || replace({g}, '\"', '\"\"') || '\"' ELSE {g} END"
+
+
+def _plain_sql(x: str) -> str:
+    """:func:`plain_number` without decimals of a DECIMAL or integer: trailing zeros dropped."""
+    s = f"CAST({x} AS VARCHAR)"
+    return f"CASE WHEN contains({s}, '.') THEN rtrim(rtrim({s}, '0'), '.') ELSE {s} END"
+
+
+def _fixed_sql(x: str, d: str) -> str:
+    """:func:`plain_number` with ``d`` decimals of a DECIMAL: exactly ``d`` of them, rounded half to even
+    (``Decimal.quantize`` in the default context), no ``-0``."""
+    a = f"CAST(abs({x}) AS VARCHAR)"
+    ip, fr = f"split_part({a}, '.', 1)", f"split_part({a}, '.', 2)"
+    frp = f"rpad({fr}, CAST(greatest({d}, length({fr})) AS INTEGER), '0')"
+    keep, rest = f"left({frp}, {d})", f"substr({frp}, {d} + 1)"
+    base = f"CAST({ip} || {keep} AS HUGEINT)"
+    half = f"('5' || repeat('0', greatest(length({rest}) - 1, 0)))"
+    up = (f"(CASE WHEN {rest} = '' THEN 0 WHEN {rest} > {half} THEN 1 WHEN {rest} < {half} THEN 0 "
+          f"ELSE {base} % 2 END)")
+    n = f"({base} + {up})"
+    digits = f"lpad(CAST({n} AS VARCHAR), CAST(greatest(length(CAST({n} AS VARCHAR)), {d} + 1) AS INTEGER), '0')"
+    body = f"(CASE WHEN {d} = 0 THEN {digits} ELSE left({digits}, length({digits}) - {d}) || '.' || right({digits}, {d}) END)"
+    return f"(CASE WHEN {x} < 0 AND {n} <> 0 THEN '-' ELSE '' END) || {body}"
+
+
+def _cell_sql(f: FieldSpec, types: dict[str, str]) -> str:
+    x = f'"{f.name}"'
+    if f.type == "number":
+        t = types[f.name].upper()
+        if not (t.startswith("DECIMAL") or t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}):
+            raise PublishError(f"{f.name}: a number column of type {t} (expected DECIMAL or an integer)")
+        if f.decimals_from and t.startswith("DECIMAL"):
+            d = f'"{f.decimals_from}"'
+            text = f"CASE WHEN {d} IS NULL THEN {_plain_sql(x)} ELSE {_fixed_sql(x, d)} END"
+        else:
+            text = _plain_sql(x)
+    elif f.type in ("integer", "date"):
+        text = f"CAST({x} AS VARCHAR)"
+    else:
+        text = _text_sql(f"CAST({x} AS VARCHAR)")
+    return f"coalesce({text}, '')"
+
+
+def csv_lines_sql(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """One column ``line``: each row of the CSV with its CRLF, in file order."""
+    cur = con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0")
+    types = {n: str(t) for n, t in zip(cur.columns, cur.types)}
+    line = f" || ',' || ".join(_cell_sql(f, types) for f in table.spec.fields)
+    return table.ordered(f"{line} || {CR} || {LF} AS line")
+
+
+def header(spec: TableSpec) -> bytes:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerow(spec.names)
+    return buf.getvalue().encode("utf-8")
+
+
+def string_bytes(arr: pa.Array) -> memoryview:
+    """The concatenated UTF-8 of a string array without nulls, without copying."""
+    if arr.type not in (pa.string(), pa.large_string()):
+        arr = arr.cast(pa.large_string())
+    if len(arr) == 0:
+        return memoryview(b"")
+    width = np.int64 if arr.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
+
+
+def stream(con: duckdb.DuckDBPyConnection, sql: str, sink: BinaryIO, digest: "hashlib._Hash") -> int:
+    """Write the concatenated single string column of a query's rows to ``sink``; returns the bytes written."""
+    size = 0
+    reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        data = string_bytes(batch.column(0))
+        sink.write(data)
+        digest.update(data)
+        size += len(data)
+    return size
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, table: Table, sink: BinaryIO) -> tuple[int, str]:
+    """The table as RFC 4180 CSV into ``sink``; its size and SHA-256."""
+    digest = hashlib.sha256()
+    head = header(table.spec)
+    sink.write(head)
+    digest.update(head)
+    size = len(head) + stream(con, csv_lines_sql(con, table), sink, digest)
+    return size, digest.hexdigest()
+
+
+__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "csv_lines_sql", "neutralise", "plain_number",
+           "registered", "to_csv", "write_csv"]
