@@ -303,8 +303,6 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
               ON y.folder = f.folder AND y.city = f.city""")
     normalise(con)
     for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
-        if rule == "missing_source" and file_id.endswith(CITY_FILES):
-            continue
         problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=message,
                                 value=value))
     if problems:

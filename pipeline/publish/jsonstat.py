@@ -28,7 +28,6 @@ _repr = float.__repr__
 
 def dataset(meta: Meta, rows: list[Row], indicator_order: list[str]) -> dict:
     """The JSON-stat dataset of the rows of ``indicators.csv`` (uids ordered as ``indicator_order``)."""
-    names = {c.code: c.name.en for c in meta.cities}
     cities = sorted({r["city_code"] for r in rows})
     position = {uid: n for n, uid in enumerate(indicator_order)}
     uids = sorted({r["indicator_uid"] for r in rows}, key=lambda u: position.get(u, len(position)))
@@ -50,6 +49,15 @@ def dataset(meta: Meta, rows: list[Row], indicator_order: list[str]) -> dict:
             reasons[str(n)] = r["reason"]
         if r["flags"]:
             flags[str(n)] = r["flags"]
+    heads = {u: (first[u]["indicator_id"], first[u]["name_en"], first[u]["unit"], first[u]["decimals"]) for u in uids}
+    return _document(meta, cities, uids, years, heads, value, status, reasons, flags)
+
+
+def _document(meta: Meta, cities: list[str], uids: list[str], years: list[int],
+              heads: dict[str, tuple], value, status, reasons, flags) -> dict:
+    """The dataset around its four per-value parts (arrays, or placeholders for streaming);
+    ``heads`` gives each indicator's (id, English name, unit, decimals)."""
+    names = {c.code: c.name.en for c in meta.cities}
     city, indicator, year = (JSONSTAT_DIMENSIONS[k] for k in ("city", "indicator", "year"))
     return {
         "version": "2.0",
@@ -66,8 +74,8 @@ def dataset(meta: Meta, rows: list[Row], indicator_order: list[str]) -> dict:
             "city": {"label": city.title, "category": {"index": cities, "label": {c: names.get(c, c) for c in cities}}},
             "indicator": {"label": indicator.title, "category": {
                 "index": uids,
-                "label": {u: f"{first[u]['indicator_id']} {first[u]['name_en']}" for u in uids},
-                "unit": {u: {"label": first[u]["unit"], "decimals": first[u]["decimals"]} for u in uids},
+                "label": {u: f"{heads[u][0]} {heads[u][1]}" for u in uids},
+                "unit": {u: {"label": heads[u][2], "decimals": heads[u][3]} for u in uids},
             }},
             "year": {"label": year.title, "category": {"index": [str(y) for y in years]}},
         },
@@ -96,33 +104,7 @@ def write(con: duckdb.DuckDBPyConnection, meta: Meta, table: Table, sink: Binary
     first = {u: (i, n, unit, d) for u, i, n, unit, d in con.execute(
         f"SELECT indicator_uid, arg_min(indicator_id, (city_code, year)), arg_min(name_en, (city_code, year)), "
         f"arg_min(unit, (city_code, year)), arg_min(decimals, (city_code, year)) FROM {t} GROUP BY indicator_uid").fetchall()}
-    names = {c.code: c.name.en for c in meta.cities}
-    city, indicator, year = (JSONSTAT_DIMENSIONS[k] for k in ("city", "indicator", "year"))
-    doc = {
-        "version": "2.0",
-        "class": "dataset",
-        "href": meta.url(FILENAME),
-        "label": meta.title.en,
-        "note": [meta.description.en],
-        "source": meta.publisher.name,
-        "updated": meta.release_date.isoformat(),
-        "id": ["city", "indicator", "year"],
-        "size": [len(cities), len(uids), len(years)],
-        "role": {"geo": ["city"], "metric": ["indicator"], "time": ["year"]},
-        "dimension": {
-            "city": {"label": city.title, "category": {"index": cities, "label": {c: names.get(c, c) for c in cities}}},
-            "indicator": {"label": indicator.title, "category": {
-                "index": uids,
-                "label": {u: f"{first[u][0]} {first[u][1]}" for u in uids},
-                "unit": {u: {"label": first[u][2], "decimals": first[u][3]} for u in uids},
-            }},
-            "year": {"label": year.title, "category": {"index": [str(y) for y in years]}},
-        },
-        "value": _SENTINEL.format("value"),
-        "status": _SENTINEL.format("status"),
-        "extension": {"dataset_id": meta.dataset_id, "license": meta.config.licence.uri, "version": meta.version,
-                      "reason": _SENTINEL.format("reason"), "flags": _SENTINEL.format("flags")},
-    }
+    doc = _document(meta, cities, uids, years, first, *(_SENTINEL.format(k) for k in ("value", "status", "reason", "flags")))
     text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     parts = re.split(r'"\\u0000jsonstat-stream-(\w+)\\u0000"', text)
 

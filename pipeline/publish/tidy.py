@@ -329,7 +329,7 @@ def csv_lines_sql(con: duckdb.DuckDBPyConnection, table: Table) -> str:
     """One column ``line``: each row of the CSV with its CRLF, in file order."""
     cur = con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0")
     types = {n: str(t) for n, t in zip(cur.columns, cur.types)}
-    line = f" || ',' || ".join(_cell_sql(f, types) for f in table.spec.fields)
+    line = " || ',' || ".join(_cell_sql(f, types) for f in table.spec.fields)
     return table.ordered(f"{line} || {CR} || {LF} AS line")
 
 

@@ -14,10 +14,7 @@ import duckdb
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import RangeCheck, Ratio, VariableKind
-
-
-def _in(values: list[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(NULL)"
+from pipeline.validate.rules import _in
 
 
 def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
