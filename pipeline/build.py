@@ -16,6 +16,7 @@ exported as Parquet; the working store file itself is kept beside, in ``--store`
 from __future__ import annotations
 
 import fcntl
+import filecmp
 import json
 import os
 import shutil
@@ -115,12 +116,6 @@ def write_json(path: Path, model: BaseModel) -> None:
     os.replace(tmp, path)
 
 
-def copy_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
           store: Path = WORK_STORE, langs: Sequence[str] = ("en", "pl"), pdf: bool = True,
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
@@ -212,22 +207,50 @@ def _run(raw: Path, out: Path, catalogue: Catalogue, staging: Path, work: Path, 
     return final
 
 
+PDF_PAGE_LIMIT = 20
+"""The build prints PDFs only when the release has at most this many dossier pages (ten cities in
+two languages): a national build would otherwise spend hours in Chromium. ``iso37120 dossier
+--city CODE --pdf`` prints the cities one needs."""
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Put ``src`` at ``dst`` atomically: a hard link where the file system allows, else a copy."""
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
 def _publish_reports(out: Path, reports: Path, pdf: bool, note: Callable[[str], None]) -> list[str]:
-    """Copy the released dossiers and validation report to ``reports``; print PDFs there."""
+    """Link (or copy) the released dossiers, comparison and validation report into ``reports``;
+    print the dossier pages that changed to PDF there."""
     reports.mkdir(parents=True, exist_ok=True)
+    released = sorted((out / DOSSIER_DIR).glob("*")) + [out / "validation-report.json"]
+    pages = [src for src in released if src.name.startswith("dossier-") and src.suffix == ".html"]
+    printing = pdf and len(pages) <= PDF_PAGE_LIMIT
     written, changed = [], []
-    for src in sorted((out / DOSSIER_DIR).glob("dossier-*")) + [out / "validation-report.json"]:
+    for src in released:
         dst = reports / src.name
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
-            copy_atomic(src, dst)
+        if dst.is_file() and os.path.samefile(src, dst):
+            written.append(dst)
+            continue
+        same = printing and dst.is_file() and filecmp.cmp(src, dst, shallow=False)
+        link_or_copy(src, dst)
+        if not same:
             changed.append(dst)
         written.append(dst)
-    pages = [p for p in written if p.suffix == ".html" and (p in changed or not p.with_suffix(".pdf").is_file())]
-    if pdf and pages:
+    if pdf and not printing:
+        note(f"PDF skipped: {len(pages)} dossier pages are more than the build prints ({PDF_PAGE_LIMIT}); "
+             "print the cities you need with `iso37120 dossier --city CODE`.")
+    todo = [reports / p.name for p in pages if reports / p.name in changed or not (reports / p.name).with_suffix(".pdf").is_file()]
+    if printing and todo:
         chromium = find_chromium()
         if chromium is None:
             note("PDF skipped: Chromium is not installed; the HTML dossier prints to PDF from any browser.")
-        for page in pages if chromium else []:
+        for page in todo if chromium else []:
             try:
                 print_pdf(page, page.with_suffix(".pdf"), chromium)
             except PdfError as e:

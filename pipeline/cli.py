@@ -516,9 +516,10 @@ def dossier(
     lang: Annotated[DossierLang, typer.Option("--lang", help="en, pl or both.")] = DossierLang.both,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print each HTML page to PDF with headless Chromium (skipped with a note when it is not installed).")] = True,
     manifest: Annotated[Path | None, typer.Option("--manifest", help="The release's manifest.json (default: the one beside the store, if any).")] = None,
+    city: Annotated[list[str] | None, typer.Option("--city", help="Only this city code (repeat for more); without it, every city and the comparison across them.")] = None,
     catalogue: CatalogueOpt = Path("indicators"),
 ) -> None:
-    """Render the evidence dossier of every city in the store: HTML per language, JSON, and PDF."""
+    """Render the evidence dossier of every city in the store (HTML per language, JSON, PDF) and the comparison across cities."""
     from pydantic import ValidationError
 
     from pipeline.dossier import render_dossier
@@ -536,7 +537,11 @@ def dossier(
     con = _open_store(store, read_only=True)
     try:
         paths = render_dossier(con, cat, out_dir, ["en", "pl"] if lang is DossierLang.both else [lang.value],
-                               manifest=release_manifest, pdf=pdf, note=lambda msg: err.print(f"[yellow]{msg}[/yellow]", highlight=False))
+                               manifest=release_manifest, pdf=pdf, cities=city,
+                               note=lambda msg: err.print(f"[yellow]{msg}[/yellow]", highlight=False))
+    except KeyError as e:
+        err.print(f"[red]{e.args[0]}[/red]", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     finally:
         con.close()
     for path in paths:

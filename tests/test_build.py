@@ -63,6 +63,7 @@ def test_release_holds_outputs_archive_and_a_true_manifest(setup):
     assert manifest["reference_years"] == [2022, 2023] and manifest["editions"] == ["test-ed"]
     assert (tmp / "work" / "store.duckdb").is_file()
     assert sorted(p.name for p in (tmp / "reports").iterdir()) == [
+        "comparison-en.html", "comparison-pl.html", "comparison.json",
         "dossier-0001-en.html", "dossier-0001-pl.html", "dossier-0001.json", "validation-report.json"]
     assert [p.name for p in tmp.iterdir() if p.name.startswith(".out.staging")] == []
 

@@ -1,6 +1,7 @@
 """The evidence dossier: everything an auditor needs to verify every value of a build, without
 asking anyone — per city, one self-contained HTML file per language, the same content as JSON,
-and a PDF printed by headless Chromium where it is installed.
+and a PDF printed by headless Chromium where it is installed; and one comparison of every city
+side by side (:mod:`.comparison`).
 
 Reads only the build's store and the catalogue. The same store gives the same HTML and JSON bytes:
 queries are ordered, charts are written by hand (:mod:`.charts`), and nothing depends on the clock.
@@ -10,37 +11,50 @@ queries are ordered, charts are written by hand (:mod:`.charts`), and nothing de
 
 from __future__ import annotations
 
-import json
 import logging
+import multiprocessing
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable
-from importlib.resources import files
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
 from pipeline.dossier import charts, i18n
+from pipeline.dossier.comparison import (
+    COMPARISON_JSON,
+    collect_comparison,
+    comparison_json,
+    comparison_name,
+    render_comparison,
+)
 from pipeline.dossier.models import DOSSIER_VERSION, Dossier, IndicatorPart, YearRow
-from pipeline.dossier.queries import city_codes, collect
+from pipeline.dossier.pages import CSS, environment
+from pipeline.dossier.queries import (
+    CityRows,
+    Shared,
+    assemble,
+    city_codes,
+    collect,
+    fetch,
+    fetch_shared,
+)
 from pipeline.store.models import Manifest
 
 log = logging.getLogger(__name__)
 
-CSS = files(__package__).joinpath("dossier.css").read_text(encoding="utf-8")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync")
-
-
-def _environment() -> Environment:
-    return Environment(loader=PackageLoader("pipeline.dossier", "templates"), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def html_name(city_code: str, lang: str) -> str:
@@ -52,7 +66,8 @@ def json_name(city_code: str) -> str:
 
 
 def dossier_json(d: Dossier) -> str:
-    return json.dumps(d.model_dump(mode="json"), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    """The dossier as compact JSON (one line; a 10-year city is some megabytes of evidence)."""
+    return d.model_dump_json() + "\n"
 
 
 def _coverage(d: Dossier, lang: str) -> tuple[Markup | None, list[dict]]:
@@ -116,7 +131,7 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
     """The dossier of one city as one self-contained HTML page in ``lang`` (en or pl)."""
     if lang not in i18n.LANGS:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
-    env = env or _environment()
+    env = env or environment()
     coverage_svg, coverage_table = _coverage(d, lang)
     indicators = [ind for th in d.themes for ind in th.indicators]
     latest = {ind.uid: _latest(ind, d.build.latest_year) for ind in indicators}
@@ -131,11 +146,12 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
                                              f"{i18n.label('trend', lang)}") if len(points) > 1 else None
     return env.get_template("dossier.html.j2").render(
         d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),
-        t=lambda key, **kw: i18n.label(key, lang, **kw), en=lambda kind, value: i18n.enum(kind, value, lang),
+        t=lambda key, **kw: i18n.label(key, lang, **kw), T=i18n.labels(lang), E=i18n.enums(lang),
         nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
-        num=lambda v, decimals=None: i18n.number(v, lang, decimals),
+        num=lambda v, decimals=None: i18n.number(v, lang, decimals), plain=lambda v: '' if v is None else i18n.plain(v),
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
         show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
+        sources={s.source_id: s for s in d.inventory.sources},
         not_available=_not_available(d))
 
 
@@ -169,13 +185,78 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300) -> Pat
     return pdf
 
 
+BATCH = 20
+"""Cities whose rows are read from the store in one go (one query per table)."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to render a batch of cities: everything but the store."""
+
+    catalogue: Catalogue
+    manifest: Manifest | None
+    langs: list[str]
+    out_dir: Path
+    shared: Shared
+
+
+_job: _Job | None = None
+_env: Environment | None = None
+
+
+def _start(job: _Job) -> None:
+    global _job, _env
+    _job, _env = job, environment()
+
+
+def _render_batch(batch: list[CityRows]) -> list[Path]:
+    """Write the HTML pages and the JSON of each city in ``batch`` (runs in a worker process)."""
+    assert _job is not None and _env is not None
+    written = []
+    for rows in batch:
+        d = assemble(rows, _job.shared, _job.catalogue, _job.manifest)
+        code = d.city.code
+        for lang in _job.langs:
+            other = i18n.other(lang)
+            path = _job.out_dir / html_name(code, lang)
+            path.write_text(render_html(d, lang, html_name(code, other) if other in _job.langs else None, _env), encoding="utf-8")
+            written.append(path)
+        path = _job.out_dir / json_name(code)
+        path.write_text(dossier_json(d), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: list[str]) -> list[Path]:
+    """``comparison-<lang>.html`` per language and ``comparison.json``: every city side by side."""
+    d = collect_comparison(con, catalogue)
+    env = environment()
+    written = []
+    for lang in langs:
+        other = i18n.other(lang)
+        path = out_dir / comparison_name(lang)
+        path.write_text(render_comparison(d, lang, env, other_href=comparison_name(other) if other in langs else None),
+                        encoding="utf-8")
+        written.append(path)
+    path = out_dir / COMPARISON_JSON
+    path.write_text(comparison_json(d), encoding="utf-8")
+    return [*written, path]
+
+
 def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] = i18n.LANGS,
-                   manifest: Manifest | None = None, pdf: bool = True, *,
-                   note: Callable[[str], None] | None = None) -> list[Path]:
+                   manifest: Manifest | None = None, pdf: bool = True, *, cities: Iterable[str] | None = None,
+                   workers: int | None = None, note: Callable[[str], None] | None = None) -> list[Path]:
     """Write the dossier of every city in the store into ``out_dir``: ``dossier-<city>-<lang>.html``
     per language, ``dossier-<city>.json``, and ``dossier-<city>-<lang>.pdf`` when ``pdf`` and
     Chromium is installed (otherwise the PDF is skipped and ``note`` is told why). Returns the
-    paths written. ``manifest`` is the build's; without it the dossier says where to find it."""
+    paths written. ``manifest`` is the build's; without it the dossier says where to find it.
+    ``cities`` limits the dossiers to those city codes (KeyError for a code not in the store); the
+    comparison is written only for the whole store.
+
+    Cities are read from the store in batches of :data:`BATCH` and rendered by ``workers``
+    processes (default: one per CPU when there is more than one batch; forked, so on Linux only);
+    this process keeps the store and reads the next batches while the workers render. The workers
+    never touch the store: they get each batch's rows and return the paths they wrote."""
     langs = list(dict.fromkeys(langs))
     for lang in langs:
         if lang not in i18n.LANGS:
@@ -183,20 +264,38 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     say = note or (lambda msg: log.warning("%s", msg))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = _environment()
+    codes = city_codes(con)
+    whole = cities is None
+    if cities is not None:
+        wanted = list(dict.fromkeys(cities))
+        unknown = sorted(set(wanted) - set(codes))
+        if unknown:
+            raise KeyError(f"no city {', '.join(unknown)} in the store; it has {', '.join(codes[:5])}"
+                           + (f" and {len(codes) - 5} more" if len(codes) > 5 else ""))
+        codes = [c for c in codes if c in wanted]
+    batches = [codes[i:i + BATCH] for i in range(0, len(codes), BATCH)]
+    job = _Job(catalogue=catalogue, manifest=manifest, langs=langs, out_dir=out_dir, shared=fetch_shared(con))
+    workers = min(os.cpu_count() or 1, len(batches)) if workers is None else min(workers, len(batches))
+    if sys.platform != "linux":  # workers are forked (no re-import of __main__); elsewhere fork is unsafe
+        workers = 1
     written: list[Path] = []
-    pages: list[Path] = []
-    for code in city_codes(con):
-        d = collect(con, catalogue, code, manifest)
-        for lang in langs:
-            other = i18n.other(lang)
-            path = out_dir / html_name(code, lang)
-            path.write_text(render_html(d, lang, html_name(code, other) if other in langs else None, env), encoding="utf-8")
-            written.append(path)
-            pages.append(path)
-        path = out_dir / json_name(code)
-        path.write_text(dossier_json(d), encoding="utf-8")
-        written.append(path)
+    if workers <= 1:
+        _start(job)
+        for batch in batches:
+            written += _render_batch(fetch(con, batch))
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
+                                 initargs=(job,)) as pool:
+            pending: deque[Future] = deque()
+            for batch in batches:  # at most two batches per worker in flight: memory stays flat
+                pending.append(pool.submit(_render_batch, fetch(con, batch)))
+                if len(pending) >= 2 * workers:
+                    written += pending.popleft().result()
+            while pending:
+                written += pending.popleft().result()
+    pages = [p for p in written if p.suffix == ".html"]
+    if codes and whole:
+        written += write_comparison(con, catalogue, out_dir, langs)
     if pdf and pages:
         chromium = find_chromium()
         if chromium is None:

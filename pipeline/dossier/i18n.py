@@ -20,10 +20,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "generated_by": ("Generated from the build's store by the ISO 37120 pipeline; dossier schema version",
                      "Wygenerowano z magazynu danych kompilacji przez potok ISO 37120; wersja schematu dossier"),
     "how_to_read": (("How to verify a value: open the indicator from the table of indicators; its section gives the value, "
-                     "the formula as run, the numerator and denominator, every input with its file, row and SHA-256, "
-                     "the source, the rules that ran and their outcome."),
+                     "the formula as run, the numerator and denominator, every input with its file and row (the file's SHA-256 is "
+                     "in the input inventory), the source, the rules that ran and their outcome."),
                     ("Jak sprawdzić wartość: otwórz wskaźnik z tabeli wskaźników; jego sekcja podaje wartość, wzór w postaci "
-                     "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem, wierszem i skrótem SHA-256, źródło, "
+                     "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem i wierszem (skrót SHA-256 pliku "
+                     "jest w spisie danych wejściowych), źródło, "
                      "reguły walidacji, które zostały uruchomione, i ich wynik.")),
     # title page
     "city": ("City", "Miasto"),
@@ -194,7 +195,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "yoy_change": ("Change", "Zmiana"),
     "yoy_relative": ("Change %", "Zmiana %"),
     "trend": ("Trend", "Trend"),
-    "inputs_sources": ("Inputs: figures, file rows, hashes and sources", "Dane wejściowe: liczby, wiersze plików, skróty i źródła"),
+    "inputs_sources": ("Inputs: figures, file rows and sources", "Dane wejściowe: liczby, wiersze plików i źródła"),
     "as_written": ("as written", "jak zapisano"),
     "row": ("row", "wiersz"),
     "line": ("line", "wiersz"),
@@ -219,6 +220,47 @@ LABELS: dict[str, tuple[str, str]] = {
     "none": ("none", "brak"),
     "yes": ("yes", "tak"),
     "no": ("no", "nie"),
+    # comparison across cities (comparison.html.j2)
+    "cmp_title": ("Comparison of cities ({n}), {year}", "Porównanie miast ({n}), {year}"),
+    "cmp_title_no_year": ("Comparison of cities ({n})", "Porównanie miast ({n})"),
+    "cmp_kicker": ("ISO 37120 comparison across cities", "Porównanie miast według ISO 37120"),
+    "cmp_intro": (("Every city of the build side by side: certification levels by year, each city's coverage and open findings "
+                   "in the latest reference year, and the spread of each indicator across the cities. Each city's name opens "
+                   "its evidence dossier, where every value can be verified."),
+                  ("Wszystkie miasta kompilacji obok siebie: poziomy certyfikacji według lat, kompletność i otwarte wyniki "
+                   "walidacji każdego miasta w ostatnim roku odniesienia oraz rozrzut każdego wskaźnika między miastami. "
+                   "Nazwa miasta prowadzi do jego dossier dowodowego, w którym można sprawdzić każdą wartość.")),
+    "cmp_number_of_cities": ("Cities", "Liczba miast"),
+    "cmp_latest_year": ("Latest reference year", "Ostatni rok odniesienia"),
+    "cmp_generated_by": ("Generated from the build's store by the ISO 37120 pipeline; comparison schema version",
+                         "Wygenerowano z magazynu danych kompilacji przez potok ISO 37120; wersja schematu porównania"),
+    "cmp_no_cities": ("The store holds no city.", "Magazyn danych nie zawiera żadnego miasta."),
+    "cmp_sec_levels": ("Cities by certification level", "Miasta według poziomu certyfikacji"),
+    "cmp_levels_intro": ("Cities calculated in each reference year, by the highest certification level they reach.",
+                         "Miasta obliczone w danym roku odniesienia według najwyższego osiągniętego poziomu certyfikacji."),
+    "cmp_all_cities": ("All cities", "Wszystkie miasta"),
+    "cmp_sec_cities": ("Cities", "Miasta"),
+    "cmp_cities_intro": (("Ordered by city code; each name opens the city's evidence dossier. Level and indicators reported "
+                          "(reported / defined) in {year}; open findings are the errors and warnings nobody accepted."),
+                         ("Według kodu miasta; nazwa prowadzi do dossier dowodowego miasta. Poziom i podane wskaźniki "
+                          "(podane / zdefiniowane) w roku {year}; otwarte wyniki to błędy i ostrzeżenia, których nikt nie zaakceptował.")),
+    "cmp_open_errors": ("Open errors", "Otwarte błędy"),
+    "cmp_open_warnings": ("Open warnings", "Otwarte ostrzeżenia"),
+    "cmp_not_calculated": ("not calculated in this year", "nie obliczono w tym roku"),
+    "cmp_sec_indicators": ("Indicators across cities", "Wskaźniki w przekroju miast"),
+    "cmp_indicators_intro": (("Over the cities that reported the indicator in {year}. Quartiles are interpolated between values; "
+                              "every figure is rounded half away from zero to the indicator's decimals. A city code opens the "
+                              "indicator in that city's dossier."),
+                             ("Wśród miast, które podały wskaźnik w roku {year}. Kwartyle są interpolowane między wartościami; "
+                              "każda liczba jest zaokrąglona połówkowo od zera do liczby miejsc po przecinku wskaźnika. Kod "
+                              "miasta prowadzi do wskaźnika w dossier tego miasta.")),
+    "cmp_reporting": ("Cities reporting", "Miasta podające"),
+    "cmp_min": ("Minimum (city)", "Minimum (miasto)"),
+    "cmp_p25": ("Lower quartile", "Dolny kwartyl"),
+    "cmp_median": ("Median", "Mediana"),
+    "cmp_p75": ("Upper quartile", "Górny kwartyl"),
+    "cmp_max": ("Maximum (city)", "Maksimum (miasto)"),
+    "cmp_text_only": ("a fact in words: cities reporting only", "informacja słowna: tylko liczba podających miast"),
 }
 
 ENUMS: dict[str, dict[str, tuple[str, str]]] = {
@@ -300,6 +342,27 @@ assert all(isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, str) and x
 def label(key: str, lang: str, **kw: object) -> str:
     text = LABELS[key][LANGS.index(lang)]
     return text.format(**kw) if kw else text
+
+
+class Words(dict):
+    """The words of one kind of coded value in one language, for templates (``E[kind][code]``);
+    an unknown code is shown as :func:`enum` shows it."""
+
+    def __init__(self, kind: str, lang: str):
+        super().__init__((code, pair[LANGS.index(lang)]) for code, pair in ENUMS[kind].items())
+        self.kind, self.lang = kind, lang
+
+    def __missing__(self, value: object) -> str:
+        return enum(self.kind, value, self.lang)
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Every label in ``lang``, for templates (``T[key]``)."""
+    return {key: pair[LANGS.index(lang)] for key, pair in LABELS.items()}
+
+
+def enums(lang: str) -> dict[str, Words]:
+    return {kind: Words(kind, lang) for kind in ENUMS}
 
 
 def enum(kind: str, value: object, lang: str) -> str:

@@ -3,7 +3,7 @@
 One :class:`Dossier` per city of a build. Everything an auditor needs to verify a value is here:
 what it is (the catalogue's names and definition in English and Polish), how it was computed (the
 formula and the SQL as run), from which figures (numerator, denominator, every input with its
-file, row and SHA-256), from which sources (organisation, dataset, licence, quality class), what
+file and row; each file's SHA-256 in the inventory), from which sources (organisation, dataset, licence, quality class), what
 was checked (every rule that ran on it, with its outcome), what changed (year-over-year and
 revisions), and who approves the release (the sign-off block, left empty to be filled on paper).
 
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.catalogue.models import Text
 from pipeline.store.models import Manifest
 
-DOSSIER_VERSION = "1.0"
+DOSSIER_VERSION = "2.0"
 
 
 class Part(BaseModel):
@@ -284,7 +284,9 @@ class VariableRef(Part):
 
 
 class InputRow(Part):
-    """One input figure behind a value, with its raw place, hash and source."""
+    """One input figure behind a value, with its raw place and source. The file's SHA-256 and the
+    source's organisation, dataset, date and licence are in the inventory (``file_id``,
+    ``source_id``), once per file and source rather than on every figure."""
 
     role: str
     variable: str
@@ -301,13 +303,8 @@ class InputRow(Part):
     file_anchor: str | None
     sheet: str | None
     row: int | None
-    sha256: str | None
     source_id: str | None
     source_anchor: str | None
-    organisation: str | None
-    dataset: str | None
-    retrieved_on: date | None
-    licence: str | None
     quality_class: str | None
 
 

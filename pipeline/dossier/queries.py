@@ -9,12 +9,21 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 
 from pipeline.catalogue import Catalogue
-from pipeline.catalogue.models import Direct, Expression, Indicator, Ratio, Text, Tier, VariableKind
+from pipeline.catalogue.models import (
+    Direct,
+    Expression,
+    Indicator,
+    Ratio,
+    Text,
+    Tier,
+    VariableKind,
+)
 from pipeline.dossier import i18n
 from pipeline.dossier.models import (
     BuildPart,
@@ -94,32 +103,130 @@ def clause(ind: Indicator, catalogue: Catalogue) -> str:
     return f"{ed.standard}:{ed.year}, {ind.id}"
 
 
+_CODES = "WITH codes AS (SELECT unnest($codes::VARCHAR[]) AS code) "
+_IN = "city_code IN (SELECT code FROM codes)"
+_FOLDERS = "folder IN (SELECT folder FROM cities WHERE " + _IN + ")"
+_FINDING_ORDER = """level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule_id, year NULLS FIRST,
+    indicator_uid NULLS FIRST, variable NULLS FIRST, file_id NULLS FIRST, row NULLS FIRST, observed NULLS FIRST, message"""
+# Each query reads the rows of a batch of cities at once, ordered by city first ("_for" names the
+# city a row belongs to), so that a national build reads each table once per batch, not per city.
+CITY_QUERIES = {
+    "city": f"SELECT city_code AS _for, * FROM cities WHERE {_IN}",
+    "obs_by_source": f"""SELECT city_code AS _for, source_id, count(*) AS n FROM observations
+                         WHERE {_IN} AND source_id IS NOT NULL GROUP BY ALL ORDER BY ALL""",
+    "years": f"SELECT city_code AS _for, year FROM calculation_keys WHERE {_IN} ORDER BY ALL",
+    "results": f"SELECT city_code AS _for, * FROM results WHERE {_IN} ORDER BY city_code, indicator_uid, year",
+    "lineage": f"""SELECT city_code AS _for, indicator_uid, year, role, variable, obs_year, value, value_text, unit, status,
+                          note, raw_value, file_id, sheet, row, source_id, quality_class
+                   FROM lineage WHERE {_IN}
+                   ORDER BY city_code, indicator_uid, year,
+                            CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 WHEN 'input' THEN 2 ELSE 3 END,
+                            variable, obs_year""",
+    "coverage": f"SELECT city_code AS _for, * FROM coverage WHERE {_IN} AND theme <> '*' ORDER BY ALL",
+    "certification": f"SELECT city_code AS _for, * FROM certification WHERE {_IN} ORDER BY city_code, edition, year",
+    "revised": f"""SELECT city_code AS _for, year, variable, value, value_text, note, file_id, sheet, row FROM observations
+                   WHERE {_IN} AND status = 'revised' ORDER BY city_code, year, variable""",
+    "findings": f"""SELECT * FROM (SELECT city_code AS _for, * FROM findings WHERE {_IN}
+                                  UNION ALL SELECT c.code, f.* FROM findings f, codes c WHERE f.city_code IS NULL)
+                    ORDER BY _for, {_FINDING_ORDER}""",
+}
+FOLDER_QUERIES = {
+    "files": f"SELECT * FROM input_files WHERE {_FOLDERS} ORDER BY folder, file_id",
+    "sources": f"SELECT * FROM sources WHERE {_FOLDERS} ORDER BY folder, source_id",
+    "exceptions": f"SELECT * FROM accepted_exceptions WHERE {_FOLDERS} ORDER BY folder, file_id, line",
+}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every city's dossier reads alike: the rules that ran and the calculations."""
+
+    runs: list[dict]
+    calcs: dict[str, dict]
+
+
+@dataclass(frozen=True)
+class CityRows:
+    """The store's rows about one city (and its folder), as :func:`fetch` reads them."""
+
+    code: str
+    rows: dict[str, list[dict]]
+
+
+def fetch_shared(con: duckdb.DuckDBPyConnection) -> Shared:
+    runs = _rows(con, "SELECT * FROM rule_runs ORDER BY level, rule_id") if "rule_runs" in _tables(con) else []
+    return Shared(runs=runs, calcs={c["indicator_uid"]: c for c in _rows(con, "SELECT * FROM calculations ORDER BY indicator_uid")})
+
+
+def fetch(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[CityRows]:
+    """The rows of each city in ``codes`` (in that order), read with one query per table."""
+    tables = _tables(con)
+    params = {"codes": list(codes)}
+    per_city: dict[str, dict[str, list[dict]]] = {c: {k: [] for k in (*CITY_QUERIES, *FOLDER_QUERIES)} for c in codes}
+    for key, sql in CITY_QUERIES.items():
+        if key == "findings" and "findings" not in tables:
+            continue
+        for r in _rows(con, _CODES + sql, params):
+            per_city[r.pop("_for")][key].append(r)
+    by_folder: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for key, sql in FOLDER_QUERIES.items():
+        for r in _rows(con, _CODES + sql, params):
+            by_folder[r["folder"]][key].append(r)
+    out = []
+    for code in codes:
+        rows = per_city[code]
+        if rows["city"]:
+            rows.update({k: list(v) for k, v in by_folder[rows["city"][0]["folder"]].items()})
+        out.append(CityRows(code=code, rows=rows))
+    return out
+
+
 def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str, manifest: Manifest | None = None) -> Dossier:
     """The whole dossier of one city of the build in ``con``."""
-    city_row = _rows(con, "SELECT * FROM cities WHERE city_code = ?", [city_code])[0]
+    return assemble(fetch(con, [city_code])[0], fetch_shared(con), catalogue, manifest)
+
+
+def city_manifest(manifest: Manifest | None, folder: str) -> Manifest | None:
+    """The build manifest as one city's dossier shows it: the city's own input files and the
+    build's outputs other than the archived inputs (which mirror the inputs), so that a dossier's
+    size does not grow with the number of cities in the build."""
+    if manifest is None:
+        return None
+    prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
+    return manifest.model_copy(update={
+        "inputs": [i for i in manifest.inputs if not prefix or i.file_id.startswith(prefix)],
+        "outputs": [o for o in manifest.outputs if not o.path.startswith("archive/")]})
+
+
+def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Manifest | None = None) -> Dossier:
+    """The dossier of one city from its rows: no store access, so it can run in a worker process."""
+    got = data.rows
+    if not got["city"]:
+        raise KeyError(f"no city {data.code} in the store")
+    city_code = data.code
+    city_row = got["city"][0]
     facts = json.loads(city_row["facts"]) if city_row["facts"] else {}
     edition = catalogue.editions[city_row["edition"]]
     indicators = catalogue.of_edition(edition.id)
     by_uid = {i.uid: i for i in indicators}
     folder = city_row["folder"]
-    tables = _tables(con)
+    manifest = city_manifest(manifest, folder)
+    runs, calcs = shared.runs, shared.calcs
 
     def ref(uid: str) -> IndicatorRef | None:
         ind = by_uid.get(uid) if uid else None
         return IndicatorRef(uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), name=ind.name) if ind else None
 
     # --- inventory -----------------------------------------------------------------------------
-    files = _rows(con, "SELECT * FROM input_files WHERE folder = ? ORDER BY file_id", [folder])
+    files = got["files"]
     file_anchors: dict[str, str] = {}
     for f in files:
         a = anchor("file", f["file_id"])
         while a in file_anchors.values():
             a += "-x"
         file_anchors[f["file_id"]] = a
-    obs_by_source = dict(con.execute(
-        "SELECT source_id, count(*) FROM observations WHERE city_code = ? AND source_id IS NOT NULL GROUP BY ALL",
-        [city_code]).fetchall())
-    sources = _rows(con, "SELECT * FROM sources WHERE folder = ? ORDER BY source_id", [folder])
+    obs_by_source = {r["source_id"]: r["n"] for r in got["obs_by_source"]}
+    sources = got["sources"]
     source_anchors = {s["source_id"]: anchor("src", s["source_id"]) for s in sources}
     inventory = InventoryPart(
         files=[InventoryFile(file_id=f["file_id"], anchor=file_anchors[f["file_id"]], role=f["role"], bytes=f["bytes"],
@@ -132,12 +239,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
     fingerprint = hashlib.sha256("".join(f"{f['sha256']}  {f['file_id']}\n" for f in files).encode()).hexdigest()
 
     # --- validation ----------------------------------------------------------------------------
-    runs = _rows(con, "SELECT * FROM rule_runs ORDER BY level, rule_id") if "rule_runs" in tables else []
-    raw_findings = _rows(con, """
-        SELECT * FROM findings WHERE city_code = ? OR city_code IS NULL
-        ORDER BY level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule_id,
-                 year NULLS FIRST, indicator_uid NULLS FIRST, variable NULLS FIRST, file_id NULLS FIRST, row NULLS FIRST,
-                 observed NULLS FIRST, message""", [city_code]) if "findings" in tables else []
+    raw_findings = got["findings"]
 
     def finding(f: dict) -> FindingRow:
         ind = by_uid.get(f["indicator_uid"]) if f["indicator_uid"] else None
@@ -158,8 +260,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
                                     accepted=acc_by_ls[(lv, sev)], open=found_by_ls[(lv, sev)] - acc_by_ls[(lv, sev)])
                for lv, sev in keys]
     exceptions = []
-    for e in _rows(con, """SELECT * FROM accepted_exceptions WHERE folder = ? AND (city_code IS NULL OR city_code = ?)
-                           ORDER BY file_id, line""", [folder, city_code]):
+    for e in (e for e in got["exceptions"] if e["city_code"] in (None, city_code)):
         matched = sum(1 for f in findings if f.accepted and f.rule_id == e["rule_id"] and f.accepted_by == e["accepted_by"]
                       and (e["year"] is None or f.year == e["year"])
                       and (e["variable"] is None or f.variable == e["variable"]))
@@ -175,20 +276,16 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
         exceptions=exceptions)
 
     # --- results, lineage ----------------------------------------------------------------------
-    years = [y for (y,) in con.execute("SELECT year FROM calculation_keys WHERE city_code = ? ORDER BY year", [city_code]).fetchall()]
+    years = [r["year"] for r in got["years"]]
     latest = years[-1] if years else None
-    results = _rows(con, "SELECT * FROM results WHERE city_code = ? ORDER BY indicator_uid, year", [city_code])
+    results = got["results"]
     results_by_uid: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         results_by_uid[r["indicator_uid"]].append(r)
-    lineage = _rows(con, """
-        SELECT * FROM lineage WHERE city_code = ?
-        ORDER BY indicator_uid, year, CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 WHEN 'input' THEN 2 ELSE 3 END,
-                 variable, obs_year""", [city_code])
+    lineage = got["lineage"]
     lineage_by: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for t in lineage:
         lineage_by[(t["indicator_uid"], t["year"])].append(t)
-    calcs = {c["indicator_uid"]: c for c in _rows(con, "SELECT * FROM calculations ORDER BY indicator_uid")}
 
     def vname(variable: str) -> Text:
         v = catalogue.variables.get(variable)
@@ -198,10 +295,8 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
         return InputRow(role=t["role"], variable=t["variable"], name=vname(t["variable"]), obs_year=t["obs_year"],
                         value=_dec(t["value"]), value_text=t["value_text"], raw_value=t["raw_value"], unit=t["unit"],
                         status=t["status"], note=t["note"], file_id=t["file_id"], file_anchor=file_anchors.get(t["file_id"]),
-                        sheet=t["sheet"], row=t["row"], sha256=t["sha256"], source_id=t["source_id"],
-                        source_anchor=source_anchors.get(t["source_id"]), organisation=t["organisation"],
-                        dataset=t["dataset"], retrieved_on=t["retrieved_on"], licence=t["licence"],
-                        quality_class=t["quality_class"])
+                        sheet=t["sheet"], row=t["row"], source_id=t["source_id"],
+                        source_anchor=source_anchors.get(t["source_id"]), quality_class=t["quality_class"])
 
     # Findings on an input figure belong to every indicator that uses the figure.
     uses: dict[tuple[str, int], set[str]] = defaultdict(set)
@@ -280,7 +375,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
     theme_names = {str(k[1]): v for k, v in catalogue.theme_names.items() if k[0] == edition.id}
     order = {str(t.number): n for n, t in enumerate(edition.themes)}
     order.update({p.id: len(edition.themes) + n for n, p in enumerate(edition.profile_categories)})
-    cov_rows = _rows(con, "SELECT * FROM coverage WHERE city_code = ? AND edition = ? AND theme <> '*'", [city_code, edition.id])
+    cov_rows = [r for r in got["coverage"] if r["edition"] == edition.id]
     tier_order = {"core": 0, "supporting": 1, "profile": 2}
     coverage = [CoverageRow(year=r["year"], theme=r["theme"], theme_name=theme_names.get(r["theme"], Text(en=r["theme"], pl=r["theme"])),
                             tier=r["tier"], defined=r["defined"], reported=r["reported"])
@@ -289,8 +384,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
     certification = [CertificationRow(year=r["year"], core_reported=r["core_reported"], core_defined=r["core_defined"],
                                       total_reported=r["total_reported"], total_defined=r["total_defined"], level=r["level"],
                                       level_name=level_names.get(r["level"]))
-                     for r in _rows(con, "SELECT * FROM certification WHERE city_code = ? AND edition = ? ORDER BY year",
-                                    [city_code, edition.id])]
+                     for r in got["certification"] if r["edition"] == edition.id]
 
     # --- not available, revisions ----------------------------------------------------------------
     not_available = [NotAvailableRow(indicator=ref(ind.uid), tier=ind.tier.value, year=r["year"], status=r["status"],
@@ -301,8 +395,7 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
                              variable=None, change=f.observed, note=f.message, file_id=None, sheet=None, row=None,
                              file_anchor=None)
                  for f in findings if f.rule_id == REVISION_RULE]
-    for o in _rows(con, """SELECT year, variable, value, value_text, note, file_id, sheet, row FROM observations
-                           WHERE city_code = ? AND status = 'revised' ORDER BY year, variable""", [city_code]):
+    for o in got["revised"]:
         fed = sorted(uses.get((o["variable"], o["year"]), ()), key=lambda u: list(by_uid).index(u) if u in by_uid else 10**6)
         revisions.append(RevisionRow(
             kind="revised_input", year=o["year"], indicators=[x for x in (ref(u) for u in fed) if x], variable=o["variable"],

@@ -53,7 +53,8 @@ def section(html: str, anchor: str) -> str:
 
 
 def test_writes_one_page_per_language_and_one_json(rendered):
-    assert sorted(rendered) == ["dossier-0001-en.html", "dossier-0001-pl.html", "dossier-0001.json"]
+    assert sorted(rendered) == ["comparison-en.html", "comparison-pl.html", "comparison.json",
+                                "dossier-0001-en.html", "dossier-0001-pl.html", "dossier-0001.json"]
 
 
 def test_value_with_its_decimals_numerator_denominator_and_formula(en):
@@ -67,12 +68,12 @@ def test_value_with_its_decimals_numerator_denominator_and_formula(en):
     assert "Unemployment rate" in art and "Stopa bezrobocia" in art       # both names
 
 
-def test_each_input_with_file_row_hash_and_source(en, tiny_city):
+def test_each_input_links_its_file_row_and_source_to_the_hashed_inventory(en, tiny_city):
     obs = tiny_city.root / "raw" / "testville" / "observations" / "obs.csv"
     sha = hashlib.sha256(obs.read_bytes()).hexdigest()
     art = section(en, "ind-test-ed-5-1")
     assert 'href="#file-testville-observations-obs-csv">testville/observations/obs.csv</a>, row 17' in art  # unemployed 2023
-    assert sha in art
+    assert sha not in art  # once per file, in the inventory the link leads to
     assert '<a href="#src-S1">S1</a>' in art
     inventory = en[en.index('<section id="inventory"'):]
     assert '<tr id="file-testville-observations-obs-csv"><td>testville/observations/obs.csv</td>' in inventory
@@ -154,11 +155,12 @@ def test_json_validates_against_its_schema(rendered):
     data = json.loads(rendered["dossier-0001.json"].read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     d = Dossier.model_validate(data)
-    assert d.dossier_version == "1.0" and d.city.code == "0001"
+    assert d.dossier_version == "2.0" and d.city.code == "0001"
     ind = next(i for th in d.themes for i in th.indicators if i.id == "5.1")
     y2023 = next(y for y in ind.years if y.year == 2023)
     assert (str(y2023.value), str(y2023.numerator), str(y2023.denominator)) == ("10.39", "53", "510")
-    assert {i.role for i in y2023.inputs} == {"numerator", "denominator"} and all(len(i.sha256) == 64 for i in y2023.inputs)
+    assert {i.role for i in y2023.inputs} == {"numerator", "denominator"} and all(
+        len({f.file_id: f for f in d.inventory.files}[i.file_id].sha256) == 64 for i in y2023.inputs)
     assert ind.verdict is None and d.sign_off.approver is None and d.manifest is None
     assert [(n.indicator.id, n.year) for n in d.not_available] == [("6.1", 2023), ("P14-P-09", 2021)]
     assert {r.kind for r in d.revisions.rows} == {"unexplained_change", "revised_input"}
@@ -202,7 +204,7 @@ def test_pdf_is_skipped_with_a_note_without_chromium(tiny_city, tmp_path, monkey
         paths = render_dossier(con, tiny_city.catalogue, tmp_path, ["en"], pdf=True, note=notes.append)
     finally:
         con.close()
-    assert [p.name for p in paths] == ["dossier-0001-en.html", "dossier-0001.json"]
+    assert [p.name for p in paths] == ["dossier-0001-en.html", "dossier-0001.json", "comparison-en.html", "comparison.json"]
     assert len(notes) == 1 and "PDF skipped: Chromium is not installed" in notes[0]
 
 
@@ -222,6 +224,15 @@ def test_cli(tiny_city, tmp_path):
     result = runner.invoke(app, ["dossier", "--store", str(tiny_city.store), "--out", str(tmp_path / "reports"),
                                  "--lang", "pl", "--no-pdf", "--catalogue", str(tiny_city.root / "indicators")])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["dossier-0001-pl.html", "dossier-0001.json"]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "comparison-pl.html", "comparison.json", "dossier-0001-pl.html", "dossier-0001.json"]
+    result = runner.invoke(app, ["dossier", "--store", str(tiny_city.store), "--out", str(tmp_path / "one"), "--city", "0001",
+                                 "--lang", "en", "--no-pdf", "--catalogue", str(tiny_city.root / "indicators")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["dossier-0001-en.html", "dossier-0001.json"]
+    result = runner.invoke(app, ["dossier", "--store", str(tiny_city.store), "--out", str(tmp_path / "none"), "--city", "0002",
+                                 "--no-pdf", "--catalogue", str(tiny_city.root / "indicators")])
+    assert result.exit_code == 2 and "no city 0002 in the store; it has 0001" in result.output
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
     result = runner.invoke(app, ["dossier", "--store", str(tmp_path / "none.duckdb"), "--catalogue", str(tiny_city.root / "indicators")])
     assert result.exit_code == 2 and "No store" in result.output
