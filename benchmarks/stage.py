@@ -63,17 +63,24 @@ def main(stage: str, raw: Path, work: Path) -> dict:
     elif stage == "build":
         from pipeline.build import build
 
+        marks: list[tuple[str, float]] = []
         result = build(raw, work / "release", cat, reports=work / "reports", store=work / "build-store.duckdb",
-                       pdf=False, publish_config=bench_config(), force=True)
+                       pdf=False, publish_config=bench_config(), force=True,
+                       progress=lambda step: marks.append((step, time.perf_counter())))
         rows = result.ingest.observations
+        ends = [t for _, t in marks[1:]] + [time.perf_counter()]
+        extra = {"steps": {step: round(end - start, 2) for (step, start), end in zip(marks, ends)}}
     elif stage == "floor":
         from benchmarks.floor import floor
 
         rows = floor(raw, work / "floor.csv", cat)
     else:
         raise SystemExit(f"unknown stage {stage}")
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the dossier's render workers
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0 + children.ru_utime + children.ru_stime
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if children.ru_maxrss:
+        extra["worker_peak_mb"] = round(children.ru_maxrss / 1024, 1)
     return {"stage": stage, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1),
             "rows": rows, "rows_per_s": round(rows / wall) if wall else None, **extra}
 

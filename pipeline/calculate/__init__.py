@@ -112,11 +112,15 @@ def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[t
     return [(i.uid, compile_indicator(i, catalogue.variables)) for i in catalogue.indicators.values()]
 
 
+CHUNK = 10
+"""Indicators computed per statement."""
+
+
 def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> CalculationSummary:
     """Compute every indicator of every city's edition for every year with observations."""
     sandboxed(con)
     compiled = _definitions(con, catalogue)
-    union = "\nUNION ALL\n".join(f"({sql})" for _, sql in compiled)
+    chunks = ["\nUNION ALL\n".join(f"({sql})" for _, sql in compiled[i:i + CHUNK]) for i in range(0, len(compiled), CHUNK)]
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("calculation_keys", "calculations", "result_inputs", "results", "coverage", "certification"):
@@ -127,7 +131,9 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
         insert(con, "calculations", [
             (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, sql)
             for i, (_, sql) in zip(catalogue.indicators.values(), compiled)])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE calc AS {union}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE calc AS {chunks[0]}")
+        for chunk in chunks[1:]:  # a few indicators at a time: the joins of all 100 at once outgrow the memory limit
+            con.execute(f"INSERT INTO calc {chunk}")
         flags = "(" + ", ".join(f"'{f}'" for f in FLAG_STATUSES) + ")"
         con.execute(f"""INSERT INTO results BY NAME
                         SELECT * FROM ({RESULTS_SQL.replace('{flags}', flags)}) r

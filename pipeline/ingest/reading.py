@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -242,7 +243,8 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
                 row_numbers.append(r)
                 for i, x in enumerate(texts):
                     cols[i].append(x)
-            _formulas_of_empty_cells(path, ws.title, t.header, row_numbers, cols)
+            if _has_formulas(path, getattr(ws, "_worksheet_path", None)):
+                _formulas_of_empty_cells(path, ws.title, t.header, row_numbers, cols)
             t.data = _columns(t.header, row_numbers, cols)
             out.append(t)
     finally:
@@ -250,9 +252,22 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
     return out
 
 
+def _has_formulas(path: Path, part: str | None) -> bool:
+    """Whether the sheet's XML part holds any formula (``<f>``); True when that cannot be told."""
+    if part is None:
+        return True
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read(part)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return True
+    return b"<f>" in xml or b"<f " in xml or b":f>" in xml or b":f " in xml
+
+
 def _formulas_of_empty_cells(path: Path, sheet: str, header: list[str], rows: list[int], cols: list[list[str | None]]) -> None:
     """A formula whose result was never saved reads as empty; show the formula instead, so the
-    problem says what is in the cell. (Reads the sheet a second time, only when a cell is empty.)"""
+    problem says what is in the cell. (Reads the sheet a second time, only when it has formulas and
+    a cell is empty.)"""
     import openpyxl
 
     empty = {(rows[n], i) for i, col in enumerate(cols) for n, v in enumerate(col) if v is None}

@@ -246,14 +246,20 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     names = [d[0] for d in con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0").description]
     if [n for n in names if not n.startswith("_")] != spec.names:
         raise PublishError(f"{spec.name}: columns {names} differ from the specification {spec.names}")
-    tests = []
+    tests, bad = [], []
     for i, f in enumerate(spec.fields):
         x = f'"{f.name}"'
         if f.required:
+            bad.append(f"{x} IS NULL")
             tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {x} IS NULL")
         if f.enum:
-            tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {x} IS NOT NULL AND NOT coalesce({_enum_ok(f, x)}, false)")
+            bad.append(f"{x} IS NOT NULL AND NOT coalesce({_enum_ok(f, x)}, false)")
+            tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {bad[-1]}")
     key = ", ".join(f'"{k}"' for k in spec.primary_key)
+    any_bad = (f"SELECT EXISTS (SELECT 1 FROM ({table.sql}) AS t WHERE {' OR '.join(f'({b})' for b in bad) or 'false'}) "
+               f"OR EXISTS (SELECT 1 FROM ({table.sql}) AS t GROUP BY {key} HAVING count(*) > 1)")
+    if not con.execute(any_bad).fetchall()[0][0]:  # the usual case; only a bad table pays for numbering its rows
+        return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
     tests.append(f"SELECT _rn, {len(spec.fields)} AS _field FROM "
                  f"(SELECT _rn, row_number() OVER (PARTITION BY {key} ORDER BY _rn) AS _seen FROM t) WHERE _seen > 1")
     numbered = f"SELECT *, row_number() OVER (ORDER BY {table.order}) AS _rn FROM ({table.sql}) AS t0"
@@ -276,6 +282,12 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
 CR, LF = "chr(13)", "chr(10)"
 
 
+def _let(value: str, name: str, body: str) -> str:
+    """``body`` with ``name`` bound to ``value``, evaluated once (a one-element list and a lambda:
+    DuckDB would otherwise compute a repeated sub-expression at each use)."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
 def _text_sql(x: str) -> str:
     """:func:`neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
     guard = " OR ".join(f"prefix({x}, {s})" for s in ("'='", "'+'", "'-'", "'@'", "chr(9)", CR))
@@ -290,21 +302,20 @@ def _plain_sql(x: str) -> str:
     return f"CASE WHEN contains({s}, '.') THEN rtrim(rtrim({s}, '0'), '.') ELSE {s} END"
 
 
-def _fixed_sql(x: str, d: str) -> str:
-    """:func:`plain_number` with ``d`` decimals of a DECIMAL: exactly ``d`` of them, rounded half to even
-    (``Decimal.quantize`` in the default context), no ``-0``."""
-    a = f"CAST(abs({x}) AS VARCHAR)"
-    ip, fr = f"split_part({a}, '.', 1)", f"split_part({a}, '.', 2)"
-    frp = f"rpad({fr}, CAST(greatest({d}, length({fr})) AS INTEGER), '0')"
-    keep, rest = f"left({frp}, {d})", f"substr({frp}, {d} + 1)"
-    base = f"CAST({ip} || {keep} AS HUGEINT)"
-    half = f"('5' || repeat('0', greatest(length({rest}) - 1, 0)))"
-    up = (f"(CASE WHEN {rest} = '' THEN 0 WHEN {rest} > {half} THEN 1 WHEN {rest} < {half} THEN 0 "
-          f"ELSE {base} % 2 END)")
-    n = f"({base} + {up})"
-    digits = f"lpad(CAST({n} AS VARCHAR), CAST(greatest(length(CAST({n} AS VARCHAR)), {d} + 1) AS INTEGER), '0')"
-    body = f"(CASE WHEN {d} = 0 THEN {digits} ELSE left({digits}, length({digits}) - {d}) || '.' || right({digits}, {d}) END)"
-    return f"(CASE WHEN {x} < 0 AND {n} <> 0 THEN '-' ELSE '' END) || {body}"
+_POWERS = "[" + ", ".join(f"{10**k}::HUGEINT" for k in range(39)) + "]"
+
+
+def _fixed_sql(x: str, d: str, scale: int) -> str:
+    """:func:`plain_number` with ``d`` decimals of a DECIMAL of ``scale``: exactly ``d`` of them,
+    rounded half to even (``Decimal.quantize`` in the default context), no ``-0``. In integers:
+    |x| in units of 10^-scale, then of 10^-d."""
+    a = f"CAST(replace(CAST(abs({x}) AS VARCHAR), '.', '') AS HUGEINT)"
+    up = f"CASE WHEN 2 * ({a} % lv_q) > lv_q OR (2 * ({a} % lv_q) = lv_q AND ({a} // lv_q) % 2 = 1) THEN 1 ELSE 0 END"
+    n = _let(f"{scale} - {d}", "lv_k", f"CASE WHEN lv_k <= 0 THEN {a} * {_POWERS}[1 - lv_k] "
+             f"ELSE {_let(f'{_POWERS}[lv_k + 1]', 'lv_q', f'{a} // lv_q + {up}')} END")
+    digits = f"lpad(CAST(lv_n AS VARCHAR), CAST(greatest(length(CAST(lv_n AS VARCHAR)), {d} + 1) AS INTEGER), '0')"
+    body = _let(digits, "lv_s", f"CASE WHEN {d} = 0 THEN lv_s ELSE left(lv_s, length(lv_s) - {d}) || '.' || right(lv_s, {d}) END")
+    return _let(n, "lv_n", f"(CASE WHEN {x} < 0 AND lv_n <> 0 THEN '-' ELSE '' END) || {body}")
 
 
 def _cell_sql(f: FieldSpec, types: dict[str, str]) -> str:
@@ -315,7 +326,8 @@ def _cell_sql(f: FieldSpec, types: dict[str, str]) -> str:
             raise PublishError(f"{f.name}: a number column of type {t} (expected DECIMAL or an integer)")
         if f.decimals_from and t.startswith("DECIMAL"):
             d = f'"{f.decimals_from}"'
-            text = f"CASE WHEN {d} IS NULL THEN {_plain_sql(x)} ELSE {_fixed_sql(x, d)} END"
+            scale = int(re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", t).group(1))
+            text = f"CASE WHEN {d} IS NULL THEN {_plain_sql(x)} ELSE {_fixed_sql(x, d, scale)} END"
         else:
             text = _plain_sql(x)
     elif f.type in ("integer", "date"):

@@ -7,6 +7,7 @@ is in ``schema.sql`` (the contract), and the rows it holds are described by the 
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -16,9 +17,19 @@ import pyarrow as pa
 SCHEMA_SQL = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 
+MEMORY_LIMIT = os.environ.get("ISO37120_MEMORY_LIMIT", "2GB")
+"""DuckDB's memory for a store file; beyond it, DuckDB spills to ``<store>.tmp/`` (removed on
+close) instead of growing, so a national build fits an ordinary machine. ``ISO37120_MEMORY_LIMIT``
+sets it (``4GB``, ``500MB``)."""
+
+
 def connect(path: Path | str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a store; a new one gets the schema. Only the store file is ever touched."""
-    con = duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+    """Open a store; a new one gets the schema. Only the store file (and, while DuckDB spills,
+    ``<store>.tmp/`` beside it) is ever touched."""
+    config: dict[str, str | int] = {"threads": 2}
+    if str(path) != ":memory:":
+        config["memory_limit"] = MEMORY_LIMIT
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         con.execute(SCHEMA_SQL)
     return con

@@ -12,6 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.catalogue import load_catalogue
 from pipeline.publish import jsonstat, parquet
@@ -125,3 +127,21 @@ def test_every_streamed_file_is_the_reference(bundle):
     doc = jsonstat.dataset(meta, rows[INDICATORS.name], list(cat.indicators))
     assert (bundle.out / jsonstat.FILENAME).read_bytes() == (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
     assert (bundle.out / parquet.FILENAME).read_bytes() == parquet.to_parquet(INDICATORS, rows[INDICATORS.name], meta)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**15, max_value=10**15),
+                          st.integers(min_value=0, max_value=9)), min_size=1, max_size=40))
+def test_fixed_decimals_in_sql_round_as_python_does(values):
+    """Any DECIMAL(38,6) shown with any number of decimals, fewer or more than its scale."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t0 (k VARCHAR, v DECIMAL(38,6), d INTEGER)")
+    con.executemany("INSERT INTO t0 VALUES (?, ?, ?)", [(f"{i:04}", str(v), d) for i, (v, d) in enumerate(values)])
+    spec = TableSpec("t", "T", "T", "d", "d", (
+        FieldSpec("k", "string", "K", "K", "key", required=True),
+        FieldSpec("v", "number", "V", "V", "value", decimals_from="d"),
+        FieldSpec("d", "integer", "D", "D", "decimals")), primary_key=("k",))
+    table = Table(spec, "SELECT * FROM t0", "k")
+    sink = io.BytesIO()
+    write_csv(con, table, sink)
+    assert sink.getvalue() == to_csv(spec, _reference(con, table))
