@@ -53,7 +53,7 @@ def main() -> None:
             for s in stages:
                 r = results[s]
                 rows.append({"scale": scale, "cities": n, "years": years, "input_mb": round(size / 2**20, 1),
-                             "generate_s": round(gen_s, 2), "gx_s": None, "worker_peak_mb": None, **r,
+                             "generate_s": round(gen_s, 2), "gx_s": None, **r,
                              "x_floor": round(r["wall_s"] / floor, 2) if floor else None})
                 print(f"{scale:9} {s:10} wall {r['wall_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s  peak {r['peak_mb']:8.1f} MB  "
                       f"{r['rows']:>10} rows  {r['rows_per_s'] or 0:>10} rows/s  ×{rows[-1]['x_floor']} floor"
@@ -61,8 +61,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
     (args.out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "worker_peak_mb", "rows", "rows_per_s",
-            "x_floor", "gx_s"]
+    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "rows", "rows_per_s", "x_floor", "gx_s"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows]
     builds = [r for r in rows if r.get("steps")]

@@ -78,9 +78,7 @@ def main(stage: str, raw: Path, work: Path) -> dict:
         raise SystemExit(f"unknown stage {stage}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the dossier's render workers
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0 + children.ru_utime + children.ru_stime
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if children.ru_maxrss:
-        extra["worker_peak_mb"] = round(children.ru_maxrss / 1024, 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # forked workers share most pages with it: not added
     return {"stage": stage, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1),
             "rows": rows, "rows_per_s": round(rows / wall) if wall else None, **extra}
 

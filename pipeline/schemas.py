@@ -19,6 +19,7 @@ BASE_URI = "https://iso37120-pipeline.example.org/schemas/"
 
 
 def _models() -> dict[str, type[BaseModel]]:
+    from pipeline.dossier.comparison import Comparison
     from pipeline.dossier.models import Dossier
     from pipeline.ingest.models import Cities, City, Exceptions, ObservationRow, SourceRow
     from pipeline.publish.config import PublishConfig
@@ -39,6 +40,7 @@ def _models() -> dict[str, type[BaseModel]]:
         "publish-report.schema.json": PublishReport,
         **{f"{name}.schema.json": m for name, m in store.ARTEFACTS.items()},
         "dossier.schema.json": Dossier,
+        "comparison.schema.json": Comparison,
     }
 
 

@@ -80,6 +80,23 @@ def test_unchanged_inputs_do_no_work(setup):
     assert not run().up_to_date
 
 
+def test_reports_are_links_to_the_release_and_large_builds_print_no_pdf(setup, monkeypatch):
+    import pipeline.build
+
+    tmp, raw, cat, run = setup
+    run()
+    page = tmp / "reports" / "dossier-0001-en.html"
+    assert os.path.samefile(page, tmp / "out" / "dossier" / page.name)  # linked, not copied
+    monkeypatch.setattr(pipeline.build, "PDF_PAGE_LIMIT", 1)
+    monkeypatch.setenv("ISO37120_CHROMIUM", str(tmp / "no-such-browser"))
+    notes: list[str] = []
+    build(raw, tmp / "out", cat, reports=tmp / "reports", store=tmp / "work" / "store.duckdb", pdf=True,
+          publish_config=CONFIG, force=True, note=notes.append)
+    assert notes == ["PDF skipped: 2 dossier pages are more than the build prints (1); "
+                     "print the cities you need with `iso37120 dossier --city CODE`."]
+    assert not list((tmp / "reports").glob("*.pdf"))
+
+
 def test_blocked_build_keeps_the_previous_release(setup):
     tmp, raw, _, run = setup
     run()

@@ -42,6 +42,9 @@ def _revision_rule(con: duckdb.DuckDBPyConnection, previous: Path) -> Rule:
                  AND NOT list_contains(r.flags, 'revised')""")
 
 
+RULES_PER_STATEMENT = 25
+
+
 def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Path | None = None) -> ValidationReport:
     """Run every rule on the store's observations and results (calculate first). ``previous`` is
     the previous release (its folder or store file), for the revision rule."""
@@ -57,11 +60,14 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
     try:
         con.execute("DELETE FROM findings")
         con.execute("DELETE FROM rule_runs")
-        for chunk in range(0, len(rules), 100):
-            part = rules[chunk:chunk + 100]
+        # A few rules per statement: each holds its own joins and aggregates in memory, and a
+        # statement of hundreds of them outgrows DuckDB's memory limit even on a small store.
+        checked: dict[str, int] = {}
+        for chunk in range(0, len(rules), RULES_PER_STATEMENT):
+            part = rules[chunk:chunk + RULES_PER_STATEMENT]
             con.execute("INSERT INTO findings (rule_id, test, level, severity, " + FINDING_COLUMNS + ") " + " UNION ALL ".join(
                 f"SELECT '{r.rule_id}', '{r.test}', {r.level}, '{r.severity.value}', * FROM ({r.sql})" for r in part))
-        checked = dict(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in rules)).fetchall())
+            checked.update(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in part)).fetchall())
         failed = dict(con.execute("SELECT rule_id, count(*) FROM findings GROUP BY rule_id").fetchall())
         insert(con, "rule_runs", [(r.rule_id, r.test, r.level, r.severity.value, r.engine, r.target, r.description,
                                    checked[r.rule_id], failed.get(r.rule_id, 0)) for r in rules])

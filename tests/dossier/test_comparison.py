@@ -4,6 +4,7 @@ latest year, with open and accepted errors and a warning; every figure checked a
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import statistics
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from pipeline.calculate import calculate
@@ -28,7 +30,7 @@ from pipeline.ingest import ingest
 from pipeline.store import connect
 from pipeline.synth import generate
 from pipeline.validate import validate
-from tests.conftest import CATALOGUE
+from tests.conftest import CATALOGUE, ROOT
 
 YEARS = [2021, 2022, 2023]
 CODES = ["9910011", "9910021", "9910031", "9910041"]
@@ -277,3 +279,8 @@ def test_dossiers_rendered_by_worker_processes_equal_those_rendered_in_process(b
     two = dossier.render_dossier(con, build.catalogue, tmp_path / "two", ["en", "pl"], pdf=False, workers=2)
     assert [p.name for p in one] == [p.name for p in two] and len(one) == 4 * 3 + 3
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, two))
+
+
+def test_json_validates_against_its_published_schema(build):
+    schema = json.loads((ROOT / "schemas" / "comparison.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(json.loads(comparison_json(build.d)))
