@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -493,6 +494,15 @@ def build(
                   f"build's store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the "
                   "city's exceptions.yaml (who, role, date, reason).")
         raise typer.Exit(EXIT_BLOCKED) from None
+    except (duckdb.OutOfMemoryException, duckdb.FatalException) as e:
+        if "memory" not in str(e) and "allocate" not in str(e):
+            raise
+        from pipeline.store import MEMORY_LIMIT
+
+        err.print(f"[red]The build ran out of DuckDB's memory limit ({MEMORY_LIMIT}).[/red] Nothing was released; the previous "
+                  f"release in {out}/ is unchanged. Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...",
+                  highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     for n in notes:
         err.print(f"[yellow]{n}[/yellow]", highlight=False)
     ing = result.ingest

@@ -167,6 +167,21 @@ def test_cli_exit_codes(setup, mini_catalogue, tmp_path):
     assert runner.invoke(app, ["build", "--no-such-option"]).exit_code == EXIT_BAD_INPUT
 
 
+def test_a_build_out_of_memory_says_so_and_releases_nothing(setup, mini_catalogue, monkeypatch):
+    import pipeline.store
+
+    tmp, raw, _, run = setup
+    run()
+    before = snapshot(tmp / "out")
+    monkeypatch.setattr(pipeline.store, "MEMORY_LIMIT", "1MB")
+    args = ["build", str(raw), "--out", str(tmp / "out"), "--reports", str(tmp / "reports"), "--no-pdf", "--force",
+            "--store", str(tmp / "w.duckdb"), "--catalogue", str(mini_catalogue)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == EXIT_BAD_INPUT and "Traceback" not in result.output
+    assert "ran out of DuckDB's memory limit (1MB)" in result.stderr and "ISO37120_MEMORY_LIMIT=4GB" in result.stderr
+    assert snapshot(tmp / "out") == before
+
+
 @pytest.mark.slow
 def test_a_build_killed_in_the_middle_leaves_the_previous_release(tmp_path):
     """Really kills a build process (SIGKILL) while it writes, then builds again."""

@@ -17,7 +17,7 @@ import pyarrow as pa
 SCHEMA_SQL = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-MEMORY_LIMIT = os.environ.get("ISO37120_MEMORY_LIMIT", "1.5GB")
+MEMORY_LIMIT = os.environ.get("ISO37120_MEMORY_LIMIT", "2GB")
 """DuckDB's memory for a store file; beyond it, DuckDB spills to ``<store>.tmp/`` (removed on
 close) instead of growing, so a national build fits an ordinary machine. ``ISO37120_MEMORY_LIMIT``
 sets it (``4GB``, ``500MB``)."""
