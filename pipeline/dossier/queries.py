@@ -186,15 +186,14 @@ def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str
     return assemble(fetch(con, [city_code])[0], fetch_shared(con), catalogue, manifest)
 
 
-def city_manifest(manifest: Manifest | None, folder: str) -> Manifest | None:
-    """The build manifest as one city's dossier shows it: the city's own input files and the
-    build's outputs other than the archived inputs (which mirror the inputs), so that a dossier's
-    size does not grow with the number of cities in the build."""
+def city_manifest(manifest: Manifest | None, file_ids: set[str]) -> Manifest | None:
+    """The build manifest as one city's dossier shows it: the input files of the city's folder and
+    the build's outputs other than the archived inputs (which mirror the inputs), so that a
+    dossier's size does not grow with the number of cities in the build."""
     if manifest is None:
         return None
-    prefix = "" if folder in ("", ".") else folder.rstrip("/") + "/"
     return manifest.model_copy(update={
-        "inputs": [i for i in manifest.inputs if not prefix or i.file_id.startswith(prefix)],
+        "inputs": [i for i in manifest.inputs if i.file_id in file_ids],
         "outputs": [o for o in manifest.outputs if not o.path.startswith("archive/")]})
 
 
@@ -210,7 +209,6 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     indicators = catalogue.of_edition(edition.id)
     by_uid = {i.uid: i for i in indicators}
     folder = city_row["folder"]
-    manifest = city_manifest(manifest, folder)
     runs, calcs = shared.runs, shared.calcs
 
     def ref(uid: str) -> IndicatorRef | None:
@@ -219,6 +217,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
 
     # --- inventory -----------------------------------------------------------------------------
     files = got["files"]
+    manifest = city_manifest(manifest, {f["file_id"] for f in files})
     file_anchors: dict[str, str] = {}
     for f in files:
         a = anchor("file", f["file_id"])

@@ -284,3 +284,21 @@ def test_dossiers_rendered_by_worker_processes_equal_those_rendered_in_process(b
 def test_json_validates_against_its_published_schema(build):
     schema = json.loads((ROOT / "schemas" / "comparison.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(json.loads(comparison_json(build.d)))
+
+
+def test_a_dossier_shows_the_inputs_of_its_folder_and_no_archive_from_the_manifest(build, con, tmp_path):
+    """One folder for many cities (``cities.yaml``): each dossier lists that folder's files."""
+    from pipeline import release
+    from pipeline.store.models import InputFile
+
+    cur = con.execute("SELECT file_id, folder, role, bytes, sha256, media_type FROM input_files ORDER BY file_id")
+    files = [InputFile(**dict(zip([c[0] for c in cur.description], r))) for r in cur.fetchall()]
+    (tmp_path / "archive" / "raw").mkdir(parents=True)
+    (tmp_path / "archive" / "raw" / "cities.yaml").write_text("copy\n")
+    (tmp_path / "open-data").mkdir()
+    (tmp_path / "open-data" / "indicators.csv").write_text("x\n")
+    manifest = release.manifest(tmp_path, "b" * 64, files, {}, ["iso37120-2014"], YEARS, CATALOGUE, None)
+    d = collect(con, build.catalogue, build.d.cities[0].code, manifest)
+    assert {i.file_id for i in d.manifest.inputs} == {f.file_id for f in d.inventory.files} == {f.file_id for f in files}
+    assert "cities.yaml" in {f.file_id for f in files}
+    assert [o.path for o in d.manifest.outputs] == ["open-data/indicators.csv"]
