@@ -311,4 +311,4 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
 
 
 __all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "dossier_json", "find_chromium", "print_pdf",
-           "render_dossier", "render_html"]
+           "render_dossier", "render_html", "write_comparison"]
