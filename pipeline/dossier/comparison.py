@@ -13,18 +13,18 @@ the same HTML and JSON bytes.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import duckdb
 from jinja2 import Environment
 from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
-from pipeline.catalogue.models import Direct, Indicator, Text, VariableKind
+from pipeline.catalogue.models import Text
 from pipeline.dossier import i18n
 from pipeline.dossier.models import Part
 from pipeline.dossier.pages import CSS, environment
-from pipeline.dossier.queries import indicator_anchor
+from pipeline.dossier.queries import indicator_anchor, is_text, records, rounded
 
 COMPARISON_VERSION = "1.0"
 COMPARISON_JSON = "comparison.json"
@@ -112,15 +112,13 @@ class Comparison(Part):
 
 # --- from the store ----------------------------------------------------------------------------
 
-_NO_FINDINGS = "(SELECT NULL::VARCHAR AS city_code, NULL::VARCHAR AS severity, false AS accepted WHERE false)"
-
 YEARS_SQL = "SELECT DISTINCT year FROM calculation_keys ORDER BY year"
 
 CITIES_SQL = """
 WITH open_findings AS (
     SELECT city_code, count(*) FILTER (WHERE severity = 'error') AS errors,
            count(*) FILTER (WHERE severity = 'warning') AS warnings
-    FROM {findings} WHERE NOT accepted AND severity IN ('error', 'warning')
+    FROM findings WHERE NOT accepted AND severity IN ('error', 'warning')
     GROUP BY city_code),
 everyone AS (   -- findings of the whole build (no city): every city's dossier counts them
     SELECT coalesce(sum(errors), 0) AS errors, coalesce(sum(warnings), 0) AS warnings FROM open_findings WHERE city_code IS NULL)
@@ -174,27 +172,6 @@ ORDER BY cat.ord, cat.uid
 """
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
-    cur = con.execute(sql, params or {})
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-
-def _has_findings(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                            "AND table_name = 'findings'").fetchone()[0])
-
-
-def _rounded(d: Decimal | None, decimals: int) -> Decimal | None:
-    """Half away from zero to ``decimals``, as the dossier shows values."""
-    return None if d is None else Decimal(d).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-
-
-def _is_text(ind: Indicator, catalogue: Catalogue) -> bool:
-    c = ind.calculation
-    return isinstance(c, Direct) and c.variable in catalogue.variables and catalogue.variables[c.variable].kind is VariableKind.text
-
-
 def collect_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Comparison:
     """Every city of the store in ``con`` side by side: their certification and open findings in
     the latest reference year, the number of cities at each level per year, and the spread of
@@ -203,31 +180,30 @@ def collect_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
     latest = years[-1] if years else None
 
     level_names = {(ed.id, lv.id): lv.name for ed in catalogue.editions.values() for lv in ed.certification_levels}
-    findings = "findings" if _has_findings(con) else _NO_FINDINGS
     cities = [CityRow(code=r["city_code"], name=Text(en=r["name_en"], pl=r["name_pl"]), edition=r["edition"], level=r["level"],
                       level_name=level_names.get((r["edition"], r["level"])), calculated=r["calculated"],
                       core_reported=r["core_reported"], core_defined=r["core_defined"], total_reported=r["total_reported"],
                       total_defined=r["total_defined"], open_errors=r["open_errors"], open_warnings=r["open_warnings"])
-              for r in _rows(con, CITIES_SQL.format(findings=findings), {"latest": latest})]
+              for r in records(con, CITIES_SQL, {"latest": latest})]
 
     lv = [(ed.id, level.id, rank) for ed in catalogue.editions.values() for rank, level in enumerate(ed.certification_levels)]
     levels = [LevelCount(year=r["year"], edition=r["edition"], level=r["level"],
                          level_name=level_names.get((r["edition"], r["level"])), cities=r["cities"])
-              for r in _rows(con, LEVELS_SQL, {"lv_edition": [x[0] for x in lv], "lv_level": [x[1] for x in lv],
+              for r in records(con, LEVELS_SQL, {"lv_edition": [x[0] for x in lv], "lv_level": [x[1] for x in lv],
                                                "lv_rank": [x[2] for x in lv]})]
 
     editions = {e for (e,) in con.execute("SELECT DISTINCT edition FROM cities ORDER BY edition").fetchall()}
     inds = [i for i in catalogue.indicators.values() if i.edition in editions]
     by_uid = {i.uid: i for i in inds}
-    spread_rows = _rows(con, SPREAD_SQL, {"uids": [i.uid for i in inds], "editions": [i.edition for i in inds],
+    spread_rows = records(con, SPREAD_SQL, {"uids": [i.uid for i in inds], "editions": [i.edition for i in inds],
                                           "ords": list(range(len(inds))), "latest": latest})
     indicators = []
     for r in spread_rows:
         ind = by_uid[r["uid"]]
-        text = _is_text(ind, catalogue)
+        text = is_text(ind, catalogue)
 
         def fig(v: Decimal | None, ind=ind, text=text) -> Decimal | None:
-            return None if text else _rounded(v, ind.decimals)
+            return None if text else rounded(v, ind.decimals)
 
         indicators.append(IndicatorSpread(
             uid=ind.uid, id=ind.id, edition=ind.edition, anchor=indicator_anchor(ind), name=ind.name, unit=ind.unit,

@@ -61,14 +61,11 @@ REVISION_RULE = "revision_results_value"
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2}
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[dict]:
+    """The rows of a query as dicts by column name."""
     cur = con.execute(sql, params or [])
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
 def city_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -92,8 +89,15 @@ def _dec(d: Decimal | None) -> Decimal | None:
     return None if d is None else Decimal(i18n.plain(d))
 
 
-def _rounded(d: Decimal | None, decimals: int) -> Decimal | None:
+def rounded(d: Decimal | None, decimals: int) -> Decimal | None:
+    """Half away from zero to ``decimals``, as the dossier shows values."""
     return None if d is None else Decimal(d).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def is_text(ind: Indicator, catalogue: Catalogue) -> bool:
+    """Whether the indicator reports a text (a direct text variable), not a number."""
+    c = ind.calculation
+    return isinstance(c, Direct) and c.variable in catalogue.variables and catalogue.variables[c.variable].kind is VariableKind.text
 
 
 def clause(ind: Indicator, catalogue: Catalogue) -> str:
@@ -154,23 +158,20 @@ class CityRows:
 
 
 def fetch_shared(con: duckdb.DuckDBPyConnection) -> Shared:
-    runs = _rows(con, "SELECT * FROM rule_runs ORDER BY level, rule_id") if "rule_runs" in _tables(con) else []
-    return Shared(runs=runs, calcs={c["indicator_uid"]: c for c in _rows(con, "SELECT * FROM calculations ORDER BY indicator_uid")})
+    return Shared(runs=records(con, "SELECT * FROM rule_runs ORDER BY level, rule_id"),
+                  calcs={c["indicator_uid"]: c for c in records(con, "SELECT * FROM calculations ORDER BY indicator_uid")})
 
 
 def fetch(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[CityRows]:
     """The rows of each city in ``codes`` (in that order), read with one query per table."""
-    tables = _tables(con)
     params = {"codes": list(codes)}
     per_city: dict[str, dict[str, list[dict]]] = {c: {k: [] for k in (*CITY_QUERIES, *FOLDER_QUERIES)} for c in codes}
     for key, sql in CITY_QUERIES.items():
-        if key == "findings" and "findings" not in tables:
-            continue
-        for r in _rows(con, _CODES + sql, params):
+        for r in records(con, _CODES + sql, params):
             per_city[r.pop("_for")][key].append(r)
     by_folder: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for key, sql in FOLDER_QUERIES.items():
-        for r in _rows(con, _CODES + sql, params):
+        for r in records(con, _CODES + sql, params):
             by_folder[r["folder"]][key].append(r)
     out = []
     for code in codes:
@@ -340,10 +341,10 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         for r in rows:
             rel = r["yoy_relative"]
             year_rows.append(YearRow(
-                year=r["year"], value=_rounded(r["value"], r["decimals"]), value_text=r["value_text"], status=r["status"],
+                year=r["year"], value=rounded(r["value"], r["decimals"]), value_text=r["value_text"], status=r["status"],
                 flags=list(r["flags"] or []), reason_code=r["reason_code"], reason=r["reason"], missing=list(r["missing"] or []),
                 numerator=_dec(r["numerator"]), denominator=_dec(r["denominator"]), multiplier=_dec(r["multiplier"]),
-                previous_value=_rounded(r["previous_value"], r["decimals"]), yoy_change=_rounded(r["yoy_change"], r["decimals"]),
+                previous_value=rounded(r["previous_value"], r["decimals"]), yoy_change=rounded(r["yoy_change"], r["decimals"]),
                 yoy_relative=None if rel is None else Decimal(repr(rel * 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
                 inputs=[input_row(t) for t in lineage_by.get((ind.uid, r["year"]), [])]))
         traces = [t for r in rows for t in lineage_by.get((ind.uid, r["year"]), [])]
@@ -357,7 +358,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
             uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), clause=clause(ind, catalogue), edition=ind.edition,
             theme=str(ind.theme), theme_name=catalogue.theme_names[(ind.edition, ind.theme)], tier=ind.tier.value,
             name=ind.name, unit=ind.unit, definition=ind.definition, notes=ind.notes, kind=c.kind,
-            text=isinstance(c, Direct) and c.variable in catalogue.variables and catalogue.variables[c.variable].kind is VariableKind.text,
+            text=is_text(ind, catalogue),
             formula=calc["formula"] if calc else "", sql=calc["sql"] if calc else None, decimals=ind.decimals,
             multiplier=_dec(ind.multiplier), numerator=varref(num), denominator=varref(den),
             quality_classes=sorted({t["quality_class"] or "unknown" for t in traces if t["source_id"]}),

@@ -12,45 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from decimal import Decimal
-from itertools import product
 from typing import BinaryIO
 
 import duckdb
 
 from pipeline.publish.fields import JSONSTAT_DIMENSIONS
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import BATCH_ROWS, Row, Table
+from pipeline.publish.tidy import BATCH_ROWS, Table
 
 FILENAME = "indicators.jsonstat.json"
 _repr = float.__repr__
-
-
-def dataset(meta: Meta, rows: list[Row], indicator_order: list[str]) -> dict:
-    """The JSON-stat dataset of the rows of ``indicators.csv`` (uids ordered as ``indicator_order``)."""
-    cities = sorted({r["city_code"] for r in rows})
-    position = {uid: n for n, uid in enumerate(indicator_order)}
-    uids = sorted({r["indicator_uid"] for r in rows}, key=lambda u: position.get(u, len(position)))
-    years = sorted({r["year"] for r in rows})
-    first = {}
-    for r in rows:
-        first.setdefault(r["indicator_uid"], r)
-    index = {key: n for n, key in enumerate(product(cities, uids, years))}
-    value: list = [None] * len(index)
-    status = ["no_data"] * len(index)
-    reasons: dict[str, str] = {}
-    flags: dict[str, str] = {}
-    for r in rows:
-        n = index[(r["city_code"], r["indicator_uid"], r["year"])]
-        v = r["value"]
-        value[n] = float(v) if isinstance(v, Decimal) else v if v is not None else r["value_text"]
-        status[n] = r["status"]
-        if r["reason"]:
-            reasons[str(n)] = r["reason"]
-        if r["flags"]:
-            flags[str(n)] = r["flags"]
-    heads = {u: (first[u]["indicator_id"], first[u]["name_en"], first[u]["unit"], first[u]["decimals"]) for u in uids}
-    return _document(meta, cities, uids, years, heads, value, status, reasons, flags)
 
 
 def _document(meta: Meta, cities: list[str], uids: list[str], years: list[int],

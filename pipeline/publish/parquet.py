@@ -12,7 +12,6 @@ so the file is the same as writing the whole table at once without ever holding 
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 from typing import BinaryIO
 
 import duckdb
@@ -21,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.publish.fields import TableSpec
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import BATCH_ROWS, Row, Table
+from pipeline.publish.tidy import BATCH_ROWS, Table
 
 FILENAME = "indicators.parquet"
 TYPES = {"string": pa.string(), "integer": pa.int32(), "number": pa.float64(), "date": pa.date32()}
@@ -38,15 +37,6 @@ def schema(spec: TableSpec, meta: Meta) -> pa.Schema:
     return pa.schema(fields, metadata={"dataset_id": meta.dataset_id, "version": meta.version,
                                        "license": meta.config.licence.uri, "title": meta.title.en,
                                        "primary_key": ",".join(spec.primary_key)})
-
-
-def to_parquet(spec: TableSpec, rows: list[Row], meta: Meta) -> bytes:
-    """The reference: the whole table from Python rows."""
-    columns = {f.name: [float(v) if isinstance(v := r[f.name], Decimal) else v for r in rows] for f in spec.fields}
-    table = pa.Table.from_pydict(columns, schema=schema(spec, meta))
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, **OPTIONS)
-    return sink.getvalue().to_pybytes()
 
 
 def _column(f) -> str:

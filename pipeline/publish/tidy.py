@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import BinaryIO
 
 import duckdb
@@ -28,7 +26,6 @@ from pipeline.catalogue import Catalogue
 from pipeline.publish.fields import INDICATOR_INPUTS, INDICATORS, OBSERVATIONS, SOURCES, FieldSpec, TableSpec
 
 Row = dict[str, object]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LCU = re.compile(r"\bLCU\b")
 
 
@@ -66,56 +63,13 @@ def _key(spec: TableSpec, r: Row) -> tuple:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def plain_number(d: Decimal | int, decimals: int | None = None) -> str:
-    """A number as a plain decimal: ``.`` point, no exponent, no thousands separator, no ``-0``."""
-    if isinstance(d, int):
-        return str(d)
-    if decimals is not None:
-        d = d.quantize(Decimal(1).scaleb(-decimals))
-    elif d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
-    else:
-        d = d.normalize()
-    if d == 0:
-        d = abs(d)
-    return format(d, "f")
-
-
-def neutralise(text: str) -> str:
-    """OWASP's defence against CSV formula injection: a leading apostrophe on a text a spreadsheet would run."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def cell(spec: FieldSpec, value: object, row: Row) -> str:
-    if value is None:
-        return ""
-    if spec.type == "number":
-        places = row[spec.decimals_from] if spec.decimals_from else None
-        return plain_number(value if isinstance(value, Decimal) else Decimal(str(value)), places)  # type: ignore[arg-type]
-    if spec.type == "integer":
-        return str(int(value))  # type: ignore[call-overload]
-    if spec.type == "date":
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return neutralise(str(value))
-
-
-def to_csv(spec: TableSpec, rows: list[Row]) -> bytes:
-    """The table as RFC 4180 CSV bytes."""
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf, delimiter=",", quotechar='"', doublequote=True, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    w.writerow(spec.names)
-    for r in rows:
-        w.writerow([cell(f, r[f.name], r) for f in spec.fields])
-    return buf.getvalue().encode("utf-8")
-
-
 # --- the tables in SQL ----------------------------------------------------------------------------
 #
 # The bundle's tables are built, checked and written by DuckDB: each table is one SELECT (``Table``)
 # whose columns are the specification's, in its order; its CSV text (numbers with their decimals, the
 # formula guard, RFC 4180 quoting, CRLF) is computed by SQL as well and streamed to the file in Arrow
-# batches, so no table is ever held as Python rows. The functions above (``cell``, ``to_csv``,
-# ``check``) are the reference the SQL is tested against.
+# batches, so no table is ever held as Python rows. ``check`` above, and the row-wise writers in
+# tests/publish/reference.py, are the reference the SQL is tested against.
 
 CATALOGUE_VIEW = "_publish_catalogue"
 LCU_VIEW = "_publish_lcu"
@@ -289,7 +243,7 @@ def _let(value: str, name: str, body: str) -> str:
 
 
 def _text_sql(x: str) -> str:
-    """:func:`neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
+    """:func:`tests.publish.reference.neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
     guard = " OR ".join(f"prefix({x}, {s})" for s in ("'='", "'+'", "'-'", "'@'", "chr(9)", CR))
     g = f"(CASE WHEN {guard} THEN '''' || {x} ELSE {x} END)"
     quote = f"(contains({g}, ',') OR contains({g}, '\"') OR contains({g}, {CR}) OR contains({g}, {LF}))"
@@ -297,7 +251,7 @@ def _text_sql(x: str) -> str:
 
 
 def _plain_sql(x: str) -> str:
-    """:func:`plain_number` without decimals of a DECIMAL or integer: trailing zeros dropped."""
+    """:func:`tests.publish.reference.plain_number` without decimals of a DECIMAL or integer: trailing zeros dropped."""
     s = f"CAST({x} AS VARCHAR)"
     return f"CASE WHEN contains({s}, '.') THEN rtrim(rtrim({s}, '0'), '.') ELSE {s} END"
 
@@ -306,7 +260,7 @@ _POWERS = "[" + ", ".join(f"{10**k}::HUGEINT" for k in range(39)) + "]"
 
 
 def _fixed_sql(x: str, d: str, scale: int) -> str:
-    """:func:`plain_number` with ``d`` decimals of a DECIMAL of ``scale``: exactly ``d`` of them,
+    """:func:`tests.publish.reference.plain_number` with ``d`` decimals of a DECIMAL of ``scale``: exactly ``d`` of them,
     rounded half to even (``Decimal.quantize`` in the default context), no ``-0``. In integers:
     |x| in units of 10^-scale, then of 10^-d."""
     a = f"CAST(replace(CAST(abs({x}) AS VARCHAR), '.', '') AS HUGEINT)"
@@ -384,5 +338,5 @@ def write_csv(con: duckdb.DuckDBPyConnection, table: Table, sink: BinaryIO) -> t
     return size, digest.hexdigest()
 
 
-__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "csv_lines_sql", "neutralise", "plain_number",
-           "registered", "to_csv", "write_csv"]
+__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "csv_lines_sql",
+           "registered", "write_csv"]

@@ -1,5 +1,6 @@
 """The bundle is built in DuckDB and streamed to the files; it must give the bytes of the reference
-(Python rows through ``to_csv``, ``check``, ``jsonstat.dataset`` and ``parquet.to_parquet``)."""
+(Python rows through ``check`` and, in tests/publish/reference.py, ``to_csv``, ``jsonstat_dataset`` and
+``to_parquet``)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from pipeline.publish import jsonstat, parquet
 from pipeline.publish.config import DEFAULT_CONFIG
 from pipeline.publish.fields import INDICATORS, TABLES, FieldSpec, TableSpec
 from pipeline.publish.metadata import dataset_metadata
-from pipeline.publish.tidy import PublishError, Table, check, check_table, registered, to_csv, write_csv
+from pipeline.publish.tidy import PublishError, Table, check, check_table, registered, write_csv
 from pipeline.store import connect
 from tests.publish.conftest import CONFIG
+from tests.publish.reference import jsonstat_dataset, to_csv, to_parquet
 
 SPEC = TableSpec("t", "T", "T", "d", "d", (
     FieldSpec("k", "string", "K", "K", "key", required=True),
@@ -124,9 +126,9 @@ def test_every_streamed_file_is_the_reference(bundle):
     for t in TABLES:
         check(t, rows[t.name])
         assert (bundle.out / t.path).read_bytes() == to_csv(t, rows[t.name])
-    doc = jsonstat.dataset(meta, rows[INDICATORS.name], list(cat.indicators))
+    doc = jsonstat_dataset(meta, rows[INDICATORS.name], list(cat.indicators))
     assert (bundle.out / jsonstat.FILENAME).read_bytes() == (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
-    assert (bundle.out / parquet.FILENAME).read_bytes() == parquet.to_parquet(INDICATORS, rows[INDICATORS.name], meta)
+    assert (bundle.out / parquet.FILENAME).read_bytes() == to_parquet(INDICATORS, rows[INDICATORS.name], meta)
 
 
 @settings(max_examples=60, deadline=None)

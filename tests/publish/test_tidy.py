@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.publish.fields import INDICATORS
-from pipeline.publish.tidy import cell, neutralise, plain_number
 from tests.publish.conftest import HOSTILE_NOTE
+from tests.publish.reference import cell, neutralise, plain_number
 
 
 def read(bundle, name: str) -> list[dict[str, str]]:
