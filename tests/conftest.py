@@ -114,6 +114,7 @@ calculation:
 decimals: 2
 checks:
   - {kind: range, min: 0, max: 100}
+  - {kind: share_bounds}
 """,
     "5.2": """\
 id: "5.2"
@@ -124,7 +125,7 @@ name: {en: Firefighters per 100 000 population, pl: Strażacy na 100 000 mieszka
 unit: {en: per 100 000 population, pl: na 100 000 mieszkańców}
 definition: {en: Firefighters per population., pl: Strażacy na ludność.}
 calculation: {kind: ratio, numerator: firefighters, denominator: population, multiplier: 100000}
-decimals: 1
+decimals: 2
 checks:
   - {kind: range, min: 0}
   - {kind: yoy_change, max_relative: 0.5}

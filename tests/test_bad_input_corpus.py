@@ -57,7 +57,9 @@ def odd_workbook(folder, cat):
 
 
 CASES = {
-    "ambiguous separator": (csv_file('2023,employed,"1,395",persons,S1,,\n'), "ambiguous_separator"),
+    # a file that writes both decimal marks settles nothing: the lone group stays ambiguous
+    "ambiguous separator": (csv_file('2023,life_expectancy,"1,395",years,S1,,\n2023,income_lcu,"78,4",PLN,S1,,\n'
+                                     '2021,income_lcu,27.9,PLN,S1,,\n'), "ambiguous_separator"),
     "not a number": (csv_file("2023,employed,many,persons,S1,,\n"), "not_a_number"),
     "unit mismatch": (csv_file("2023,employed,400,tonnes,S1,,\n"), "unit_mismatch"),
     "share as a fraction": (csv_file("2022,employed,400,persons,S1,,\n2023,green_share,0.31,%,S1,,\n"), "share_as_fraction"),

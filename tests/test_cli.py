@@ -61,10 +61,10 @@ def test_ingest_calculate_explain(tmp_path, mini_catalogue):
     r = invoke("calculate", "--store", store, "--catalogue", mini_catalogue)
     assert r.exit_code == 0 and "0001" in r.stdout
     r = invoke("explain", "5.2", "--city", "0001", "--year", "2023", "--store", store, "--catalogue", mini_catalogue)
-    assert r.exit_code == 0 and "300.0 per 100 000 population" in r.stdout and "obs.csv, row 3" in r.stdout
+    assert r.exit_code == 0 and "300.00 per 100 000 population" in r.stdout and "obs.csv, row 3" in r.stdout
     doc = json.loads(invoke("explain", "5.2", "--city", "0001", "--year", "2023", "--store", store,
                             "--catalogue", mini_catalogue, "--format", "json").stdout)
-    assert doc["value"] == "300.0" and doc["inputs"][0]["row"] == 3
+    assert doc["value"] == "300.00" and doc["origin"] == "computed" and doc["inputs"][0]["row"] == 3
     assert invoke("explain", "5.2", "--city", "0001", "--year", "1999", "--store", store,
                   "--catalogue", mini_catalogue).exit_code == EXIT_BAD_INPUT
 

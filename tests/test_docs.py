@@ -44,3 +44,18 @@ def test_every_documented_command_exists():
     documented = set(re.findall(r"(iso37120(?: [a-z][a-z-]*)+)", README))
     phantom = [d for d in documented if not any(k == d or d.startswith(k + " ") or k.startswith(d + " ") for k in known)]
     assert phantom == [], f"README documents commands that do not exist: {phantom}"
+
+
+def test_every_check_kind_is_documented_with_its_id_level_and_severity():
+    from pipeline.validate.checks import CHECKS
+
+    missing = [c.rule_id for c in CHECKS.values()
+               if f"| `{c.rule_id}` | {c.level} | {c.severity.value} |" not in README]
+    assert missing == [], f"check kinds missing from the README's rule table, or with another level or severity: {missing}"
+
+
+def test_every_documented_rule_id_is_a_check_kind():
+    from pipeline.validate.checks import CHECKS
+
+    documented = re.findall(r"^\| `([a-z0-9_<>:. -]+)` \| \d \|", README, flags=re.M)
+    assert documented and set(documented) == {c.rule_id for c in CHECKS.values()}

@@ -1,10 +1,14 @@
 """The shipped sample city (data/raw/zielonogrod): fictional and said to be so, what the generator
 writes, ingested with no problem (only repairs), every indicator with inputs reported, the missing
-ones with their reasons, the breaks documented, and the raw files never touched."""
+ones with their reasons, the breaks documented, the shapes real cities write (full-time
+equivalents, tax collected above tax billed, lone thousands groups, currency codes), and the raw
+files never touched."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from pipeline.calculate import calculate
 from pipeline.ingest import ingest
 from pipeline.store import connect
 from pipeline.synth import write_sample_city
+from pipeline.validate import validate
 from tests.conftest import SAMPLE_RAW
 
 pytestmark = pytest.mark.slow
@@ -30,13 +35,14 @@ def _hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(catalogue, tmp_path_factory):
-    """The sample ingested and calculated once; the raw hashes before and after."""
+    """The sample ingested, calculated and validated once; the raw hashes before and after."""
     before = _hashes(SAMPLE_RAW)
     store = tmp_path_factory.mktemp("sample") / "store.duckdb"
     report = ingest(SAMPLE_RAW, catalogue, store)
     con = connect(store)
     summary = calculate(con, catalogue)
-    yield report, con, summary, before, _hashes(SAMPLE_RAW)
+    validation = validate(con, catalogue)
+    yield report, con, summary, before, _hashes(SAMPLE_RAW), validation
     con.close()
 
 
@@ -66,7 +72,7 @@ def test_one_file_per_provider_about_a_third_xlsx():
 def test_ingests_with_no_problem_and_records_the_repairs(built):
     report, con, *_ = built
     assert report.cities == ["9901011"]
-    for rule in ("bom_removed", "semicolon_separator", "decimal_comma", "thousands_separator",
+    for rule in ("bom_removed", "semicolon_separator", "decimal_comma", "thousands_separator", "thousands_separator_from_file",
                  "currency_sign_removed", "header_normalised", "empty_row_skipped", "whitespace_trimmed", "sheet_skipped"):
         assert report.repairs.get(rule, 0) > 0, rule
     assert con.execute("SELECT DISTINCT year FROM observations ORDER BY 1").fetchall() == [(y,) for y in YEARS]
@@ -125,6 +131,66 @@ def test_parts_add_up_exactly(built):
         assert bad == []
 
 
+def test_validation_blocks_nothing_and_explains_what_it_shows(built):
+    validation = built[5]
+    assert validation.blocking == 0
+    assert {f.severity for f in validation.findings} == {"information"}
+
+
+def test_full_time_equivalents_have_a_decimal(built):
+    _, con, *_ = built
+    fte = con.execute("""SELECT variable, year, value, trim(raw_value) FROM observations
+                         WHERE variable IN ('firefighters_full_time', 'police_officers') ORDER BY ALL""").fetchall()
+    assert len(fte) == 10 and all(re.fullmatch(r"\d+\.\d", raw) for *_, raw in fte)
+    assert ("firefighters_full_time", 2022, Decimal("77.5"), "77.5") in fte
+    assert ("police_officers", 2023, Decimal("241.6"), "241.6") in fte
+    value, numerator = con.execute("""SELECT value, numerator FROM results
+                                      WHERE indicator_id = '10.1' AND year = 2022""").fetchone()
+    assert numerator == Decimal("77.5") and value > 0
+
+
+def test_tax_collected_above_tax_billed_is_explained_not_an_error(built):
+    _, con, *_, validation = built
+    by_year = dict(con.execute("SELECT year, value FROM results WHERE indicator_id = '9.4'").fetchall())
+    assert by_year[2022] == Decimal("101.8") and all(v < 100 for y, v in by_year.items() if y != 2022)
+    note = con.execute("""SELECT note FROM observations WHERE variable = 'tax_collected_lcu' AND year = 2022""").fetchone()[0]
+    assert "deferred" in note and "collected in 2022" in note
+    on_94 = [f for f in validation.findings if f.indicator_uid == "iso37120-2014:9.4"]
+    # 101.8 % lies within the plausible range (0-110 %); the jump from 96.3 % is larger than the
+    # 5 points a year allowed, and the note explains it: information, not a warning or an error
+    assert [(f.rule_id, f.year, f.severity) for f in on_94] == [("yoy_change_results_iso37120-2014:9.4", 2022, "information")]
+    assert "explained: tax_collected_lcu: Above the amount billed" in on_94[0].message
+
+
+def test_lone_thousands_groups_are_read_from_the_file_evidence(built):
+    _, con, *_ = built
+    file = "zielonogrod/observations/miejski-zaklad-komunikacji.csv"
+    repairs = con.execute("""SELECT rule, original, repaired FROM repairs WHERE file_id = ? ORDER BY row""", [file]).fetchall()
+    lone = [(o, r) for rule, o, r in repairs if rule == "thousands_separator_from_file"]
+    assert len(lone) == 10 and all(re.fullmatch(r"\d{2},\d{3}", o) and r == o.replace(",", "") for o, r in lone)
+    assert {rule for rule, *_ in repairs} == {"thousands_separator", "thousands_separator_from_file"}  # 21,360,100
+    # the lone groups are commuters: not whole-number variables, so the file's decimal points
+    # (14.6 km) settle them, not the whole-number rule
+    rows = con.execute("""SELECT DISTINCT o.variable FROM observations o JOIN repairs r USING (file_id, row)
+                          WHERE r.rule = 'thousands_separator_from_file'""").fetchall()
+    assert sorted(v for (v,) in rows) == ["commuters", "commuters_not_by_personal_vehicle"]
+    assert con.execute("""SELECT value FROM observations WHERE file_id = ? AND variable = 'commuters' AND year = 2019""",
+                       [file]).fetchone()[0] == Decimal("39603")
+    others = {r for (r,) in con.execute("SELECT DISTINCT rule FROM repairs").fetchall()}
+    assert not others & {"decimal_comma_from_file", "thousands_separator_whole_number"}
+
+
+def test_currency_signs_and_codes_are_removed(built):
+    _, con, *_ = built
+    signs = con.execute("""SELECT regexp_extract(file_id, '[^/]*$'), regexp_replace(original, '[0-9 ,]', '', 'g'), count(*)
+                           FROM repairs WHERE rule = 'currency_sign_removed' GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert signs == [("gus-bank-danych-lokalnych.csv", "PLN", 10), ("gus-bank-danych-lokalnych.csv", "USD", 5),
+                     ("wydzial-finansowy-budzet.xlsx", "zł", 50)]
+    value = con.execute("""SELECT raw_value, value FROM observations WHERE variable = 'average_household_income_lcu'
+                           AND year = 2019""").fetchone()
+    assert value == ("PLN 62 471,95", Decimal("62471.95"))
+
+
 def test_the_raw_folder_is_never_touched(built):
-    *_, before, after = built
+    *_, before, after, _ = built
     assert before == after

@@ -22,7 +22,7 @@ FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
 # One pass over the compiled rows: status and reason from the inputs, rounding, year-over-year.
 RESULTS_SQL = """
 WITH judged AS (
-  SELECT c.*, d.indicator_id, d.edition, d.unit, d.decimals, d.kind,
+  SELECT c.*, d.indicator_id, d.edition, d.unit, d.kind, d.decimals AS default_decimals,
          list_transform(list_filter(inputs, lambda x: NOT x.found), lambda x: x.variable || CASE WHEN x.role = 'previous' THEN ' (' || x.obs_year || ')' ELSE '' END) AS missing_vars,
          list_filter(inputs, lambda x: x.found AND x.status = 'not_applicable') AS na_inputs,
          list_filter(inputs, lambda x: x.found AND x.status IN ('not_available', 'confidential')) AS nv_inputs
@@ -36,28 +36,48 @@ WITH judged AS (
       WHEN len(nv_inputs) > 0 THEN 'input_not_available'
       WHEN kind = 'ratio' AND denominator = 0 THEN 'zero_denominator'
       WHEN value_text IS NULL AND rounded IS NULL THEN 'no_finite_value'
-    END AS reason_code
+    END AS computed_reason
   FROM judged
+), chosen AS (
+  -- a value the city gave as reported stands in where the inputs cannot give one
+  SELECT *, computed_reason IS NOT NULL AND rp_found AS use_reported,
+         CASE WHEN rp_value IS NOT NULL OR rp_text IS NOT NULL THEN NULL
+              WHEN rp_status = 'not_applicable' THEN 'not_applicable'
+              WHEN rp_status = 'confidential' THEN 'confidential'
+              ELSE 'input_not_available' END AS reported_reason
+  FROM statused
+), final AS (
+  SELECT *, CASE WHEN use_reported THEN reported_reason ELSE computed_reason END AS reason_code FROM chosen
 )
 SELECT city_code, indicator_uid, indicator_id, edition, year,
-       CASE WHEN reason_code IS NULL THEN rounded END AS value,
-       CASE WHEN reason_code IS NULL THEN value_text END AS value_text,
-       unit, numerator, denominator, multiplier,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN rp_value ELSE rounded END AS value,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN rp_text ELSE value_text END AS value_text,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN CAST(rp_value AS DOUBLE) ELSE raw END AS value_unrounded,
+       CASE WHEN use_reported THEN 'reported' ELSE 'computed' END AS origin,
+       unit,
+       CASE WHEN NOT use_reported THEN numerator END AS numerator,
+       CASE WHEN NOT use_reported THEN denominator END AS denominator,
+       CASE WHEN NOT use_reported THEN multiplier END AS multiplier,
        CASE WHEN reason_code IS NULL THEN 'reported' WHEN reason_code = 'not_applicable' THEN 'not_applicable' ELSE 'not_available' END AS status,
-       decimals, reason_code,
-       CASE reason_code
+       coalesce(CASE WHEN use_reported THEN rp_decimals ELSE value_decimals END, default_decimals) AS decimals,
+       reason_code,
+       CASE WHEN use_reported THEN 'given as reported, ' || rp_status || ': ' || coalesce(rp_note, 'no note')
+       ELSE CASE reason_code
          WHEN 'missing_input' THEN 'no figure for ' || array_to_string(missing_vars, ', ')
          WHEN 'not_applicable' THEN 'not applicable: ' || array_to_string(list_transform(na_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'no note')), '; ')
          WHEN 'confidential' THEN 'confidential: ' || array_to_string(list_transform(list_filter(nv_inputs, lambda x: x.status = 'confidential'), lambda x: x.variable), ', ')
          WHEN 'input_not_available' THEN array_to_string(list_transform(nv_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'not available')), '; ')
          WHEN 'zero_denominator' THEN 'the denominator ' || list_filter(inputs, lambda x: x.role = 'denominator')[1].variable || ' is zero'
          WHEN 'no_finite_value' THEN 'the formula gives no finite value (a division by zero?)'
-       END AS reason,
-       missing_vars AS missing,
-       CASE WHEN reason_code IS NULL THEN list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags})))
-            ELSE [] END AS flags,
-       list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) AS source_ids
-FROM statused
+       END END AS reason,
+       CASE WHEN NOT use_reported THEN missing_vars ELSE [] END AS missing,
+       CASE WHEN reason_code IS NOT NULL THEN []
+            WHEN use_reported THEN CASE WHEN rp_status IN {flags} THEN [rp_status] ELSE [] END
+            ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags}))) END AS flags,
+       CASE WHEN use_reported THEN list_filter([rp_source], lambda s: s IS NOT NULL)
+            ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) END AS source_ids,
+       rp_value AS reported_value, rp_decimals AS reported_decimals
+FROM final
 """
 
 YOY_SQL = """
@@ -140,9 +160,13 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
                         ORDER BY city_code, (SELECT position FROM defs d WHERE d.indicator_uid = r.indicator_uid), year""")
         con.execute(YOY_SQL)
         con.execute("""INSERT INTO result_inputs
-                       SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
-                       FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc)
-                       WHERE x.found ORDER BY ALL""")
+                       SELECT DISTINCT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
+                       FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc) c
+                       JOIN results r USING (city_code, indicator_uid, year)
+                       WHERE c.x.found AND r.origin = 'computed'  -- a value given as reported has that row as its input
+                       UNION ALL
+                       SELECT city_code, indicator_uid, year, 'reported', indicator_uid, year FROM calc WHERE rp_found
+                       ORDER BY ALL""")
         con.execute(COVERAGE_SQL)
         con.execute(CERTIFICATION_SQL)
         con.execute("COMMIT")

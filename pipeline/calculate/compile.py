@@ -7,14 +7,23 @@ numerator and denominator, and the list of inputs with their status, note and so
 which :mod:`pipeline.calculate` derives status, reason, flags and lineage in one pass.
 
 Arithmetic is done in DOUBLE (IEEE 754), the result fixed to 12 decimals and then rounded half
-away from zero, in DECIMAL, to the indicator's ``decimals``: the same inputs give the same
-digits on every run.
+away from zero, in DECIMAL, to the value's decimals: the indicator's ``decimals``, more where a
+value below 1 needs them to keep ``significant_digits``, and for a value reported directly the
+decimals its input was written with. The same inputs give the same digits on every run.
+
+A city may also give an indicator's value as reported (an observation whose ``variable`` is the
+indicator's uid); the SELECT joins it too, and :mod:`pipeline.calculate` uses it where the value
+cannot be computed from the inputs.
 """
 
 from __future__ import annotations
 
 from pipeline.catalogue.formula import indicator_formula, render, uses_previous
 from pipeline.catalogue.models import Indicator, Ratio, Variable, VariableKind
+
+
+MAX_DECIMALS = 10
+"""The scale of values in the store (``results.value`` is DECIMAL(38, 10))."""
 
 
 def _q(s: str) -> str:
@@ -63,12 +72,24 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable]) -> str:
     denominator = f"{alias[den_var]}.value" if den_var else "CAST(NULL AS DECIMAL(38, 10))"
     multiplier = f"CAST({format(calc.multiplier.normalize(), 'f')} AS DECIMAL(38, 10))" if isinstance(calc, Ratio) else "CAST(NULL AS DECIMAL(38, 10))"
 
+    if calc.kind == "direct" and not is_text:
+        decimals = f"coalesce({alias[calc.variable]}.decimals, {ind.decimals})"
+    else:  # at least `significant_digits` for a magnitude below 1, never more than the store keeps
+        decimals = (f"CASE WHEN raw = 0 OR abs(raw) >= 1 THEN {ind.decimals} ELSE least({MAX_DECIMALS}, greatest("
+                    f"{ind.decimals}, {ind.significant_digits} - 1 - CAST(floor(log10(abs(raw))) AS INTEGER))) END")
+    rounded = " ".join(f"WHEN {d} THEN CAST(round(CAST(raw AS DECIMAL(38, 12)), {d}) AS DECIMAL(38, {MAX_DECIMALS}))"
+                       for d in range(MAX_DECIMALS + 1))
     return (
         f"SELECT k.city_code, {_q(ind.uid)} AS indicator_uid, k.year,\n"
         f"       {raw} AS raw,\n"
-        f"       CASE WHEN isfinite(raw) AND abs(raw) < 1e25 THEN CAST(round(CAST(raw AS DECIMAL(38, 12)), {ind.decimals}) AS DECIMAL(38, 6)) END AS rounded,\n"
+        f"       CASE WHEN isfinite(raw) AND abs(raw) < 1e25 THEN {decimals} END AS value_decimals,\n"
+        f"       CASE value_decimals {rounded} END AS rounded,\n"
         f"       {text} AS value_text,\n"
         f"       {numerator} AS numerator, {denominator} AS denominator, {multiplier} AS multiplier,\n"
-        f"       [{', '.join(inputs)}] AS inputs\n"
-        f"FROM calculation_keys k\n" + "\n".join(joins) + f"\nWHERE k.edition = {_q(ind.edition)}"
+        f"       [{', '.join(inputs)}] AS inputs,\n"
+        f"       rp.city_code IS NOT NULL AS rp_found, rp.value AS rp_value, rp.value_text AS rp_text, rp.decimals AS rp_decimals,\n"
+        f"       rp.status AS rp_status, rp.note AS rp_note, rp.source_id AS rp_source\n"
+        f"FROM calculation_keys k\n" + "\n".join(joins) +
+        f"\nLEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {_q(ind.uid)}"
+        f"\nWHERE k.edition = {_q(ind.edition)}"
     )

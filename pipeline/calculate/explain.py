@@ -46,6 +46,9 @@ class Explanation(BaseModel):
     year: int
     value: Decimal | None
     value_text: str | None
+    value_unrounded: float | None
+    origin: str
+    """computed (from the inputs) or reported (given by the city as a value, not computed)."""
     unit: str
     status: str
     reason: str | None
@@ -64,7 +67,7 @@ def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city
     """Raise KeyError with a readable message when there is no such value."""
     ind = catalogue.get(ref)
     row = con.execute(
-        """SELECT r.value, r.value_text, r.unit, r.status, r.reason, r.flags, c.formula, c.decimals, c.sql,
+        """SELECT r.value, r.value_text, r.value_unrounded, r.origin, r.unit, r.status, r.reason, r.flags, c.formula, r.decimals, c.sql,
                   r.numerator, r.denominator, r.multiplier, r.previous_value
            FROM results r JOIN calculations c USING (indicator_uid)
            WHERE r.indicator_uid = ? AND r.city_code = ? AND r.year = ?""", [ind.uid, city, year]).fetchall()
@@ -73,7 +76,7 @@ def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city
         if not years:
             raise KeyError(f"no results for city {city!r} (run `iso37120 calculate` first, or check the code)")
         raise KeyError(f"no result of {ind.id} for {city} in {year}; the city has results for {', '.join(map(str, years))}")
-    (value, value_text, unit, status, reason, flags, formula, decimals, sql, num, den, mult, prev) = row[0]
+    (value, value_text, unrounded, origin, unit, status, reason, flags, formula, decimals, sql, num, den, mult, prev) = row[0]
     step = Decimal(1).scaleb(-decimals)
     value, prev = (None if v is None else v.quantize(step) for v in (value, prev))
     traces = con.execute(
@@ -82,12 +85,15 @@ def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city
            FROM lineage WHERE indicator_uid = ? AND city_code = ? AND year = ?
            ORDER BY CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 WHEN 'input' THEN 2 ELSE 3 END, variable, obs_year""",
         [ind.uid, city, year]).fetchall()
-    inputs = [InputTrace(role=t[0], variable=t[1], name=catalogue.variables[t[1]].name.en, obs_year=t[2], value=t[3],
+    def name(variable: str) -> str:
+        return catalogue.variables[variable].name.en if variable in catalogue.variables else catalogue.get(variable).name.en
+
+    inputs = [InputTrace(role=t[0], variable=t[1], name=name(t[1]), obs_year=t[2], value=t[3],
                          value_text=t[4], unit=t[5], status=t[6], note=t[7], file_id=t[8], sheet=t[9], row=t[10],
                          sha256=t[11], source_id=t[12], organisation=t[13], dataset=t[14], retrieved_on=t[15],
                          licence=t[16]) for t in traces]
     return Explanation(indicator_uid=ind.uid, indicator_id=ind.id, name_en=ind.name.en, city_code=city, year=year,
-                       value=value, value_text=value_text, unit=unit, status=status, reason=reason, flags=list(flags or []),
+                       value=value, value_text=value_text, value_unrounded=unrounded, origin=origin, unit=unit, status=status, reason=reason, flags=list(flags or []),
                        formula=formula, decimals=decimals, sql=sql, numerator=num, denominator=den, multiplier=mult,
                        previous_value=prev, inputs=inputs)
 
@@ -103,12 +109,14 @@ def as_text(e: Explanation) -> str:
     lines = [f"{e.indicator_id} {e.name_en} — city {e.city_code}, {e.year}"]
     if e.status == "reported":
         shown = e.value_text if e.value_text is not None else f"{_num(e.value, e.decimals)} {e.unit}"
-        lines.append(f"Value: {shown} (reported{'; flags: ' + ', '.join(e.flags) if e.flags else ''}).")
+        how = "reported" if e.origin == "computed" else "reported, not computed: the city gave the value itself"
+        lines.append(f"Value: {shown} ({how}{'; flags: ' + ', '.join(e.flags) if e.flags else ''}).")
     else:
         lines.append(f"Status: {e.status.replace('_', ' ')} — {e.reason}.")
     lines.append(f"Formula: {e.formula}, rounded half away from zero to {e.decimals} decimal(s).")
     if e.numerator is not None and e.denominator is not None and e.multiplier is not None and e.status == "reported":
-        lines.append(f"Computed: {_num(e.numerator)} / {_num(e.denominator)} × {_num(e.multiplier)} = {_num(e.value, e.decimals)}.")
+        lines.append(f"Computed: {_num(e.numerator)} / {_num(e.denominator)} × {_num(e.multiplier)} = {_num(e.value, e.decimals)}"
+                     f" (unrounded {e.value_unrounded!r}).")
     if e.previous_value is not None:
         lines.append(f"Previous year: {_num(e.previous_value, e.decimals)} {e.unit}.")
     if e.inputs:

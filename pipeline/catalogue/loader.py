@@ -29,7 +29,6 @@ from pipeline.catalogue.models import (
     Indicator,
     Provider,
     ProviderRegistry,
-    RangeCheck,
     Ratio,
     Text,
     Tier,
@@ -272,13 +271,14 @@ def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edi
             read.add("unit_denominator_mismatch", f"a per-capita unit needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
         if re.search(r"per 100 000 (population|inhabitants)", unit) and calc.denominator != POPULATION:
             read.add("unit_denominator_mismatch", f"unit {unit!r} needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
-    ranges = [(n, k) for n, k in enumerate(ind.checks) if isinstance(k, RangeCheck)]
-    if calc.kind == "ratio" and calc.multiplier == 100 and unit.startswith("%"):
-        if not ranges:
-            read.add("share_without_range", "a percentage needs a range check (kind: range, min: 0, max: 100)", ("checks",))
-        for n, k in ranges:
-            if k.min is None or k.max is None or k.min < 0 or k.max > 100:
-                read.add("share_range_outside_0_100", f"a share of a whole lies within 0–100; the range [{k.min}, {k.max}] does not", ("checks", n), None)
+    kinds = [k.kind for k in ind.checks]
+    for n, k in enumerate(ind.checks):
+        if kinds.index(k.kind) != n and k.kind != "parts_sum":
+            read.add("check_repeated", f"a second {k.kind} check; give each kind once per indicator", ("checks", n, "kind"), k.kind)
+        if k.kind == "share_bounds" and not (calc.kind == "ratio" and unit.startswith("%")):
+            read.add("share_bounds_not_a_share", "share_bounds needs a ratio whose unit is a percentage", ("checks", n, "kind"), k.kind)
+    if calc.kind != "direct" and ind.decimals < 2 and ind.decimals_reason is None:
+        read.add("decimals_without_reason", f"a computed value keeps at least 2 decimals; {ind.decimals} needs a decimals_reason", ("decimals",), ind.decimals)
     if variables is not None and any(variables[v].kind is VariableKind.text for v in used if v in variables) and ind.checks:
         read.add("checks_on_text", "a text value cannot be checked against ranges or changes; remove the checks", ("checks",))
 

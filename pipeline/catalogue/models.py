@@ -36,6 +36,15 @@ class Tier(StrEnum):
     profile = "profile"
 
 
+class Severity(StrEnum):
+    """How a finding weighs: an error blocks the release unless accepted, a warning is shown and
+    needs a look, information is shown."""
+
+    error = "error"
+    warning = "warning"
+    information = "information"
+
+
 class VariableKind(StrEnum):
     """What a variable measures; it decides which values are admissible."""
 
@@ -80,7 +89,9 @@ class Variable(Strict):
     not_above: str | None = None
     """Id of a variable this one is a part of, so it can never exceed it."""
     integer: bool = False
-    """Values must be whole numbers (counts of persons, objects, events)."""
+    """Values must be whole numbers (counts of persons, objects, events). Leave it false for counts
+    that are legitimately fractional: full-time equivalents, survey-weighted or modelled estimates,
+    counts derived by multiplication. A figure with status ``estimated`` may be fractional anyway."""
 
 
 class Ratio(Strict):
@@ -125,23 +136,46 @@ class Expression(Strict):
 Calculation = Annotated[Union[Ratio, Direct, Expression], Field(discriminator="kind")]
 
 
-class RangeCheck(Strict):
-    """The value lies within ``[min, max]`` (either bound may be left open)."""
+class _Check(Strict):
+    severity: Severity | None = None
+    """The severity of a finding; left out, the check kind's default (see the README)."""
 
-    kind: Literal["range"]
+
+class _Bounds(_Check):
     min: Decimal | None = None
     max: Decimal | None = None
 
     @model_validator(mode="after")
-    def _bounds(self) -> RangeCheck:
+    def _bounds(self):
         if self.min is None and self.max is None:
-            raise ValueError("a range needs min, max or both")
+            raise ValueError("give min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
 
-class YearOverYearCheck(Strict):
+class RangeCheck(_Bounds):
+    """The plausible range of the value (either bound may be left open). A value outside it is a
+    warning by default, shown as information when a note on an input explains it."""
+
+    kind: Literal["range"]
+
+
+class LimitsCheck(_Bounds):
+    """The bounds outside which a value is impossible or absurd (an enrolment of thousands of per
+    cent, hundreds of MWh per person): an error by default, which a note cannot explain."""
+
+    kind: Literal["limits"]
+
+
+class ShareBoundsCheck(_Check):
+    """The numerator is a true part of the denominator: ``0 ≤ numerator ≤ denominator``. Declare it
+    only where the standard defines a part of a whole counted on one basis; an error by default."""
+
+    kind: Literal["share_bounds"]
+
+
+class YearOverYearCheck(_Check):
     """How large a change against the previous year is plausible without an explanation.
 
     A change is implausible when it exceeds every bound given: with both, a small value may
@@ -161,7 +195,7 @@ class YearOverYearCheck(Strict):
         return self
 
 
-class PartsSumCheck(Strict):
+class PartsSumCheck(_Check):
     """Indicators of one group split one whole: together they sum to ``total``."""
 
     kind: Literal["parts_sum"]
@@ -170,7 +204,8 @@ class PartsSumCheck(Strict):
     tolerance: Decimal = Field(default=Decimal("0.5"), ge=0)
 
 
-Check = Annotated[Union[RangeCheck, YearOverYearCheck, PartsSumCheck], Field(discriminator="kind")]
+Check = Annotated[Union[RangeCheck, LimitsCheck, ShareBoundsCheck, YearOverYearCheck, PartsSumCheck],
+                  Field(discriminator="kind")]
 
 
 class Indicator(Strict):
@@ -188,7 +223,14 @@ class Indicator(Strict):
     """What the indicator measures, in our own words."""
     calculation: Calculation
     decimals: int = Field(default=2, ge=0, le=6)
-    """Rounding rule: the value is rounded half away from zero to this many decimals."""
+    """Rounding rule: the value is rounded half away from zero to this many decimals, or to more
+    where ``significant_digits`` asks for them. Fewer than 2 needs ``decimals_reason``. A value
+    reported directly (``direct``) keeps the decimals its input was written with."""
+    decimals_reason: Text | None = None
+    """Why the value is published with fewer than 2 decimals (a count, whole currency units)."""
+    significant_digits: int = Field(default=4, ge=1, le=8)
+    """A value below 1 in magnitude keeps at least this many significant digits (0.02345, not
+    0.02), so that small magnitudes keep their meaning."""
     checks: list[Check] = Field(default_factory=list)
     notes: Text | None = None
     """Interpretation notes, known deviations, what the standard leaves open."""

@@ -137,7 +137,7 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
     latest = {ind.uid: _latest(ind, d.build.latest_year) for ind in indicators}
 
     def show(ind: IndicatorPart, y: YearRow) -> str:
-        return y.value_text if y.value_text is not None else i18n.number(y.value, lang, ind.decimals)
+        return y.value_text if y.value_text is not None else i18n.number(y.value, lang, y.decimals)
 
     trends = {}
     for ind in indicators:

@@ -203,6 +203,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "method": ("Method note and deviations from the standard's definition", "Uwagi metodyczne i odstępstwa od definicji normy"),
     "definition_note": ("Note of the definition", "Uwaga do definicji"),
     "input_notes": ("Notes given with the inputs", "Uwagi podane przy danych wejściowych"),
+    "reported_not_computed": ("reported, not computed", "podana przez miasto, nie obliczona"),
     "no_deviation": ("No deviation is declared, neither in the definition nor with the inputs.",
                      "Nie zgłoszono odstępstw ani w definicji, ani przy danych wejściowych."),
     "checks": ("Validation: rules that ran and their outcome", "Walidacja: reguły i ich wynik"),

@@ -313,9 +313,13 @@ class YearRow(Part):
 
     year: int
     value: Decimal | None
-    """Rounded to the definition's decimals."""
+    """Rounded to ``decimals``."""
     value_text: str | None
     status: str
+    origin: str
+    """computed (from the inputs) or reported (the city gave the value, not computed)."""
+    decimals: int
+    """The decimals the value is published with."""
     flags: list[str]
     reason_code: str | None
     reason: str | None

@@ -56,8 +56,9 @@ from pipeline.dossier.models import (
     YearRow,
 )
 from pipeline.store.models import Manifest
+from pipeline.validate.checks import indicator_rule_ids, revision
 
-REVISION_RULE = "revision_results_value"
+REVISION_RULE = revision.CHECK.rule_id
 SEVERITY_ORDER = {"error": 0, "warning": 1, "information": 2}
 
 
@@ -288,7 +289,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         lineage_by[(t["indicator_uid"], t["year"])].append(t)
 
     def vname(variable: str) -> Text:
-        v = catalogue.variables.get(variable)
+        v = catalogue.variables.get(variable) or catalogue.indicators.get(variable)  # an indicator given as reported
         return v.name if v else Text(en=variable, pl=variable)
 
     def input_row(t: dict) -> InputRow:
@@ -312,9 +313,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     runs_by_id = {r["rule_id"]: r for r in runs}
 
     def rule_outcomes(ind: Indicator, mine: list[FindingRow]) -> list[RuleOutcome]:
-        ids = [r["rule_id"] for r in runs if r["rule_id"].endswith("_" + ind.uid)]
-        ids += [f"parts_sum_results_{c.group}" for c in ind.checks if c.kind == "parts_sum"]
-        ids += [f.rule_id for f in mine]
+        ids = indicator_rule_ids(ind) + [f.rule_id for f in mine]
         out = []
         for rid in dict.fromkeys(ids):
             run = runs_by_id.get(rid)
@@ -342,6 +341,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
             rel = r["yoy_relative"]
             year_rows.append(YearRow(
                 year=r["year"], value=rounded(r["value"], r["decimals"]), value_text=r["value_text"], status=r["status"],
+                origin=r["origin"], decimals=r["decimals"],
                 flags=list(r["flags"] or []), reason_code=r["reason_code"], reason=r["reason"], missing=list(r["missing"] or []),
                 numerator=_dec(r["numerator"]), denominator=_dec(r["denominator"]), multiplier=_dec(r["multiplier"]),
                 previous_value=rounded(r["previous_value"], r["decimals"]), yoy_change=rounded(r["yoy_change"], r["decimals"]),

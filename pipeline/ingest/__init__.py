@@ -8,6 +8,8 @@ place, so it is never half-loaded.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import hashlib
 import mimetypes
 import os
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import VariableKind
+from pipeline.ingest.conventions import decimal_mark
 from pipeline.ingest.models import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
@@ -271,12 +274,26 @@ def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Pr
                     y.add("unknown_variable", f"{key!r} is not a text variable of the registry (text variables: {', '.join(sorted(text_vars))})", (*prefix, "text_facts", key), key)
 
 
+def _reported_names(catalogue: Catalogue) -> list[tuple[str, str, str, str]]:
+    """The names under which an observation file may give an indicator's value as reported: its
+    uid (``iso37120-2014:10.1``) and, where no other edition uses it, its id (``10.1``); each with
+    the uid it stands for, the indicator's unit and the kind of value."""
+    text_vars = {v.id for v in catalogue.variables.values() if v.kind is VariableKind.text}
+    ids = Counter(ind.id for ind in catalogue.indicators.values())
+    out = []
+    for ind in catalogue.indicators.values():
+        kind = "text" if set(ind.variables) & text_vars else "measure"
+        out += [(name, ind.uid, ind.unit.en, kind) for name in [ind.uid] + ([ind.id] if ids[ind.id] == 1 else [])]
+    return out
+
+
 def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, problems: list[Problem]) -> IngestReport:
     files = [f for folder in folders for f in folder.files]
-    con.execute("CREATE TEMP TABLE registry (variable VARCHAR, unit VARCHAR, kind VARCHAR, is_integer BOOLEAN)")
-    insert(con, "registry", [(v.id, v.unit, v.kind.value, v.integer) for v in catalogue.variables.values()])
-    con.execute("CREATE TEMP TABLE folder_cities (folder VARCHAR, city_code VARCHAR, currency VARCHAR)")
-    insert(con, "folder_cities", [(f.name, c.code, c.currency) for f in folders for c, _, _ in f.cities])
+    con.execute("CREATE TEMP TABLE registry (variable VARCHAR, unit VARCHAR, kind VARCHAR, is_integer BOOLEAN, canonical VARCHAR)")
+    insert(con, "registry", [(v.id, v.unit, v.kind.value, v.integer, None) for v in catalogue.variables.values()]
+           + [(name, unit, kind, False, uid) for name, uid, unit, kind in _reported_names(catalogue)])
+    con.execute("CREATE TEMP TABLE folder_cities (folder VARCHAR, city_code VARCHAR, currency VARCHAR, decimal_mark VARCHAR)")
+    insert(con, "folder_cities", [(f.name, c.code, c.currency, decimal_mark(c.country)) for f in folders for c, _, _ in f.cities])
     con.execute("CREATE TEMP TABLE folder_sources (folder VARCHAR, source_id VARCHAR)")
     insert(con, "folder_sources", [(f.name, s.source_id) for f in folders for s, *_ in f.sources]
            + [(f.name, s) for f in folders for s in f.faulty_sources])
@@ -301,7 +318,7 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
                                             GROUP BY folder HAVING count(*) = 1) fc USING (folder)
                   WHERE regexp_full_match(trim(s.year), '\\d{4}')) y
               ON y.folder = f.folder AND y.city = f.city""")
-    normalise(con)
+    normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en})
     for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
         problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=message,
                                 value=value))

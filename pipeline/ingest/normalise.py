@@ -4,12 +4,20 @@ Every repair (trimmed spaces, decimal commas, thousands separators, %, currency 
 row of ``repairs``; every value that cannot be read without guessing becomes a problem naming its
 file, sheet, row, column and rule. Expects the temporary tables ``staging`` (text cells),
 ``registry`` (the variables), ``folder_cities`` and ``folder_sources``.
+
+A plain number (``-?\\d+(\\.\\d+)?``, nearly every cell) takes one pattern and no other. Only a
+value with more than digits and separators is split into a minus, a sign (``%``, or a currency
+sign or code of :mod:`pipeline.ingest.currencies`, looked up as data) and the number. Each
+number's shape says what it shows of its file's decimal mark; a lone group (``1,395``,
+``1.395``) is read by that evidence, gathered per file and sheet, and is a problem only where
+there is none or it conflicts (and the variable is not a whole count).
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from pipeline.ingest.currencies import sign_rows
 from pipeline.ingest.models import Status
 
 STATUSES = tuple(s.value for s in Status)
@@ -33,19 +41,50 @@ CREATE OR REPLACE TEMP MACRO unit_key(u) AS
   lower(regexp_replace(replace(replace(replace(replace(trim(u), '²', '2'), '³', '3'), 'µ', 'u'), 'μ', 'u'), '\\s+', ' ', 'g'))
 """
 
+_PLAIN = r"-?\d+(\.\d+)?"
+"""A clean plain number: the fast path, which needs no other pattern."""
+
 _DIGITS = {
+    # The shapes of a number once signs are removed; of those that fit its separators, the first that matches wins.
+    "dot_group": r"-?[1-9]\d{0,2}\.\d{3}",                     # 1.395: decimal point or thousands group
     "plain": r"-?\d+(\.\d+)?([eE][+-]?\d+)?",
-    "decimal_comma": r"-?\d+,(\d{1,2}|\d{4,})|-?0,\d+",
+    "comma_group": r"-?[1-9]\d{0,2},\d{3}",                    # 1,395: decimal comma or thousands group
+    "decimal_comma": r"-?\d+,\d+",
     "space_thousands": r"-?\d{1,3}( \d{3})+(,\d+)?",
     "comma_thousands": r"-?\d{1,3}(,\d{3}){2,}|-?\d{1,3}(,\d{3})+\.\d+",
     "dot_thousands": r"-?\d{1,3}(\.\d{3}){2,}(,\d+)?|-?\d{1,3}(\.\d{3})+,\d+",
-    "ambiguous": r"-?[1-9]\d{0,2},\d{3}",
 }
+
+_BARE = r"-?\d[\d ,.eE+-]*"
+"""Digits and separators only: no sign to look for."""
+_CORE = r"\d[\d ,.]*\d|\d"
+"""The number in a value that carries signs; what is before it may be a minus and a sign (of
+``currency_signs``), what is after it a % or a sign."""
+
+SETTLED = ("thousands_separator_from_file", "decimal_comma_from_file", "thousands_separator_whole_number",
+           "thousands_separator_from_country", "decimal_comma_from_country")
+"""How a lone group (1,395 or 1.395) was read, when it was: the name of its repair."""
+
+
+_CANDIDATES = [  # which shapes a number can have, by the separators in it
+    ("contains(v1, ' ')", ["space_thousands"]),
+    ("contains(v1, ',') AND contains(v1, '.')", ["comma_thousands", "dot_thousands"]),
+    ("contains(v1, ',')", ["comma_group", "decimal_comma", "comma_thousands"]),
+    ("true", ["dot_group", "plain", "dot_thousands"]),
+]
 
 
 def _shape_case() -> str:
-    whens = "\n".join(f"      WHEN regexp_full_match(v1, '{rx}') THEN '{name}'" for name, rx in _DIGITS.items())
-    return f"CASE\n{whens}\n      ELSE 'invalid' END"
+    """The shape of ``v1``: at most three patterns are tried on a number, none on a plain one."""
+    assert {n for _, names in _CANDIDATES for n in names} == set(_DIGITS)
+    # The fast path: a plain number is a lone dot group only if it has 1-3 digits, a dot and 3.
+    fast = ("CASE WHEN contains(v1, '.') AND length(v1) = strpos(v1, '.') + 3 AND strpos(v1, '.') - neg BETWEEN 2 AND 4 "
+            "AND substr(v1, 1 + neg, 1) <> '0' THEN 'dot_group' ELSE 'plain' END")
+    whens = "\n".join(
+        f"      WHEN {test} THEN CASE "
+        + " ".join(f"WHEN regexp_full_match(v1, '{_DIGITS[n]}') THEN '{n}'" for n in names) + " ELSE 'invalid' END"
+        for test, names in _CANDIDATES)
+    return f"CASE WHEN v1 IS NULL THEN NULL\n      WHEN fast THEN {fast}\n{whens} END"
 
 
 NORMALISE_SQL = f"""
@@ -65,22 +104,48 @@ CREATE OR REPLACE TEMP TABLE parsed AS
 WITH c AS (
   SELECT cells.*,
          coalesce(city_t, fc.only_city) AS city_code,
-         r.unit AS reg_unit, r.kind, r.is_integer,
-         fcity.currency
+         r.unit AS reg_unit, r.kind, r.is_integer, r.canonical,
+         fcity.currency, fcity.decimal_mark,
+         CASE WHEN r.unit = 'LCU' THEN fcity.currency ELSE upper(r.unit) END AS money_currency,
+         regexp_full_match(value_t, '{_PLAIN}') AS fast
   FROM cells
   LEFT JOIN (SELECT folder, any_value(city_code) AS only_city FROM folder_cities GROUP BY folder HAVING count(*) = 1) fc
          ON fc.folder = cells.folder
   LEFT JOIN registry r ON r.variable = cells.variable_t
   LEFT JOIN folder_cities fcity ON fcity.folder = cells.folder AND fcity.city_code = coalesce(cells.city_t, fc.only_city)
-), sym AS (
-  SELECT *,
-         regexp_matches(value_t, '%') AS had_percent,
-         regexp_extract(value_t, '(?i)(zł|pln|eur|€|usd|\\$|£|gbp)', 1) AS currency_sign,
-         regexp_matches(value_t, '^[−–]') AS had_minus,
-         trim(regexp_replace(regexp_replace(value_t, '(?i)\\s*(%|zł|pln|eur|€|usd|\\$|£|gbp)\\s*', '', 'g'), '^[−–]\\s*', '-')) AS v1
+), split AS (
+  -- a value with more than digits and separators: the number in it and what is before and after it
+  SELECT *, CASE WHEN NOT fast AND NOT regexp_full_match(value_t, '{_BARE}') THEN regexp_extract(value_t, '{_CORE}') END AS core
   FROM c
+), parts AS (
+  SELECT *, length(before) - length(translate(before, '−–-', '')) AS minus_count,
+         nullif(trim(translate(before, '−–-', '')), '') AS pre
+  FROM (SELECT * EXCLUDE (around), around[1] AS before,
+               CASE WHEN len(around) = 2 THEN nullif(trim(around[2]), '') ELSE '?' END AS post  -- ? : the number twice
+        FROM (SELECT *, CASE WHEN core <> '' THEN string_split(value_t, core) END AS around FROM split))
+), sym AS (
+  SELECT parts.*, cs.codes AS sign_codes,
+         -- one minus, and one sign before or after the number, which is % or a currency sign; anything else is not a number
+         coalesce(minus_count <= 1 AND (pre IS NULL OR post IS NULL) AND (coalesce(pre, post) = '%' AND pre IS NULL
+                  OR coalesce(pre, post) IS NULL OR cs.codes IS NOT NULL), false) AS tidy
+  FROM parts
+  LEFT JOIN (SELECT sign, list(code ORDER BY code) AS codes FROM currency_signs GROUP BY sign) cs
+         ON cs.sign = lower(coalesce(pre, post))
+), signed AS (
+  SELECT *,
+         tidy AND coalesce(post = '%', false) AS had_percent,
+         CASE WHEN tidy AND coalesce(pre, post) <> '%' THEN coalesce(pre, post) END AS currency_sign,
+         tidy AND coalesce(contains(before, '−') OR contains(before, '–'), false) AS had_minus,
+         coalesce(tidy AND kind = 'money' AND list_contains(sign_codes, money_currency), false) AS currency_ok,
+         CASE WHEN tidy THEN CASE WHEN minus_count = 1 THEN '-' ELSE '' END || core ELSE value_t END AS v1,
+         CAST(starts_with(value_t, '-') AS INTEGER) AS neg
+  FROM sym
 ), shaped AS (
-  SELECT *, {_shape_case()} AS shape FROM sym
+  SELECT *,
+         -- what a number says of its file's decimal mark (a lone group such as 1,395 or 1.395 says nothing)
+         kind IS DISTINCT FROM 'text' AND (shape = 'comma_thousands' OR (shape = 'plain' AND contains(v1, '.'))) AS dot_evidence,
+         kind IS DISTINCT FROM 'text' AND (shape IN ('decimal_comma', 'dot_thousands') OR (shape = 'space_thousands' AND contains(v1, ','))) AS comma_evidence
+  FROM (SELECT *, {_shape_case()} AS shape FROM signed)
 ), cleaned AS (
   SELECT *,
          CASE shape
@@ -89,18 +154,50 @@ WITH c AS (
            WHEN 'space_thousands' THEN replace(replace(v1, ' ', ''), ',', '.')
            WHEN 'comma_thousands' THEN replace(v1, ',', '')
            WHEN 'dot_thousands' THEN replace(replace(v1, '.', ''), ',', '.')
-         END AS v2,
-         bool_or(shape = 'decimal_comma' OR (shape IN ('space_thousands', 'dot_thousands') AND v1 LIKE '%,%'))
-           OVER (PARTITION BY file_id, sheet) AS file_uses_comma
+         END AS v2  -- a lone group is read below
   FROM shaped
 )
-SELECT *,
-       CASE WHEN kind = 'text' OR ambiguous THEN NULL
-            WHEN v2 SIMILAR TO '.*[eE].*' THEN TRY_CAST(TRY_CAST(v2 AS DOUBLE) AS DECIMAL(38, 10))
+SELECT * EXCLUDE (core, before, post, pre, minus_count, tidy, neg),
+       CAST(NULL AS VARCHAR) AS reading, CAST(NULL AS BOOLEAN) AS file_dot, CAST(NULL AS BOOLEAN) AS file_comma,
+       shape IN ('comma_group', 'dot_group') AS ambiguous,
+       CASE WHEN kind = 'text' THEN NULL
+            WHEN NOT fast AND (contains(v2, 'e') OR contains(v2, 'E')) THEN TRY_CAST(TRY_CAST(v2 AS DOUBLE) AS DECIMAL(38, 10))
             ELSE TRY_CAST(v2 AS DECIMAL(38, 10)) END AS value_num,
        CASE WHEN regexp_full_match(year_t, '\\d{{4}}') THEN TRY_CAST(year_t AS INTEGER) END AS year_num
-FROM (SELECT *, coalesce(shape = 'ambiguous' OR (file_uses_comma AND regexp_full_match(v1, '-?[1-9]\\d{{0,2}}\\.\\d{{3}}')), false) AS ambiguous
-      FROM cleaned);
+FROM cleaned;
+
+-- A lone group (1,395 or 1.395) is read as the other numbers of its file and sheet say; failing
+-- that, in a whole number, as a thousands group unless the file shows that mark as its decimal;
+-- failing that, as the city's country writes numbers (pipeline.ingest.conventions).
+UPDATE parsed SET reading = s.reading, file_dot = s.file_dot, file_comma = s.file_comma, ambiguous = s.reading IS NULL,
+                  v2 = s.v2, value_num = CASE WHEN parsed.kind IS DISTINCT FROM 'text' THEN TRY_CAST(s.v2 AS DECIMAL(38, 10)) END
+FROM (
+  SELECT cell_id, file_dot, file_comma, reading,
+         CASE WHEN reading = 'decimal_point' THEN v1
+              WHEN reading IN ('decimal_comma_from_file', 'decimal_comma_from_country') THEN replace(v1, ',', '.')
+              WHEN reading IS NOT NULL THEN replace(replace(v1, ',', ''), '.', '') END AS v2
+  FROM (SELECT *,
+               CASE shape
+                 WHEN 'comma_group' THEN CASE WHEN file_dot AND NOT file_comma THEN 'thousands_separator_from_file'
+                                              WHEN file_comma AND NOT file_dot THEN 'decimal_comma_from_file'
+                                              WHEN is_integer AND NOT file_comma THEN 'thousands_separator_whole_number'
+                                              WHEN file_dot OR file_comma THEN NULL
+                                              WHEN decimal_mark = '.' THEN 'thousands_separator_from_country'
+                                              WHEN decimal_mark = ',' THEN 'decimal_comma_from_country' END
+                 WHEN 'dot_group' THEN CASE WHEN file_comma AND NOT file_dot THEN 'thousands_separator_from_file'
+                                            WHEN is_integer AND NOT file_dot THEN 'thousands_separator_whole_number'
+                                            WHEN NOT file_comma AND NOT file_dot AND decimal_mark = ',' THEN 'thousands_separator_from_country'
+                                            WHEN NOT file_comma THEN 'decimal_point' END
+               END AS reading
+        FROM (SELECT g.cell_id, g.shape, g.v1, g.is_integer, g.decimal_mark,
+                     coalesce(e.file_dot, false) AS file_dot, coalesce(e.file_comma, false) AS file_comma
+              FROM parsed g
+              LEFT JOIN (SELECT file_id, sheet, bool_or(dot_evidence) AS file_dot, bool_or(comma_evidence) AS file_comma
+                         FROM parsed WHERE dot_evidence OR comma_evidence GROUP BY ALL) e
+                     ON e.file_id = g.file_id AND e.sheet IS NOT DISTINCT FROM g.sheet
+              WHERE g.shape IN ('comma_group', 'dot_group')))
+) s
+WHERE parsed.cell_id = s.cell_id;
 """
 
 # Each problem: a condition on ``parsed`` and the message, as SQL. Order matters only for reading.
@@ -130,24 +227,28 @@ PROBLEMS: list[tuple[str, str, str, str]] = [
      "printf('status %s needs the reason in note', status_t)"),
     ("ambiguous_separator", "value",
      "kind IS DISTINCT FROM 'text' AND value_t IS NOT NULL AND ambiguous",
-     "printf('%s is ambiguous: it could be a decimal or a thousands separator; write it without separators (e.g. 1395 or 1.395)', value_t)"),
+     "printf('%s is ambiguous: it could be a decimal or a thousands separator%s; write it without separators (e.g. 1395 or 1.395)', value_t, "
+     "CASE WHEN file_dot AND file_comma THEN ' (this file writes both decimal points and decimal commas)' ELSE '' END)"),
     ("not_a_number", "value", "kind IS DISTINCT FROM 'text' AND kind IS NOT NULL AND value_t IS NOT NULL AND shape = 'invalid'",
      "printf('%s is not a number%s', value_t, CASE WHEN value_t LIKE '=%' THEN ' but a formula whose result was never saved: open and save the file in a spreadsheet program, or type the value' ELSE '' END)"),
     ("number_out_of_range", "value", "kind IS DISTINCT FROM 'text' AND v2 IS NOT NULL AND NOT ambiguous AND value_num IS NULL",
      "printf('%s cannot be held exactly (more than 28 digits before the decimal point)', value_t)"),
-    ("percent_sign_unexpected", "value", "had_percent AND kind IS NOT NULL AND kind NOT IN ('share', 'text')",
+    ("percent_sign_unexpected", "value", "had_percent AND kind IS NOT NULL AND kind <> 'text' AND reg_unit <> '%'",
      "printf('%s carries a %% sign but %s is measured in %s', value_t, variable_t, reg_unit)"),
     ("currency_unexpected", "value",
-     "currency_sign <> '' AND kind IS NOT NULL AND kind <> 'text' AND (kind <> 'money' OR (reg_unit = 'LCU' AND upper(replace(currency_sign, 'zł', 'PLN')) <> currency) OR (reg_unit <> 'LCU' AND upper(replace(currency_sign, '$', 'USD')) <> upper(reg_unit)))",
-     "printf('%s carries the currency sign %s, which does not match the unit of %s (%s)', value_t, currency_sign, variable_t, CASE WHEN reg_unit = 'LCU' THEN currency ELSE reg_unit END)"),
+     "currency_sign IS NOT NULL AND kind IS NOT NULL AND kind <> 'text' AND NOT currency_ok",
+     "CASE WHEN kind <> 'money' THEN printf('%s carries the currency sign %s, but %s is not money (it is measured in %s)', value_t, currency_sign, variable_t, reg_unit) "
+     "ELSE printf('%s carries the currency sign %s, which does not match the currency of %s (%s)%s', value_t, currency_sign, variable_t, money_currency, "
+     "coalesce('; ' || currency_sign || ' stands for ' || array_to_string(sign_codes, ', '), '')) END"),
     ("missing_unit", "unit", "unit_t IS NULL AND value_t IS NOT NULL AND kind IS NOT NULL",
      "printf('the unit is empty; %s is measured in %s', variable_t, CASE WHEN reg_unit = 'LCU' THEN currency ELSE reg_unit END)"),
     ("unit_mismatch", "unit",
-     "unit_t IS NOT NULL AND kind IS NOT NULL AND NOT (unit_key(unit_t) = unit_key(reg_unit) OR unit_key(unit_t) IN (SELECT alias FROM unit_aliases WHERE unit = unit_key(reg_unit)) OR (reg_unit = 'LCU' AND upper(unit_t) IN (currency, 'LCU')) OR (reg_unit = 'LCU' AND currency = 'PLN' AND unit_key(unit_t) = 'zł'))",
+     "unit_t IS NOT NULL AND kind IS NOT NULL AND NOT (unit_key(unit_t) = unit_key(reg_unit) OR unit_key(unit_t) IN (SELECT alias FROM unit_aliases WHERE unit = unit_key(reg_unit)) OR (reg_unit = 'LCU' AND upper(unit_t) IN (currency, 'LCU')) OR (kind = 'money' AND unit_key(unit_t) IN (SELECT sign FROM currency_signs WHERE code = parsed.money_currency)))",
      "printf('unit %s disagrees with the registry: %s is measured in %s; convert the figure, do not relabel it', unit_t, variable_t, CASE WHEN reg_unit = 'LCU' THEN currency || ' (LCU)' ELSE reg_unit END)"),
-    ("share_as_fraction", "value", "kind = 'share' AND value_num > 0 AND value_num < 1 AND note_t IS NULL",
+    # not for a signed measure in % (inflation, a change), which is often below 1 %
+    ("share_as_fraction", "value", "reg_unit = '%' AND kind NOT IN ('text', 'measure') AND value_num > 0 AND value_num < 1 AND note_t IS NULL",
      "printf('%s looks like a fraction, but %s is a percentage (0–100): did you mean %s? If the share really is below 1 %%, say so in note', value_t, variable_t, CAST(CAST(value_num * 100 AS DOUBLE) AS VARCHAR))"),
-    ("not_whole_number", "value", "is_integer AND value_num IS NOT NULL AND value_num <> round(value_num)",
+    ("not_whole_number", "value", "is_integer AND value_num IS NOT NULL AND value_num <> round(value_num) AND status_t IS DISTINCT FROM 'estimated'",
      "printf('%s must be a whole number (%s counts %s); was it scaled, e.g. divided by 100 000?', value_t, variable_t, reg_unit)"),
     ("missing_source", "source_id",
      "source_t IS NULL AND value_t IS NOT NULL AND regexp_extract(file_id, '[^/]*$') NOT IN ('city.yaml', 'cities.yaml')",
@@ -173,15 +274,15 @@ def problems_sql() -> str:
     SELECT p.file_id, p.sheet, p.row, 'variable', p.variable, 'duplicate_observation',
            printf('%s for %s in %s is given more than once; the first is in %s%s row %d',
                   p.variable_t, p.city_code, p.year_t, f.file_id, coalesce(' sheet ' || f.sheet, ''), f.row)
-    FROM (SELECT *, row_number() OVER (PARTITION BY city_code, year_num, variable_t ORDER BY file_id, sheet NULLS FIRST, row) AS n,
-                 first_value(cell_id) OVER (PARTITION BY city_code, year_num, variable_t ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
+    FROM (SELECT *, row_number() OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS n,
+                 first_value(cell_id) OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
           FROM parsed WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL) p
     JOIN parsed f ON f.cell_id = p.first_cell
     WHERE p.n > 1"""
     return "\nUNION ALL\n".join(parts + [dup])
 
 
-REPAIRS_SQL = """
+REPAIRS_SQL = f"""
 SELECT file_id, sheet, row, col AS "column", rule, original, repaired FROM (
   SELECT file_id, sheet, row, 'value' AS col, 'whitespace_trimmed' AS rule, value AS original, value_t AS repaired
     FROM parsed WHERE value IS DISTINCT FROM value_t AND value_t IS NOT NULL
@@ -189,27 +290,35 @@ SELECT file_id, sheet, row, col AS "column", rule, original, repaired FROM (
   UNION ALL SELECT file_id, sheet, row, 'unit', 'whitespace_trimmed', unit, unit_t FROM parsed WHERE unit IS DISTINCT FROM unit_t AND unit_t IS NOT NULL
   UNION ALL SELECT file_id, sheet, row, 'source_id', 'whitespace_trimmed', source_id, source_t FROM parsed WHERE source_id IS DISTINCT FROM source_t AND source_t IS NOT NULL
   UNION ALL SELECT file_id, sheet, row, 'year', 'whitespace_trimmed', year, year_t FROM parsed WHERE year IS DISTINCT FROM year_t AND year_t IS NOT NULL
-  UNION ALL SELECT file_id, sheet, row, 'value', 'percent_sign_removed', value_t, v1 FROM parsed WHERE had_percent AND kind = 'share'
-  UNION ALL SELECT file_id, sheet, row, 'value', 'currency_sign_removed', value_t, v1 FROM parsed WHERE currency_sign <> '' AND kind = 'money'
-  UNION ALL SELECT file_id, sheet, row, 'value', 'minus_sign', value_t, v1 FROM parsed WHERE had_minus AND kind IS DISTINCT FROM 'text'
-  UNION ALL SELECT file_id, sheet, row, 'value', 'decimal_comma', v1, v2 FROM parsed WHERE v1 LIKE '%,%' AND shape IN ('decimal_comma', 'space_thousands', 'dot_thousands') AND kind IS DISTINCT FROM 'text'
-  UNION ALL SELECT file_id, sheet, row, 'value', 'thousands_separator', v1, v2 FROM parsed WHERE shape IN ('space_thousands', 'comma_thousands', 'dot_thousands') AND kind IS DISTINCT FROM 'text'
+  UNION ALL SELECT file_id, sheet, row, 'value', 'percent_sign_removed', value, v1 FROM parsed WHERE had_percent AND reg_unit = '%'
+  UNION ALL SELECT file_id, sheet, row, 'value', 'currency_sign_removed', value, v1 FROM parsed WHERE currency_ok
+  UNION ALL SELECT file_id, sheet, row, 'value', 'minus_sign', value, v1 FROM parsed WHERE had_minus AND kind IS DISTINCT FROM 'text'
+  UNION ALL SELECT file_id, sheet, row, 'value', 'decimal_comma', value, v2 FROM parsed WHERE v1 LIKE '%,%' AND shape IN ('decimal_comma', 'space_thousands', 'dot_thousands') AND kind IS DISTINCT FROM 'text'
+  UNION ALL SELECT file_id, sheet, row, 'value', 'thousands_separator', value, v2 FROM parsed WHERE shape IN ('space_thousands', 'comma_thousands', 'dot_thousands') AND kind IS DISTINCT FROM 'text'
+  UNION ALL SELECT file_id, sheet, row, 'value', reading, value, v2 FROM parsed WHERE reading IN {SETTLED} AND kind IS DISTINCT FROM 'text'
 )
 """
 
 OBSERVATIONS_SQL = """
-SELECT city_code, year_num AS year, variable_t AS variable,
+SELECT city_code, year_num AS year, coalesce(canonical, variable_t) AS variable,
        CASE WHEN kind <> 'text' THEN value_num END AS value,
        CASE WHEN kind = 'text' THEN value_t END AS value_text,
        reg_unit AS unit, source_t AS source_id, status_t AS status, note_t AS note,
-       folder, file_id, sheet, row, value AS raw_value
+       folder, file_id, sheet, row, value AS raw_value,
+       CASE WHEN kind <> 'text' AND value_num IS NOT NULL AND NOT contains(lower(v2), 'e')
+            THEN length(split_part(v2, '.', 2)) END AS decimals
 FROM parsed
 """
 
 
-def normalise(con: duckdb.DuckDBPyConnection) -> None:
+def normalise(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:
+    """``aliases``: more spellings of units (an indicator's unit in each language), by unit."""
     con.execute(UNIT_KEY_SQL)
     con.execute("CREATE OR REPLACE TEMP TABLE unit_aliases (unit VARCHAR, alias VARCHAR)")
-    rows = [(u, a) for u, aliases in UNIT_ALIASES.items() for a in aliases]
-    con.executemany("INSERT INTO unit_aliases SELECT unit_key(?), unit_key(?)", rows)
+    rows = [(u, a) for u, more in [*UNIT_ALIASES.items(), *(aliases or {}).items()] for a in more]  # added to, not replaced
+    con.execute("INSERT INTO unit_aliases SELECT unit_key(u), unit_key(a) FROM (SELECT unnest(?::VARCHAR[]) AS u, unnest(?::VARCHAR[]) AS a)",
+                [[u for u, _ in rows], [a for _, a in rows]])
+    con.execute("CREATE OR REPLACE TEMP TABLE currency_signs (sign VARCHAR, code VARCHAR)")
+    signs, codes = zip(*sign_rows())
+    con.execute("INSERT INTO currency_signs SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])", [list(signs), list(codes)])
     con.execute(NORMALISE_SQL)

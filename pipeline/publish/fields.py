@@ -138,6 +138,10 @@ INDICATORS = TableSpec(
         FieldSpec("status", "string", "Status", "Status",
                   "reported: the value is given; not_available: it could not be computed (see reason); "
                   "not_applicable: the indicator does not apply to the city.", required=True, enum=STATUSES),
+        FieldSpec("origin", "string", "Origin", "Pochodzenie",
+                  "computed: the value was computed from the input figures (see numerator and denominator); "
+                  "reported: the city gave the value itself, not computed (the inputs were not supplied).",
+                  required=True, enum=("computed", "reported")),
         FieldSpec("reason_code", "string", "Reason code", "Kod przyczyny",
                   "Why the value is not given: missing_input (an input figure was not supplied), "
                   "input_not_available (an input was declared not available), confidential, not_applicable, "
@@ -155,8 +159,9 @@ INDICATORS = TableSpec(
                   "The multiplier of a ratio: value = numerator / denominator × multiplier (100 for a "
                   "percentage, 100000 for a rate per 100 000 population)."),
         FieldSpec("decimals", "integer", "Decimals", "Miejsca dziesiętne",
-                  "Number of decimals the value is rounded to (half away from zero).", required=True,
-                  minimum=0, maximum=6),
+                  "Number of decimals the value is rounded to (half away from zero): the definition's, more "
+                  "for a value below 1 (at least four significant digits), or as written for a value given "
+                  "directly.", required=True, minimum=0, maximum=10),
         FieldSpec("source_ids", "string", "Sources", "Źródła",
                   "Ids of the sources of the inputs (see sources.csv), separated by spaces.",
                   pattern=TOKEN, separator=" "),

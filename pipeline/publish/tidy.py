@@ -122,7 +122,7 @@ INDICATORS_SQL = f"""
     SELECT r.city_code, r.indicator_id, r.year,
            CASE WHEN r.status = 'reported' THEN r.value END AS value,
            CASE WHEN r.status = 'reported' THEN r.value_text END AS value_text,
-           {_lcu('r.unit', 'c.currency')} AS unit, r.status, r.reason_code, r.reason,
+           {_lcu('r.unit', 'c.currency')} AS unit, r.status, r.origin, r.reason_code, r.reason,
            NULLIF(array_to_string(r.flags, ' '), '') AS flags,
            r.numerator, r.denominator, r.multiplier, r.decimals,
            NULLIF(array_to_string(r.source_ids, ' '), '') AS source_ids,

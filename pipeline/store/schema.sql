@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS observations (
     city_code   VARCHAR NOT NULL,
     year        INTEGER NOT NULL,
-    variable    VARCHAR NOT NULL,
+    variable    VARCHAR NOT NULL,       -- a registry variable, or an indicator's uid for a value given as reported
     value       DECIMAL(38, 10),        -- NULL when the figure is not available (see status, note)
     value_text  VARCHAR,                -- for text variables only
     unit        VARCHAR NOT NULL,       -- as the registry states it
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS observations (
     sheet       VARCHAR,                -- worksheet of an XLSX file
     row         INTEGER NOT NULL,       -- row as a spreadsheet shows it (header = 1)
     raw_value   VARCHAR,                -- the value exactly as written
+    decimals    INTEGER,                -- the decimals the value was written with
     PRIMARY KEY (city_code, year, variable)
 );
 
@@ -73,22 +74,26 @@ CREATE TABLE IF NOT EXISTS results (
     indicator_id  VARCHAR NOT NULL,     -- 5.1
     edition       VARCHAR NOT NULL,
     year          INTEGER NOT NULL,
-    value         DECIMAL(38, 6),
+    value         DECIMAL(38, 10),      -- as published: rounded to `decimals`
     value_text    VARCHAR,
+    value_unrounded DOUBLE,             -- as computed, before rounding
+    origin        VARCHAR NOT NULL,     -- computed (from the inputs) | reported (given by the city, not computed)
     unit          VARCHAR NOT NULL,
     numerator     DECIMAL(38, 10),
     denominator   DECIMAL(38, 10),
     multiplier    DECIMAL(38, 10),
     status        VARCHAR NOT NULL,     -- reported | not_available | not_applicable
-    decimals      INTEGER NOT NULL,
+    decimals      INTEGER NOT NULL,     -- of this value: the definition's, more for a small magnitude, or as written
     reason_code   VARCHAR,              -- missing_input | input_not_available | confidential | not_applicable | zero_denominator | no_finite_value
     reason        VARCHAR,              -- why not available, in words (with the notes of the inputs)
     missing       VARCHAR[],            -- variables that were missing
     flags         VARCHAR[],            -- carried from the inputs: estimated, provisional, break...
     source_ids    VARCHAR[],
-    previous_value DECIMAL(38, 6),      -- the value of the year before, if reported
-    yoy_change    DECIMAL(38, 6),       -- value - previous_value
+    previous_value DECIMAL(38, 10),     -- the value of the year before, if reported
+    yoy_change    DECIMAL(38, 10),      -- value - previous_value
     yoy_relative  DOUBLE,               -- (value - previous_value) / |previous_value|
+    reported_value DECIMAL(38, 10),     -- the value the city gave as reported, where it did
+    reported_decimals INTEGER,          -- the decimals it was written with
     PRIMARY KEY (city_code, indicator_uid, year)
 );
 
@@ -112,7 +117,7 @@ CREATE TABLE IF NOT EXISTS result_inputs (   -- lineage: which observation fed w
     city_code     VARCHAR NOT NULL,
     indicator_uid VARCHAR NOT NULL,
     year          INTEGER NOT NULL,
-    role          VARCHAR NOT NULL,     -- numerator | denominator | input
+    role          VARCHAR NOT NULL,     -- numerator | denominator | input | previous | reported
     variable      VARCHAR NOT NULL,
     obs_year      INTEGER NOT NULL,     -- the year of the observation (year - 1 for previous())
     PRIMARY KEY (city_code, indicator_uid, year, variable, obs_year)

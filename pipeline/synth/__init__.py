@@ -14,7 +14,13 @@ implies: the parts of every ``parts_sum`` group are generated together so that t
 exactly to their common denominator, no variable exceeds its ``not_above`` whole, whole-number
 variables are whole, and year-on-year changes are kept within the indicators' ``yoy_change``
 checks (noise is damped, or a small count held, where a draw would break one), except where an
-intended break (a shift) explains the change.
+intended break (a shift) or a note explains the change.
+
+The figures have the shapes real cities write: full-time equivalents with a decimal (firefighters,
+police officers), tax collected sometimes above tax billed (arrears), and every 10th generated
+city lies abroad (``foreign`` in the profile: Slovakia, in euros), its amounts written ``€1234.50``.
+The sample city adds its providers' habits (decimal commas, thousands separators, lone thousands
+groups that the file's other figures settle, currency signs and codes).
 
 Everything is deterministic: the same catalogue, profile, arguments and seed give the same bytes.
 Each variable draws from its own random stream (seeded by the seed and the variable id), so adding
@@ -57,6 +63,8 @@ ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 XLSX_MAX_ROWS = 1_000_000
 """Above this many rows a provider's file is written as CSV even if XLSX was drawn (sheet limit)."""
 
+_MAX_DECIMALS = 10
+"""The most decimals the store keeps (``pipeline.calculate.compile.MAX_DECIMALS``)."""
 _RULES = ("value", "per_capita", "per_1000", "per_100k", "share", "ratio", "sum_of", "lag_of", "text")
 _PER = {"per_capita": 1.0, "per_1000": 1e-3, "per_100k": 1e-5}
 _KEYS = set(_RULES) | {"of", "years", "trend", "noise", "decimals", "scope", "to_usd", "log", "every", "from"}
@@ -118,10 +126,33 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Foreign:
+    """Cities abroad (``foreign`` in ``profile.yaml``): every ``every``-th generated city lies in
+    ``country`` and reports in ``currency``."""
+
+    every: int
+    country: str
+    currency: str
+    sign: str
+    """Written before each amount in LCU in the observation files (``€1234.50``)."""
+    lcu_per_pln: float
+    """Figures in LCU (money and the LCU-per-USD rate) are the Polish figures times this."""
+    national: dict[str, float]
+    """National figures: the factor against Poland's."""
+    text: dict[str, tuple[str, ...]]
+    """Text facts drawn for these cities instead of the profile's."""
+
+    def of(self, i: int) -> bool:
+        """Whether generated city ``i`` (0-based) is one of these: the ``every``-th, the 2 × ``every``-th…"""
+        return (i + 1) % self.every == 0
+
+
+@dataclass(frozen=True)
 class Profile:
     rules: dict[str, Rule]
     splits: tuple[Split, ...]
     population: str = POPULATION
+    foreign: Foreign | None = None
 
 
 def parts_sum_splits(catalogue: Catalogue) -> list[Split]:
@@ -205,11 +236,39 @@ def load_profile(catalogue: Catalogue, path: Path = PROFILE) -> Profile:
     pop = catalogue.variables.get(POPULATION)
     if pop is None:
         problems.append(f"the registry has no {POPULATION!r} variable")
+    foreign = _foreign(doc.get("foreign"), rules, catalogue, problems)
     if problems:
         raise ProfileError("profile.yaml does not fit the catalogue:\n  " + "\n  ".join(problems))
-    profile = Profile(rules, tuple(splits))
+    profile = Profile(rules, tuple(splits), foreign=foreign)
     _order(profile, catalogue)  # raises on cycles
     return profile
+
+
+def _foreign(doc: dict | None, rules: dict[str, Rule], catalogue: Catalogue, problems: list[str]) -> Foreign | None:
+    """The ``foreign`` section of the profile, checked (problems are appended)."""
+    if not doc:
+        return None
+    missing = {"every", "country", "currency", "sign", "lcu_per_pln"} - set(doc)
+    if missing:
+        problems.append(f"foreign: needs {', '.join(sorted(missing))}")
+        return None
+    f = Foreign(every=int(doc["every"]), country=str(doc["country"]), currency=str(doc["currency"]), sign=str(doc["sign"]),
+                lcu_per_pln=float(doc["lcu_per_pln"]),
+                national={str(k): float(v) for k, v in (doc.get("national") or {}).items()},
+                text={str(k): tuple(str(c) for c in v) for k, v in (doc.get("text") or {}).items()})
+    if f.every < 2:
+        problems.append("foreign: every must be at least 2 (the first city is always at home)")
+    if not re.fullmatch(r"[A-Z]{2}", f.country) or not re.fullmatch(r"[A-Z]{3}", f.currency):
+        problems.append("foreign: country is an ISO 3166-1 alpha-2 code and currency an ISO 4217 code")
+    if f.lcu_per_pln <= 0 or any(x <= 0 for x in f.national.values()):
+        problems.append("foreign: lcu_per_pln and the national factors are positive")
+    for v in f.national:
+        if v not in rules or not rules[v].country:
+            problems.append(f"foreign.national: {v} is not a national figure (scope: country) of the profile")
+    for v, choices in f.text.items():
+        if v not in catalogue.variables or catalogue.variables[v].kind is not VariableKind.text or not choices:
+            problems.append(f"foreign.text: {v} is not a text variable of the registry, or has no choices")
+    return f
 
 
 def _pair(x, what: str) -> tuple[float, float]:
@@ -328,6 +387,8 @@ class SimCity:
     name_pl: str
     name_en: str
     region: str | None = None
+    country: str = "PL"
+    currency: str = "PLN"
 
 
 @dataclass
@@ -347,6 +408,12 @@ class Simulation:
 
     def value(self, city: int, variable: str, year: int) -> float:
         return float(self.values[variable][city, self.years.index(year)])
+
+    def abroad(self) -> np.ndarray:
+        """Per city: whether it is a city abroad (``foreign`` in the profile), whose files write
+        the profile's currency sign before amounts in LCU."""
+        f = self.profile.foreign
+        return np.array([f is not None and c.country == f.country for c in self.cities], dtype=bool)
 
 
 class _Engine:
@@ -542,23 +609,40 @@ def indicator_values(compiled: list[_Compiled], vals: dict[str, np.ndarray]) -> 
                 ns[f"p__{v}"] = prev
             raw = np.asarray(eval(c.code, {"__builtins__": {}}, ns), dtype=float)  # noqa: S307 - allow-listed formula
             raw = np.where(np.isfinite(raw), raw, np.nan)
-            out[c.ind.id] = _round_half_away(raw, c.ind.decimals)
+            if c.ind.calculation.kind == "direct":  # keeps the decimals its input is written with
+                out[c.ind.id] = raw
+                continue
+            # at least `decimals`, and `significant_digits` below 1 in magnitude (as calculate does)
+            mag = np.floor(np.log10(np.where((raw != 0) & np.isfinite(raw), np.abs(raw), 1.0)))
+            d = np.where(np.abs(raw) < 1, np.clip(c.ind.significant_digits - 1 - mag, c.ind.decimals, _MAX_DECIMALS),
+                         c.ind.decimals)
+            scale = 10.0 ** np.nan_to_num(d, nan=c.ind.decimals)
+            out[c.ind.id] = np.sign(raw) * np.floor(np.abs(raw) * scale + 0.5) / scale
     return out
 
 
 def _violations(compiled: list[_Compiled], vals: dict[str, np.ndarray], t_first: int,
-                shifted: dict[str, set[int]]) -> list[tuple[_Compiled, np.ndarray, str]]:
+                shifted: dict[str, set[int]], noted: dict[str, set[int]] | None = None,
+                ) -> list[tuple[_Compiled, np.ndarray, str]]:
     """(indicator, mask cities × timeline, check) for each broken range or yoy check, from the first
-    requested year on (yoy from the second), skipping years an intended shift explains."""
+    requested year on (yoy from the second), skipping years an intended shift explains and years
+    in which a note on an input explains the value (``noted``: as validation shows it, as
+    information)."""
     found = []
     values = indicator_values(compiled, vals)
     T = next(iter(vals.values())).shape[1]
+    noted = noted or {}
     for c in compiled:
         x = values[c.ind.id]
         excused = np.zeros(T, dtype=bool)
+        explained = np.zeros(T, dtype=bool)
+        for v in c.inputs:
+            for t in noted.get(v, ()):
+                explained[t] = True
         for v in c.inputs:
             for t in shifted.get(v, ()):
                 excused[t] = True
+        excused |= explained
         for v in c.previous:  # previous(x) carries the shift into the year after
             for t in shifted.get(v, ()):
                 excused[min(t + 1, T - 1)] = True
@@ -571,7 +655,7 @@ def _violations(compiled: list[_Compiled], vals: dict[str, np.ndarray], t_first:
                     bad |= x < float(chk.min)
                 if chk.max is not None:
                     bad |= x > float(chk.max)
-                bad &= live[None, :]
+                bad &= (live & ~explained)[None, :]
                 if bad.any():
                     found.append((c, bad, "range"))
             elif isinstance(chk, YearOverYearCheck):
@@ -597,12 +681,17 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
              profile: Profile | None = None, edition: str = "iso37120-2014",
              anchors: dict[str, float | dict[int, float]] | None = None,
              shifts: dict[str, dict[int, float]] | None = None,
-             cities: list[SimCity] | None = None) -> Simulation:
+             cities: list[SimCity] | None = None,
+             noted: dict[str, Iterable[int]] | None = None) -> Simulation:
     """Generate the figures of ``n_cities`` cities for ``years`` (consecutive or not), in memory.
 
     ``anchors`` fix a variable's parameter in the first year (or give it per year, as a mapping);
     ``shifts`` multiply a variable's parameter by a factor from a year on (an intended break, such
-    as a census re-basing): the checks are not enforced across a shift.
+    as a census re-basing): the checks are not enforced across a shift. ``noted`` gives the years
+    in which a variable carries a note that explains an unusual value (validation shows it as
+    information): the checks of the indicators using it are not enforced in those years.
+    Every ``foreign.every``-th city (unless ``cities`` are given) is a city abroad (see
+    :func:`_localise`).
     """
     if n_cities < 1:
         raise ValueError("n_cities must be at least 1")
@@ -612,11 +701,14 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
     profile = profile or load_profile(catalogue)
     eng = _Engine(catalogue, profile, n_cities, years, seed, anchors, shifts)
     compiled = _compile(catalogue, edition)
+    sim_cities = cities or [_sim_city(i, seed, profile.foreign) for i in range(n_cities)]
+    abroad = np.array([profile.foreign is not None and c.country == profile.foreign.country for c in sim_cities])
     shifted: dict[str, set[int]] = defaultdict(set)
     for var, by_year in (shifts or {}).items():
         for y in by_year:
             if y in eng.timeline:
                 shifted[var].add(eng.timeline.index(y))
+    noted_t = {var: {eng.timeline.index(int(y)) for y in ys if int(y) in eng.timeline} for var, ys in (noted or {}).items()}
     # A shift of a whole moves its parts and of a part its siblings: excuse them too.
     for s in profile.splits:
         ts = set().union(*(shifted.get(v, set()) for v in (s.whole, *s.parts)))
@@ -627,9 +719,9 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
     for var_id in from_population:
         shifted[var_id] |= pop_shift
     t_first = eng.t0
-    vals, text = eng.run()
+    vals, text = _localise(*eng.run(), abroad, profile, catalogue, seed)
     for attempt in range(5):
-        found = _violations(compiled, vals, t_first, shifted)
+        found = _violations(compiled, vals, t_first, shifted, noted_t)
         if not found:
             break
         for c, bad, kind in found:
@@ -649,12 +741,11 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
                     h = eng.hold.setdefault(target, np.zeros((n_cities, eng.T), dtype=bool))
                     for i, t in zip(ci, ti):
                         h[i, t:] = True
-        vals, text = eng.run()
+        vals, text = _localise(*eng.run(), abroad, profile, catalogue, seed)
     sel = slice(t_first, None)
-    sim_cities = cities or [_sim_city(i, seed) for i in range(n_cities)]
     out = {k: np.ascontiguousarray(v[:, sel]) for k, v in vals.items()}
     sim = Simulation(catalogue, profile, sim_cities, years=list(eng.timeline[sel]), values=out, text=text)
-    for c, bad, kind in _violations(compiled, vals, t_first, shifted):
+    for c, bad, kind in _violations(compiled, vals, t_first, shifted, noted_t):
         for ci, ti in zip(*np.nonzero(bad)):
             sim.implausible.append((c.ind.id, sim_cities[ci].code, eng.timeline[ti], kind))
     if sim.years != years:  # non-consecutive years asked for: keep only those
@@ -662,6 +753,42 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
         sim.values = {k: np.ascontiguousarray(v[:, idx]) for k, v in sim.values.items()}
         sim.years = years
     return sim
+
+
+def _localise(vals: dict[str, np.ndarray], text: dict[str, list[str]], abroad: np.ndarray, profile: Profile,
+              catalogue: Catalogue, seed: int) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """Make the cities abroad (``abroad``, per city) those of the profile's ``foreign`` country:
+    figures in LCU converted at one fixed rate (so their USD figures stay alike, and parts, sums,
+    lags and ``not_above`` still hold: scaling by one factor keeps the order, and each split's last
+    part takes the rounding), national figures scaled to the country, text facts drawn anew."""
+    f = profile.foreign
+    if f is None or not abroad.any():
+        return vals, text
+    idx = np.nonzero(abroad)[0]
+    scaled: set[str] = set()
+    for var_id, x in vals.items():
+        factor = f.national.get(var_id, 1.0)
+        if "LCU" in catalogue.variables[var_id].unit.split():  # LCU, LCU per USD
+            factor *= f.lcu_per_pln
+        if factor != 1.0:
+            y = x.copy()
+            y[idx] = _round_half_away(x[idx] * factor, profile.rules[var_id].decimals)
+            vals[var_id] = y
+            scaled.add(var_id)
+    for s in profile.splits:
+        if scaled & {s.whole, *s.parts}:
+            scale = 10.0 ** profile.rules[s.whole].decimals
+            rest = np.rint(vals[s.whole][idx] * scale) - sum(np.rint(vals[p][idx] * scale) for p in s.parts[:-1])
+            vals[s.parts[-1]] = vals[s.parts[-1]].copy()
+            vals[s.parts[-1]][idx] = rest / scale
+    for var_id, r in profile.rules.items():
+        if r.rule == "sum_of" and scaled & set(r.parts):
+            vals[var_id] = vals[var_id].copy()
+            vals[var_id][idx] = sum(vals[p][idx] for p in r.parts)
+    for var_id, choices in f.text.items():
+        pick = _stream(seed, var_id, "foreign-text").integers(0, len(choices), len(abroad))
+        text[var_id] = [choices[int(pick[i])] if abroad[i] else t for i, t in enumerate(text[var_id])]
+    return vals, text
 
 
 def _descendants(profile: Profile, root: str) -> set[str]:
@@ -708,11 +835,14 @@ def city_code(i: int) -> str:
     return f"99{county + 10:02d}{gmina + 1:02d}1"
 
 
-def _sim_city(i: int, seed: int) -> SimCity:
+def _sim_city(i: int, seed: int, foreign: Foreign | None = None) -> SimCity:
     h = hashlib.sha256(f"{seed}:{i}".encode()).digest()
     name = _STEMS[h[0] % len(_STEMS)] + _ENDS[h[1] % len(_ENDS)]
     if i >= len(_STEMS) * len(_ENDS) // 2:
         name += f" {['Górny', 'Dolny', 'Nowy', 'Stary', 'Wielki', 'Mały'][h[2] % 6]}"
+    if foreign is not None and foreign.of(i):
+        return SimCity(code=city_code(i), name_pl=name, name_en=name.translate(_ASCII),
+                       country=foreign.country, currency=foreign.currency)
     return SimCity(code=city_code(i), name_pl=name, name_en=name.translate(_ASCII))
 
 
@@ -903,6 +1033,8 @@ class _Block:
     numbers: np.ndarray
     decimals: np.ndarray
     units: np.ndarray
+    signed: np.ndarray
+    """Per row: an amount in LCU of a city abroad, written with the profile's currency sign."""
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -913,6 +1045,7 @@ def _block(sim: Simulation, var_ids: list[str], city_idx: np.ndarray) -> _Block:
     stack = np.stack([sim.values[v][city_idx] for v in var_ids], axis=-1)  # cities × years × vars
     codes = np.array([sim.cities[i].code for i in city_idx], dtype=object)
     rules = sim.profile.rules
+    lcu = np.array([sim.catalogue.variables[v].unit == "LCU" for v in var_ids], dtype=bool)
     return _Block(
         cities=np.repeat(codes, ny * nv),
         years=np.tile(np.repeat(np.array(sim.years), nv), nc),
@@ -920,6 +1053,7 @@ def _block(sim: Simulation, var_ids: list[str], city_idx: np.ndarray) -> _Block:
         numbers=stack.reshape(-1),
         decimals=np.tile(np.array([rules[v].decimals for v in var_ids]), nc * ny),
         units=np.tile(np.array([sim.catalogue.variables[v].unit for v in var_ids], dtype=object), nc * ny),
+        signed=np.repeat(sim.abroad()[city_idx], ny * nv) & np.tile(lcu, nc * ny),
     )
 
 
@@ -952,6 +1086,26 @@ def _corrupt(rule: str, var_id: str, value: str, unit: str, sim: Simulation) -> 
     if rule == "missing_value":
         return {"value": ""}
     raise ValueError(rule)
+
+
+def _first_not_in(taken: dict[int, str], k: int, n: int) -> list[int]:
+    """The first ``k`` row positions below ``n`` that are not in ``taken``."""
+    out, p = [], 0
+    while len(out) < k and p < n:
+        if p not in taken:
+            out.append(p)
+        p += 1
+    return out
+
+
+def _with_mark(value: str, mark: str) -> str:
+    """A number written with a decimal mark (``,`` or ``.``) and at least one decimal, never as a
+    lone group (three decimals get a fourth): the same figure, evidence of the file's marks."""
+    whole, _, frac = value.partition(".")
+    frac = frac or "0"
+    if len(frac) == 3:
+        frac += "0"
+    return f"{whole}{mark}{frac}"
 
 
 def _source_id(provider: str) -> str:
@@ -1023,16 +1177,16 @@ def _city_doc(sim: Simulation, i: int, seed: int) -> dict:
     doc = {
         "code": c.code,
         "name": {"en": c.name_en, "pl": c.name_pl},
-        "country": "PL",
+        "country": c.country,
         "edition": "iso37120-2014",
-        "currency": "PLN",
+        "currency": c.currency,
         "fictional": True,
         "description": {"en": f"Fictional city generated by pipeline.synth (seed {seed}); the figures are synthetic.",
                         "pl": f"Fikcyjne miasto wygenerowane przez pipeline.synth (ziarno {seed}); dane są syntetyczne."},
     }
     region = c.region
     if region is None and "region" in sim.text:
-        m = re.search(r";\s*(.+?) Voivodeship", sim.text["region"][i])
+        m = re.search(r";\s*(.+?) (?:Voivodeship|Region)\b", sim.text["region"][i])
         region = m.group(1) if m else None
     if region:
         doc["region"] = region
@@ -1059,6 +1213,8 @@ def generate(out: Path, catalogue: Catalogue, n_cities: int, years: list[int], s
     ``observations/<provider>.csv`` (or ``.xlsx`` for a drawn ``xlsx_share`` of the providers).
     ``layout="multi"``: ``out/cities.yaml``, ``out/sources.csv`` and one observation file per
     provider with a ``city`` column; the smallest providers are written as XLSX.
+    Every ``foreign.every``-th city of the profile (the 10th, the 20th…) lies abroad and reports in
+    euros, its amounts in LCU written with the sign (``€1234.50``); ingest removes it (a repair).
     ``broken_share`` > 0 breaks that share of the rows (at least one), each in one of the ways of
     :data:`BROKEN_RULES`, and lists them in :attr:`GeneratedInfo.broken`.
     ``out`` must not exist or be empty.
@@ -1132,8 +1288,10 @@ def generate(out: Path, catalogue: Catalogue, n_cities: int, years: list[int], s
 def _write_provider(folder: Path, provider: str, var_ids: list[str], sim: Simulation, city_idx: np.ndarray,
                     header: Sequence[str], as_xlsx: bool, broken: dict[int, str], info: GeneratedInfo) -> str:
     """One provider's observation file; returns its name. ``broken`` maps row positions (0-based
-    over the data rows) to the rule to break there."""
+    over the data rows) to the rule to break there. Amounts in LCU of cities abroad carry the
+    profile's currency sign (``€1234.50``)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     b = _block(sim, var_ids, city_idx)
     n = len(b)
@@ -1145,9 +1303,17 @@ def _write_provider(folder: Path, provider: str, var_ids: list[str], sim: Simula
     extra: list[dict[str, str]] = []
     changes: dict[int, dict[str, str]] = {}
     dup_no = 0
+    # A lone group (1,395) is read as the file's other numbers say, so an ambiguous one needs a file
+    # that writes both decimal marks: two rows that are not broken are written so (1234,0 and 1234.0).
+    spare = _first_not_in(broken, 2, n) if "ambiguous_separator" in broken.values() else []
+    if len(spare) == 2:
+        for p, mark in zip(spare, ",."):
+            changes[p] = {"value": _with_mark(values[p].as_py(), mark)}
     for pos, rule in sorted(broken.items()):
         var_id, year, code = str(b.variables[pos]), int(b.years[pos]), str(b.cities[pos])
         if rule == "not_whole_number" and not sim.catalogue.variables[var_id].integer:
+            rule = "not_a_number"
+        if rule == "ambiguous_separator" and len(spare) < 2:
             rule = "not_a_number"
         if rule == "duplicate_observation":
             extra.append({"pos": pos})
@@ -1158,14 +1324,17 @@ def _write_provider(folder: Path, provider: str, var_ids: list[str], sim: Simula
             row = pos + 2
         info.broken.append(BrokenRow(rel_file, "observations" if as_xlsx else None, row, code, year, var_id, rule))
     info.observations += n + len(extra)
+    sign = sim.profile.foreign.sign if sim.profile.foreign is not None else ""
 
     if as_xlsx:
         def rows():
             cities, years, variables, units = b.cities.tolist(), b.years.tolist(), b.variables.tolist(), b.units.tolist()
-            numbers, decimals = b.numbers.tolist(), b.decimals.tolist()
+            numbers, decimals, signed = b.numbers.tolist(), b.decimals.tolist(), b.signed.tolist()
             order = list(range(n)) + [e["pos"] for e in extra]
             for i in order:
                 val = int(numbers[i]) if decimals[i] == 0 else float(numbers[i])
+                if signed[i]:
+                    val = f"{sign}{numbers[i]:.{decimals[i]}f}"
                 cells = {"city": cities[i], "year": years[i], "variable": variables[i], "value": val, "unit": units[i],
                          "source_id": source, "status": None, "note": None}
                 if i in changes and i < n:
@@ -1174,6 +1343,8 @@ def _write_provider(folder: Path, provider: str, var_ids: list[str], sim: Simula
         _save_xlsx(folder / "observations" / name, [("observations", header, rows())])
         return name
 
+    if b.signed.any():
+        values = pc.if_else(pa.array(b.signed), pc.binary_join_element_wise(sign, values, ""), values)
     cols = {"city": pa.array(b.cities, pa.string()), "year": pa.array(b.years).cast(pa.string()),
             "variable": pa.array(b.variables, pa.string()), "value": values, "unit": pa.array(b.units, pa.string()),
             "source_id": source, "status": "", "note": ""}
@@ -1208,7 +1379,9 @@ class _Style:
     order: str = "year"
     blank_line_between_years: bool = False
     pad_values: bool = False
-    currency: bool = False
+    currency: str = ""
+    """How an amount is written, ``{number}`` the figure and ``{code}`` its currency (the city's
+    for LCU): ``"{number} zł"``, ``"{code} {number}"``; empty: no sign."""
     text_values: bool = False
     units: tuple[tuple[str, str], ...] = ()
     info_sheet: str | None = None
@@ -1218,15 +1391,16 @@ class _Style:
         return self.file.endswith(".xlsx")
 
 
-def _local_number(x: float, decimals: int, style: _Style, money: bool) -> str:
-    """A figure as the provider writes it: decimal comma or point, thousands separators where ingest
-    can read them unambiguously, a currency sign."""
+def _local_number(x: float, decimals: int, style: _Style, currency: str | None = None) -> str:
+    """A figure as the provider writes it: decimal comma or point, thousands separators (space with
+    a decimal comma; a comma with a decimal point, leaving lone groups such as ``2,782`` that the
+    file's decimals settle), and, for an amount in ``currency``, the provider's currency sign."""
     d = decimals
     if style.decimal == "," and d == 3:
         d = 4  # "0,287" would be ambiguous (a decimal or a thousands separator); "0,2870" is not
     text = f"{abs(x):.{d}f}" if d else str(int(round(abs(x))))
     whole, _, frac = text.partition(".")
-    if style.thousands and len(whole) > 3 and (style.decimal == "," or not frac):
+    if style.thousands and len(whole) > 3 and (style.decimal == "," or style.thousands == "," or not frac):
         groups = []
         while len(whole) > 3:
             groups.insert(0, whole[-3:])
@@ -1235,8 +1409,8 @@ def _local_number(x: float, decimals: int, style: _Style, money: bool) -> str:
     text = whole + (style.decimal + frac if frac else "")
     if x < 0:
         text = "-" + text
-    if money and style.currency:
-        text += " zł"
+    if currency and style.currency:
+        text = style.currency.format(number=text, code=currency)
     return text
 
 
@@ -1250,6 +1424,8 @@ def _sample_config(catalogue: Catalogue, path: Path = SAMPLE) -> dict:
         problems += [f"statuses: unknown variable {v}" for v in st["variables"] if v not in known]
         if st["status"] not in {s.value for s in Status}:
             problems.append(f"statuses: unknown status {st['status']}")
+    for nt in cfg.get("notes") or []:
+        problems += [f"notes: unknown variable {v}" for v in nt["variables"] if v not in known]
     providers = cfg.get("providers") or {}
     for p in catalogue.providers:
         if p not in providers and any(v.provider == p and v.kind is not VariableKind.text for v in catalogue.variables.values()):
@@ -1283,10 +1459,20 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
     anchors = {k: ({int(y): float(x) for y, x in v.items()} if isinstance(v, dict) else float(v))
                for k, v in (cfg.get("anchors") or {}).items()}
     shifts = {k: {int(y): float(f) for y, f in v.items()} for k, v in (cfg.get("shifts") or {}).items()}
+    # Notes without a status: an unusual figure explained (validation shows it as information).
+    notes: dict[tuple[str, int], str] = {}
+    for nt in cfg.get("notes") or []:
+        for v in nt["variables"]:
+            for y in nt["years"]:
+                notes[(v, int(y))] = " ".join(nt["note"].split())
+    noted: dict[str, list[int]] = defaultdict(list)
+    for v, y in notes:
+        noted[v].append(y)
     profile = load_profile(catalogue)
     sim = simulate(catalogue, 1, years, seed, profile=profile, edition=city.get("edition", "iso37120-2014"),
-                   anchors=anchors, shifts=shifts,
-                   cities=[SimCity(city["code"], city["name"]["pl"], city["name"]["en"], city.get("region"))])
+                   anchors=anchors, shifts=shifts, noted=dict(noted),
+                   cities=[SimCity(city["code"], city["name"]["pl"], city["name"]["en"], city.get("region"),
+                                   country=city["country"], currency=city["currency"])])
     if sim.implausible:
         raise ProfileError("the sample city breaks checks that no status explains: "
                            + ", ".join(f"{i} {y} ({k})" for i, _, y, k in sim.implausible))
@@ -1302,6 +1488,8 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
                 if (v, int(y)) in status:
                     raise ProfileError(f"sample_city.yaml gives {v} {y} two statuses")
                 status[(v, int(y))] = (st["status"], " ".join(st["note"].split()))
+    for key in set(status) & set(notes):
+        raise ProfileError(f"sample_city.yaml gives {key[0]} {key[1]} a status and a note: give the note with the status")
 
     # The city file: the text facts of the registry come from the config, every one of them.
     text_vars = [v.id for v in catalogue.variables.values() if v.kind is VariableKind.text]
@@ -1349,11 +1537,12 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
             var = catalogue.variables[v]
             x = sim.value(0, v, y)
             unit = units.get(var.unit, var.unit)
-            st, note = status.get((v, y), ("", ""))
+            st, note = status.get((v, y), ("", notes.get((v, y), "")))
+            money = (city["currency"] if var.unit == "LCU" else var.unit) if var.kind is VariableKind.money else None
             if v in not_available:
                 value, st, note = "", "not_available", " ".join(not_available[v].split())
             elif style.text_values or not style.xlsx:
-                value = _local_number(x, profile.rules[v].decimals, style, var.kind is VariableKind.money)
+                value = _local_number(x, profile.rules[v].decimals, style, money)
             else:
                 value = int(x) if profile.rules[v].decimals == 0 else float(x)
             if v in zero:
@@ -1383,15 +1572,21 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
                 rows.append([str(c) for c in r])
             _write_csv_rows(path, style.header, rows, delimiter=style.delimiter, bom=style.bom)
         info.files.append(f"{folder.name}/observations/{style.file}")
-    (folder / "README.md").write_text(_sample_readme(cfg, catalogue, styles, not_available, zero, status, register),
-                                      encoding="utf-8")
+    # Counts of persons given with decimals: full-time equivalents (posts filled), with an example.
+    fte = {p: [(v, _local_number(sim.value(0, v, years[-1]), profile.rules[v].decimals, styles[p]))
+               for v in var_ids if catalogue.variables[v].kind is VariableKind.count and profile.rules[v].decimals
+               and catalogue.variables[v].unit == "persons" and v not in not_available]
+           for p, var_ids in _providers(sim).items()}
+    readme = _sample_readme(cfg, catalogue, styles, not_available, zero, status, notes, register, fte)
+    (folder / "README.md").write_text(readme, encoding="utf-8")
     info.files.append(f"{folder.name}/README.md")
     info.files.sort()
     return info
 
 
 def _sample_readme(cfg: dict, catalogue: Catalogue, styles: dict[str, _Style], not_available: dict[str, str],
-                   zero: dict[str, str], status: dict[tuple[str, int], tuple[str, str]], register: list[dict]) -> str:
+                   zero: dict[str, str], status: dict[tuple[str, int], tuple[str, str]], notes: dict[tuple[str, int], str],
+                   register: list[dict], fte: dict[str, list[tuple[str, str]]]) -> str:
     city = cfg["city"]
     years = cfg["years"]
     uses: dict[str, list[str]] = defaultdict(list)
@@ -1442,10 +1637,18 @@ def _sample_readme(cfg: dict, catalogue: Catalogue, styles: dict[str, _Style], n
                 how.append("right-aligned values")
         if st.decimal == ",":
             how.append("decimal commas")
-        if st.thousands:
-            how.append("space thousands separators")
+        if st.thousands == ",":
+            how.append(f"decimal points and comma thousands separators, so that a figure of four to six digits is a "
+                       f"lone group (e.g. `{_local_number(2782, 0, st)}` beside `{_local_number(27.9, 1, st)}`) that the "
+                       "file's decimal points settle")
+        elif st.thousands:
+            how.append("space thousands separators" if st.thousands == " " else f"`{st.thousands}` thousands separators")
         if st.currency:
-            how.append("`zł` after amounts")
+            own = " (each with its own currency code, `USD` for amounts in dollars)" if "{code}" in st.currency else ""
+            how.append(f"amounts written `{_local_number(1234.5, 2, st, city['currency'])}`{own}")
+        if fte.get(p):
+            examples = ", ".join(f"`{v}` {x}" for v, x in fte[p])
+            how.append(f"full-time equivalents with one decimal ({examples} in {years[-1]})")
         if st.units:
             how.append("units written " + ", ".join(f"`{b}`" for _, b in st.units))
         lines.append(f"| `observations/{st.file}` | {catalogue.providers[p].name.en} | {'; '.join(how)} |")
@@ -1466,5 +1669,16 @@ def _sample_readme(cfg: dict, catalogue: Catalogue, styles: dict[str, _Style], n
         vars_ = sorted({v for v, _ in items})
         yrs = sorted({y for _, y in items})
         lines.append(f"- **{st}** {', '.join(str(y) for y in yrs)}: {', '.join(f'`{v}`' for v in vars_)} — {note}")
+    if notes:
+        lines += ["", "## Unusual figures explained", "",
+                  "A note (no status) explains a figure that validation would otherwise warn about; validation shows it "
+                  "as information, quoting the note:", ""]
+        by_note: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for (v, y), note in notes.items():
+            by_note[note].append((v, y))
+        for note, items in by_note.items():
+            vars_ = sorted({v for v, _ in items})
+            yrs = sorted({y for _, y in items})
+            lines.append(f"- {', '.join(str(y) for y in yrs)}: {', '.join(f'`{v}`' for v in vars_)} — {note}")
     lines += ["", "## Sources", "", f"{len(register)} sources in `sources.csv`, at least one per provider.", ""]
     return "\n".join(lines) + "\n"

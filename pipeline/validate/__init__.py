@@ -16,7 +16,8 @@ import duckdb
 from pipeline.catalogue import Catalogue
 from pipeline.store import insert, open_store
 from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
-from pipeline.validate.rules import PREPARE_SQL, Rule, Severity, all_rules, text
+from pipeline.validate.base import PREPARE_SQL, sql_in
+from pipeline.validate.checks import CHECKS, all_rules, revision, unused_exception
 
 FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
 
@@ -25,21 +26,22 @@ class ValidationError(RuntimeError):
     """The two engines disagree about a rule: a defect of the pipeline, not of the data."""
 
 
-def _revision_rule(con: duckdb.DuckDBPyConnection, previous: Path) -> Rule:
+def _previous_results(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
     prev = open_store(previous)
     try:
         con.register("previous_results", prev.sql("SELECT city_code, indicator_uid, year, value FROM results").to_arrow_table())
     finally:
         prev.close()
-    return Rule(
-        rule_id="revision_results_value", test="revision", level=2, severity=Severity.warning, engine="duckdb",
-        target="results", description="A value already released that changes has a revision record (an input with status revised and a note).",
-        checked_sql="SELECT count(*) FROM results r JOIN previous_results p USING (city_code, indicator_uid, year) WHERE p.value IS NOT NULL",
-        sql=f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('p.value')} || ' → ' || coalesce({text('r.value')}, r.status),
-                      'a revision record', 'the released value changed without an input marked revised', NULL, NULL, NULL
-               FROM results r JOIN previous_results p USING (city_code, indicator_uid, year)
-               WHERE p.value IS DISTINCT FROM r.value AND p.value IS NOT NULL
-                 AND NOT list_contains(r.flags, 'revised')""")
+
+
+# A warning of an explainable kind (a value outside its plausible range, a large change) that a
+# note on one of the value's inputs explains is shown as information, with the notes.
+EXPLAIN_SQL = """
+UPDATE findings f SET severity = 'information', message = f.message || '; explained: ' || n.notes
+FROM input_notes n
+WHERE f.test IN {tests} AND f.severity = 'warning' AND n.notes IS NOT NULL
+  AND n.city_code = f.city_code AND n.indicator_uid = f.indicator_uid AND n.year = f.year
+"""
 
 
 RULES_PER_STATEMENT = 25
@@ -52,7 +54,8 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
 
     rules = all_rules(catalogue)
     if previous is not None and Path(previous).exists():
-        rules.append(_revision_rule(con, Path(previous)))
+        _previous_results(con, Path(previous))
+        rules.append(revision.rule())
     gx_counts = expectations.run(con, catalogue)
     con.execute(PREPARE_SQL)
 
@@ -68,6 +71,7 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
             con.execute("INSERT INTO findings (rule_id, test, level, severity, " + FINDING_COLUMNS + ") " + " UNION ALL ".join(
                 f"SELECT '{r.rule_id}', '{r.test}', {r.level}, '{r.severity.value}', * FROM ({r.sql})" for r in part))
             checked.update(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in part)).fetchall())
+        con.execute(EXPLAIN_SQL.format(tests=sql_in([c.test for c in CHECKS.values() if c.explainable])))
         failed = dict(con.execute("SELECT rule_id, count(*) FROM findings GROUP BY rule_id").fetchall())
         insert(con, "rule_runs", [(r.rule_id, r.test, r.level, r.severity.value, r.engine, r.target, r.description,
                                    checked[r.rule_id], failed.get(r.rule_id, 0)) for r in rules])
@@ -96,6 +100,7 @@ def _cross_check(rules: list[Rule], failed: dict[str, int], gx_counts: dict[str,
 
 
 def _accept(con: duckdb.DuckDBPyConnection) -> None:
+    stale = unused_exception.CHECK
     con.execute("""
         UPDATE findings f SET accepted = true, accepted_by = e.accepted_by, accepted_role = e.role,
                accepted_on = e.accepted_on, acceptance_reason = e.reason
@@ -107,7 +112,7 @@ def _accept(con: duckdb.DuckDBPyConnection) -> None:
     # An acceptance that matches nothing is stale: say so, so that it is removed or corrected.
     con.execute("""
         INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected, message, file_id, row)
-        SELECT 'unused_exception_' || e.rule_id, 'unused_exception', 1, 'information',
+        SELECT ? || '_' || e.rule_id, ?, ?, ?,
                coalesce(e.city_code, (SELECT min(c.city_code) FROM cities c WHERE c.folder = e.folder HAVING count(*) = 1)),
                e.year, e.variable,
                e.rule_id, 'a finding to accept', 'this accepted exception matches no finding of this build', e.file_id, e.line
@@ -116,7 +121,8 @@ def _accept(con: duckdb.DuckDBPyConnection) -> None:
                           WHERE c.folder = e.folder AND f.rule_id = e.rule_id
                             AND (e.city_code IS NULL OR e.city_code = f.city_code)
                             AND (e.year IS NULL OR e.year = f.year)
-                            AND (e.variable IS NULL OR e.variable = f.variable))""")
+                            AND (e.variable IS NULL OR e.variable = f.variable))""",
+                [stale.test, stale.test, stale.level, stale.severity.value])
 
 
 def report(con: duckdb.DuckDBPyConnection) -> ValidationReport:

@@ -13,8 +13,9 @@ import os
 import duckdb
 
 from pipeline.catalogue import Catalogue
-from pipeline.catalogue.models import RangeCheck, Ratio, VariableKind
-from pipeline.validate.rules import _in
+from pipeline.catalogue.models import Ratio
+from pipeline.validate.base import sql_in
+from pipeline.validate.checks import accepted_values, between_0_100, not_negative, recomputes
 
 
 def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
@@ -39,46 +40,41 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
             counts[rule_id] = int(result.result.get("unexpected_count") or 0)
         return counts
 
-    nonneg = [v.id for v in catalogue.variables.values() if v.kind in (VariableKind.count, VariableKind.quantity)]
-    shares = [v.id for v in catalogue.variables.values() if v.kind is VariableKind.share]
+    nonneg, shares = not_negative.variables(catalogue), between_0_100.variables(catalogue)
     counts = {}
     counts |= validate("observations", "SELECT city_code, year, variable, status FROM observations", {
         "unique_observations_city_year_variable": E.ExpectCompoundColumnsToBeUnique(column_list=["city_code", "year", "variable"]),
-        "accepted_values_observations_variable": E.ExpectColumnValuesToBeInSet(column="variable", value_set=list(catalogue.variables)),
+        "accepted_values_observations_variable": E.ExpectColumnValuesToBeInSet(column="variable", value_set=accepted_values.values(catalogue)),
     })
-    counts |= validate("nonnegative", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {_in(nonneg)} AND value IS NOT NULL", {
+    counts |= validate("nonnegative", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(nonneg)} AND value IS NOT NULL", {
         "not_negative_observations_value": E.ExpectColumnValuesToBeBetween(column="value", min_value=0),
     })
-    counts |= validate("shares", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {_in(shares)} AND value IS NOT NULL", {
+    counts |= validate("shares", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(shares)} AND value IS NOT NULL", {
         "between_0_100_observations_value": E.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=100),
     })
 
     # Results: the bounds and the recomputed value of every indicator, one frame, four expectations.
-    bounds, recompute = [], []
-    for ind in catalogue.indicators.values():
-        for chk in ind.checks:
-            if isinstance(chk, RangeCheck):
-                bounds.append((ind.uid, None if chk.min is None else float(chk.min), None if chk.max is None else float(chk.max)))
-        if isinstance(ind.calculation, Ratio):
-            recompute.append((ind.uid, float(ind.calculation.multiplier), 0.5 * 10 ** -ind.decimals + 1e-9))
+    bounds = [(ind.uid, None if chk.min is None else float(chk.min), None if chk.max is None else float(chk.max))
+              for ind in catalogue.indicators.values() for chk in ind.checks if chk.kind == "range"]
+    ratios = [(ind.uid,) for ind in catalogue.indicators.values() if isinstance(ind.calculation, Ratio)]
     con.execute("CREATE OR REPLACE TEMP TABLE gx_bounds (indicator_uid VARCHAR, lo DOUBLE, hi DOUBLE)")
-    con.execute("CREATE OR REPLACE TEMP TABLE gx_recompute (indicator_uid VARCHAR, multiplier DOUBLE, tolerance DOUBLE)")
+    con.execute("CREATE OR REPLACE TEMP TABLE gx_recompute (indicator_uid VARCHAR)")
     if bounds:
         con.executemany("INSERT INTO gx_bounds VALUES (?, ?, ?)", bounds)
-    if recompute:
-        con.executemany("INSERT INTO gx_recompute VALUES (?, ?, ?)", recompute)
+    if ratios:
+        con.executemany("INSERT INTO gx_recompute VALUES (?)", ratios)
     counts |= validate("ranges", """
         SELECT CAST(r.value AS DOUBLE) AS value, b.lo, b.hi FROM results r JOIN gx_bounds b USING (indicator_uid)
         WHERE r.status = 'reported' AND r.value IS NOT NULL""", {
         "range_results_lo": E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="value", column_B="lo", or_equal=True, ignore_row_if="either_value_is_missing"),
         "range_results_hi": E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="hi", column_B="value", or_equal=True, ignore_row_if="either_value_is_missing"),
     })
-    counts |= validate("recompute", """
+    counts |= validate("recompute", f"""
         SELECT CAST(r.value AS DOUBLE) AS value,
-               CAST(r.numerator AS DOUBLE) / CAST(r.denominator AS DOUBLE) * g.multiplier - g.tolerance AS low,
-               CAST(r.numerator AS DOUBLE) / CAST(r.denominator AS DOUBLE) * g.multiplier + g.tolerance AS high
+               {recomputes.expected()} - ({recomputes.TOLERANCE}) AS low,
+               {recomputes.expected()} + ({recomputes.TOLERANCE}) AS high
         FROM results r JOIN gx_recompute g USING (indicator_uid)
-        WHERE r.status = 'reported' AND r.value IS NOT NULL""", {
+        WHERE r.status = 'reported' AND r.value IS NOT NULL AND r.origin = 'computed'""", {
         "recomputes_results_lo": E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="value", column_B="low", or_equal=True),
         "recomputes_results_hi": E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="value", or_equal=True),
     })

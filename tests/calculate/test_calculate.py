@@ -53,9 +53,24 @@ def test_ratio_per_100_rounds_half_away_from_zero(base):
     assert (r["value"], r["status"], r["numerator"], r["denominator"]) == (Decimal("1.29"), "reported", 9021, 700000)
 
 
-def test_ratio_per_100000_with_one_decimal(base):
+def test_ratio_per_100000_with_two_decimals(base):
     _, con, _ = base
-    assert result(con, "5.2")["value"] == Decimal("155.1")  # 1567 / 1010000 × 100000 = 155.148…
+    assert result(con, "5.2")["value"] == Decimal("155.15")  # 1567 / 1010000 × 100000 = 155.148…
+
+
+def test_the_unrounded_value_is_kept_next_to_the_published_one(base):
+    _, con, _ = base
+    [(value, unrounded, decimals, origin)] = con.execute(
+        "SELECT value, value_unrounded, decimals, origin FROM results WHERE indicator_id = '5.2' AND year = 2023").fetchall()
+    assert (value, decimals, origin) == (Decimal("155.15"), 2, "computed")
+    assert unrounded == pytest.approx(1567 / 1010000 * 100000, rel=1e-12)
+
+
+def test_a_small_magnitude_keeps_four_significant_digits(tmp_path, mini_catalogue):
+    rows = [r for r in BASE if r["variable"] != "income_lcu"] + [{"year": 2023, "variable": "income_lcu", "value": 234}]
+    _, con, _ = run(tmp_path, rows, mini_catalogue)
+    [(value, decimals)] = con.execute("SELECT value, decimals FROM results WHERE indicator_id = '5.3' AND year = 2023").fetchall()
+    assert (value, decimals) == (Decimal("0.0002317"), 7)  # 234 / 1010000 = 0.000231683…
 
 
 def test_ratio_per_capita(base):
@@ -63,9 +78,10 @@ def test_ratio_per_capita(base):
     assert result(con, "5.3")["value"] == Decimal("51.83")  # 52345678 / 1010000 = 51.8274…
 
 
-def test_direct_value_rounded_half_away_from_zero(base):
+def test_direct_value_keeps_the_decimals_it_was_written_with(base):
     _, con, _ = base
-    assert result(con, "6.1")["value"] == Decimal("78.5")  # 78.45 → 78.5, not banker's 78.4
+    assert result(con, "6.1")["value"] == Decimal("78.45")
+    assert con.execute("SELECT decimals FROM results WHERE indicator_id = '6.1' AND year = 2023").fetchall() == [(2,)]
 
 
 def test_direct_text_value(base):
@@ -121,7 +137,7 @@ def test_year_over_year_change(tmp_path, mini_catalogue):
     rows = BASE + [{"year": 2022, "variable": "firefighters", "value": 1500}]
     _, con, _ = run(tmp_path, rows, mini_catalogue)
     got = con.execute("SELECT previous_value, yoy_change, round(yoy_relative, 4) FROM results WHERE indicator_id = '5.2' AND year = 2023").fetchall()
-    assert got == [(Decimal("150.0"), Decimal("5.1"), 0.034)]  # 150.0 → 155.1
+    assert got == [(Decimal("150.00"), Decimal("5.15"), 0.0343)]  # 150.00 → 155.15
 
 
 def test_lineage_reaches_the_raw_row_and_its_hash(base, tmp_path):
@@ -152,7 +168,7 @@ def test_the_sql_as_run_is_kept_and_reruns(base, tmp_path):
     sql = con.execute("SELECT sql FROM calculations WHERE indicator_uid = 'test-ed:5.2'").fetchall()[0][0]
     assert "firefighters" in sql and "100000" in sql
     rerun = con.execute(f"SELECT year, rounded FROM ({sql}) ORDER BY year").fetchall()
-    assert rerun == [(2022, None), (2023, Decimal("155.1"))]
+    assert rerun == [(2022, None), (2023, Decimal("155.15"))]
 
 
 def test_reruns_give_identical_results(base, mini_catalogue):
@@ -168,3 +184,33 @@ def test_stage_runs_sandboxed(base):
         con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
     with pytest.raises(Exception):
         con.execute("SET lock_configuration = false")
+
+
+def test_a_value_given_as_reported_stands_in_for_missing_inputs(tmp_path, mini_catalogue):
+    rows = [r for r in BASE if r["variable"] != "firefighters"] + [
+        {"year": 2023, "variable": "5.2", "value": "155.2", "unit": "per 100 000 population", "status": "provisional",
+         "note": "from last year's publication"}]
+    cat, con, _ = run(tmp_path, rows, mini_catalogue)
+    [(value, decimals, origin, status, flags, numerator)] = con.execute(
+        """SELECT value, decimals, origin, status, flags, numerator FROM results
+           WHERE indicator_id = '5.2' AND year = 2023""").fetchall()
+    assert (value, decimals, origin, status, flags, numerator) == (Decimal("155.2"), 1, "reported", "reported", ["provisional"], None)
+    lineage = con.execute("""SELECT role, variable, row FROM lineage WHERE indicator_uid = 'test-ed:5.2' AND year = 2023""").fetchall()
+    assert lineage == [("reported", "test-ed:5.2", 9)]
+    assert "reported, not computed" in as_text(explain(con, cat, "5.2", "0001", 2023))
+
+
+def test_a_value_given_as_reported_by_uid_in_polish_units(tmp_path, mini_catalogue):
+    rows = [r for r in BASE if r["variable"] != "firefighters"] + [
+        {"year": 2023, "variable": "test-ed:5.2", "value": "\"155,2\"", "unit": "na 100 000 mieszkańców"}]
+    _, con, _ = run(tmp_path, rows, mini_catalogue)
+    assert result(con, "5.2")["value"] == Decimal("155.2")
+
+
+def test_computed_value_wins_and_the_reported_one_is_kept_for_the_check(tmp_path, mini_catalogue):
+    rows = BASE + [{"year": 2023, "variable": "5.2", "value": "155.1", "unit": "per 100 000 population"}]
+    _, con, _ = run(tmp_path, rows, mini_catalogue)
+    [(value, origin, reported, reported_decimals)] = con.execute(
+        """SELECT value, origin, reported_value, reported_decimals FROM results
+           WHERE indicator_id = '5.2' AND year = 2023""").fetchall()
+    assert (value, origin, reported, reported_decimals) == (Decimal("155.15"), "computed", Decimal("155.1"), 1)

@@ -70,10 +70,18 @@ def test_many_problems_are_reported_together(tmp_path):
     ]
 
 
-def test_percentage_without_range_check(tmp_path):
-    broken = INDICATORS["5.1"].replace("checks:\n  - {kind: range, min: 0, max: 100}\n", "")
-    root = write_catalogue(tmp_path, {**INDICATORS, "5.1": broken})
-    assert [p.rule for p in problems_of(root)] == ["share_without_range"]
+def test_share_bounds_needs_a_percentage_ratio(tmp_path):
+    broken = INDICATORS["5.2"].replace("  - {kind: range, min: 0}", "  - {kind: range, min: 0}\n  - {kind: share_bounds}")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.2": broken})
+    assert [p.rule for p in problems_of(root)] == ["share_bounds_not_a_share"]
+
+
+def test_fewer_than_two_decimals_need_a_reason(tmp_path):
+    broken = INDICATORS["5.2"].replace("decimals: 2", "decimals: 1")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.2": broken})
+    assert [(p.rule, p.field) for p in problems_of(root)] == [("decimals_without_reason", "decimals")]
+    reasoned = broken.replace("decimals: 1", "decimals: 1\ndecimals_reason: {en: Whole firefighters., pl: Cali strażacy.}")
+    assert load_catalogue(write_catalogue(tmp_path / "ok", {**INDICATORS, "5.2": reasoned})).get("5.2").decimals == 1
 
 
 def test_per_100000_population_needs_population_denominator(tmp_path):
@@ -140,10 +148,16 @@ def test_parts_of_a_whole_share_one_denominator(tmp_path):
     assert [(p.file.rsplit("/", 1)[1], p.rule) for p in problems_of(root)] == [("5.4.yaml", "parts_sum_mismatch")]
 
 
-def test_share_range_must_lie_within_0_100(tmp_path):
-    broken = INDICATORS["5.1"].replace("{kind: range, min: 0, max: 100}", "{kind: range, min: 0, max: 1000}")
+def test_a_check_kind_is_declared_once(tmp_path):
+    broken = INDICATORS["5.1"].replace("{kind: range, min: 0, max: 100}", "{kind: range, min: 0, max: 100}\n  - {kind: range, max: 90}")
     root = write_catalogue(tmp_path, {**INDICATORS, "5.1": broken})
-    assert [p.rule for p in problems_of(root)] == ["share_range_outside_0_100"]
+    assert [p.rule for p in problems_of(root)] == ["check_repeated"]
+
+
+def test_a_check_severity_is_one_of_the_three(tmp_path):
+    broken = INDICATORS["5.1"].replace("{kind: share_bounds}", "{kind: share_bounds, severity: fatal}")
+    root = write_catalogue(tmp_path, {**INDICATORS, "5.1": broken})
+    assert [p.rule for p in problems_of(root)] == ["schema.enum"]
 
 
 def test_not_above_must_agree_in_unit_and_not_loop(tmp_path):

@@ -95,19 +95,138 @@ def test_comma_thousands_with_several_groups(tmp_path, cat):
     assert observations(tmp_path)[0][2] == 1395290
 
 
-@pytest.mark.parametrize("value, rule", [
-    ('"1,395"', "ambiguous_separator"),
-    ("abc", "not_a_number"),
-    ("12..5", "not_a_number"),
+@pytest.mark.parametrize("variable, value, rule", [
+    ("life_expectancy", '"1,395"', "ambiguous_separator"),  # no evidence in the file, not a count, a country of two conventions
+    ("population", "abc", "not_a_number"),
+    ("population", "12..5", "not_a_number"),
+    ("population", "$12 €", "not_a_number"),  # two signs
+    ("population", "--12", "not_a_number"),
 ])
-def test_unreadable_numbers(tmp_path, cat, value, rule):
-    write_city(tmp_path / "raw", HEADER + f"2023,population,{value},persons,S1,,\n")
+def test_unreadable_numbers(tmp_path, cat, variable, value, rule):
+    write_city(tmp_path / "raw", HEADER + f"2023,{variable},{value},{'years' if variable == 'life_expectancy' else 'persons'},S1,,\n",
+               city_yaml=CITY_YAML.format(code="0001").replace("country: PL", "country: CA"))
     assert problems(tmp_path, cat) == [("obs.csv", None, 2, "value", rule)]
 
 
-def test_dot_group_is_ambiguous_in_a_file_with_decimal_commas(tmp_path, cat):
-    write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,"78,4",years,S1,,\n2023,population,1.395,persons,S1,,\n')
-    assert problems(tmp_path, cat) == [("obs.csv", None, 3, "value", "ambiguous_separator")]
+def value_repairs(tmp_path) -> dict[int, list[tuple]]:
+    """The repairs of the value column by row: (rule, original, repaired)."""
+    out: dict[int, list[tuple]] = {}
+    for row, col, rule, original, repaired in repairs(tmp_path):
+        if col == "value":
+            out.setdefault(row, []).append((rule, original, repaired))
+    return out
+
+
+def values(tmp_path) -> dict[str, str]:
+    return {v: format(val.normalize(), "f") for _, v, val, _ in observations(tmp_path)}
+
+
+def test_dot_group_is_a_thousands_group_in_a_file_with_decimal_commas(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,"78,4",years,S1,,\n2023,population,1.395,persons,S1,,\n'
+               '2023,income_lcu,"1,395",PLN,S1,,\n')
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"life_expectancy": "78.4", "population": "1395", "income_lcu": "1.395"}
+    fixed = value_repairs(tmp_path)
+    assert fixed[3] == [("thousands_separator_from_file", "1.395", "1395")]
+    assert fixed[4] == [("decimal_comma_from_file", "1,395", "1.395")]
+
+
+def test_comma_group_is_a_thousands_group_in_a_file_with_decimal_points(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + '2023,income_lcu,"1,865.10",PLN,S1,,\n2023,life_expectancy,27.9,years,S1,,\n'
+               '2023,population,"2,782",persons,S1,,\n2023,employed,"1,395",persons,S1,,\n2023,unemployed,0.395,persons,S1,estimated,\n')
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"income_lcu": "1865.1", "life_expectancy": "27.9", "population": "2782",
+                                "employed": "1395", "unemployed": "0.395"}
+    fixed = value_repairs(tmp_path)
+    assert fixed[4] == [("thousands_separator_from_file", "2,782", "2782")]
+    assert fixed[5] == [("thousands_separator_from_file", "1,395", "1395")]
+    assert fixed[2] == [("thousands_separator", "1,865.10", "1865.10")]
+
+
+def test_a_dot_group_is_a_decimal_point_in_a_file_with_decimal_points(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + "2023,life_expectancy,1.395,years,S1,,\n2023,income_lcu,0.5,PLN,S1,,\n"
+               "2023,population,1.395,persons,S1,,\n")
+    assert problems(tmp_path, cat) == [("obs.csv", None, 4, "value", "not_whole_number")]
+
+
+@pytest.mark.parametrize("evidence", ['"1,395,290"', "12345.678"])
+def test_other_evidence_of_decimal_points(tmp_path, cat, evidence):
+    write_city(tmp_path / "raw", HEADER + f'2023,income_lcu,{evidence},PLN,S1,,\n2023,life_expectancy,"1,395",years,S1,,\n')
+    load(tmp_path, cat)
+    assert values(tmp_path)["life_expectancy"] == "1395"
+
+
+@pytest.mark.parametrize("evidence", ["1.395.290", '"1 395,5"', '"0,5"', '"12345,678"'])
+def test_other_evidence_of_decimal_commas(tmp_path, cat, evidence):
+    write_city(tmp_path / "raw", HEADER + f'2023,income_lcu,{evidence},PLN,S1,,\n2023,life_expectancy,"1,395",years,S1,,\n')
+    load(tmp_path, cat)
+    assert values(tmp_path)["life_expectancy"] == "1.395"
+
+
+@pytest.mark.parametrize("country, income, life, rule", [
+    ("GB", "675360", "1395", "thousands_separator_from_country"),   # a British table: 675,360 is 675360
+    ("PL", "675.36", "1.395", "decimal_comma_from_country"),        # a Polish one: 675,36…
+])
+def test_a_file_without_evidence_is_read_as_the_country_writes(tmp_path, cat, country, income, life, rule):
+    city = CITY_YAML.format(code="0001").replace("country: PL", f"country: {country}").replace("currency: PLN", "currency: GBP")
+    write_city(tmp_path / "raw", HEADER + '2023,income_lcu,"675,360",GBP,S1,,\n2023,life_expectancy,"1,395",years,S1,,\n',
+               city_yaml=city)
+    load(tmp_path, cat)
+    assert (values(tmp_path)["income_lcu"], values(tmp_path)["life_expectancy"]) == (income, life)
+    assert value_repairs(tmp_path)[2][0][0] == rule
+
+
+def test_a_dot_group_in_a_polish_file_without_evidence_is_a_thousands_group(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + "2023,income_lcu,1.395,PLN,S1,,\n")
+    load(tmp_path, cat)
+    assert values(tmp_path)["income_lcu"] == "1395"
+    assert value_repairs(tmp_path)[2] == [("thousands_separator_from_country", "1.395", "1395")]
+
+
+def test_conflicting_evidence_leaves_lone_groups_ambiguous(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,27.9,years,S1,,\n2023,income_lcu,"78,4",PLN,S1,,\n'
+               '2023,population,"2,782",persons,S1,,\n2023,employed,1.395,persons,S1,,\n')
+    with pytest.raises(ProblemsFound) as e:
+        load(tmp_path, cat)
+    assert [(p.row, p.rule) for p in e.value.problems] == [(4, "ambiguous_separator"), (5, "ambiguous_separator")]
+    assert "both decimal points and decimal commas" in e.value.problems[0].message
+
+
+def test_evidence_is_taken_per_file_and_sheet(tmp_path, cat):
+    folder = write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,"78,4",years,S1,,\n')
+    (folder / "observations" / "other.csv").write_text(HEADER + '2023,income_lcu,"1,395",PLN,S1,,\n2023,population,1000.5,persons,S1,estimated,\n')
+    load(tmp_path, cat)
+    assert values(tmp_path)["income_lcu"] == "1395"
+
+
+def test_evidence_is_taken_per_sheet_of_a_workbook(tmp_path, cat):
+    folder = write_city(tmp_path / "raw", HEADER + "2022,population,1000,persons,S1,,\n")
+    wb = openpyxl.Workbook()
+    wb.active.title = "commas"
+    for ws, rows in ((wb.active, [["2023", "life_expectancy", "78,4", "years"], ["2023", "income_lcu", "1,395", "PLN"]]),
+                     (wb.create_sheet("points"), [["2023", "firefighters", "27.5", "persons", "estimated"], ["2023", "labour_force", "1,395", "persons"]])):
+        ws.append(["year", "variable", "value", "unit", "source_id", "status"])
+        for r in rows:
+            ws.append(r[:4] + ["S1"] + r[4:])
+    wb.save(folder / "observations" / "book.xlsx")
+    load(tmp_path, cat)
+    assert {k: v for k, v in values(tmp_path).items() if k in ("income_lcu", "labour_force")} == {
+        "income_lcu": "1.395", "labour_force": "1395"}
+
+
+@pytest.mark.parametrize("value", ['"2,782"', "2.782"])
+def test_a_lone_group_in_a_whole_number_is_a_thousands_group(tmp_path, cat, value):
+    write_city(tmp_path / "raw", HEADER + f"2023,population,{value},persons,S1,,\n")
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"population": "2782"}
+    assert value_repairs(tmp_path)[2] == [("thousands_separator_whole_number", value.strip('"'), "2782")]
+
+
+def test_a_lone_group_in_a_whole_number_follows_the_file_where_it_gives_evidence(tmp_path, cat):
+    # decimal commas in the file: 2,782 persons is 2.782, not a whole number; 1.395 is a thousands group
+    write_city(tmp_path / "raw", HEADER + '2023,life_expectancy,"78,4",years,S1,,\n2023,population,"2,782",persons,S1,,\n'
+               "2023,employed,1.395,persons,S1,,\n")
+    assert problems(tmp_path, cat) == [("obs.csv", None, 3, "value", "not_whole_number")]
 
 
 def test_every_problem_of_a_run_is_reported_with_its_place(tmp_path, cat):
@@ -295,3 +414,102 @@ def test_a_bad_year_is_reported_once(tmp_path, cat):
     write_city(tmp_path / "raw", [{"year": 2022, "variable": "population", "value": 1000},
                                   {"year": "2022/23", "variable": "firefighters", "value": 5}], city_yaml=city)
     assert problems(tmp_path, cat) == [("obs.csv", None, 3, "year", "fiscal_year")]
+
+
+def city_in(currency: str) -> str:
+    return CITY_YAML.format(code="0001").replace("currency: PLN", f"currency: {currency}")
+
+
+@pytest.mark.parametrize("currency, value", [
+    ("USD", '"$12,345,678"'), ("USD", "US$ 12345678"), ("USD", "12345678 usd"), ("USD", "12345678$"),
+    ("EUR", '"€12 345 678"'), ("EUR", "12.345.678 €"), ("EUR", "EUR12345678"), ("EUR", '"12 345 678,00 Eur"'),
+    ("GBP", '"£12,345,678"'), ("CHF", "Fr. 12345678"), ("CHF", "12345678 CHF"), ("JPY", "¥12345678"),
+    ("CZK", "12 345 678 Kč"), ("SEK", "12 345 678 kr"), ("CAD", "C$12345678"), ("AUD", "A$ 12345678"),
+    ("NZD", "NZ$12345678"), ("HKD", "HK$12345678"), ("SGD", "S$12345678"), ("BRL", "R$ 12345678"),
+    ("PLN", "12 345 678 zł"), ("PLN", "PLN 12345678"), ("MXN", "$12345678"), ("INR", "₹12345678"),
+])
+def test_a_currency_sign_of_the_city_s_currency_is_removed(tmp_path, cat, currency, value):
+    write_city(tmp_path / "raw", HEADER + f"2023,income_lcu,{value},{currency},S1,,\n", city_yaml=city_in(currency))
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"income_lcu": "12345678"}
+    assert ("currency_sign_removed", value.strip('"')) in [(r, o) for r, o, _ in value_repairs(tmp_path)[2]]
+
+
+def test_a_negative_amount_with_a_sign_and_a_typographic_minus(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + "2023,income_lcu,−$1200.50,USD,S1,,\n", city_yaml=city_in("USD"))
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"income_lcu": "-1200.5"}
+    assert sorted(value_repairs(tmp_path)[2]) == [("currency_sign_removed", "−$1200.50", "-1200.50"),
+                                                  ("minus_sign", "−$1200.50", "-1200.50")]
+
+
+@pytest.mark.parametrize("currency, variable, value, unit, message", [
+    ("PLN", "income_lcu", "$12", "PLN", "$12 carries the currency sign $, which does not match the currency of income_lcu (PLN)"),
+    ("USD", "income_lcu", "C$ 12", "USD", "which does not match the currency of income_lcu (USD); C$ stands for CAD"),
+    ("EUR", "income_lcu", "12 kr", "EUR", "12 kr carries the currency sign kr, which does not match the currency of income_lcu (EUR)"),
+    ("USD", "population", "$12", "persons", "but population is not money (it is measured in persons)"),
+    ("PLN", "life_expectancy", "78 zł", "years", "but life_expectancy is not money"),
+])
+def test_a_currency_sign_that_cannot_be_the_currency_is_reported(tmp_path, cat, currency, variable, value, unit, message):
+    write_city(tmp_path / "raw", HEADER + f"2023,{variable},{value},{unit},S1,,\n", city_yaml=city_in(currency))
+    with pytest.raises(ProblemsFound) as e:
+        load(tmp_path, cat)
+    [p] = e.value.problems
+    assert (p.row, p.column, p.rule) == (2, "value", "currency_unexpected")
+    assert message in p.message
+
+
+@pytest.mark.parametrize("currency, unit", [("USD", "$"), ("EUR", "€"), ("PLN", "zł"), ("USD", "usd"), ("EUR", "LCU")])
+def test_a_currency_sign_in_the_unit_column(tmp_path, cat, currency, unit):
+    write_city(tmp_path / "raw", HEADER + f"2023,income_lcu,12,{unit},S1,,\n", city_yaml=city_in(currency))
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"income_lcu": "12"}
+
+
+def test_a_currency_sign_in_the_unit_column_must_be_the_currency(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + "2023,income_lcu,12,€,S1,,\n", city_yaml=city_in("USD"))
+    assert problems(tmp_path, cat) == [("obs.csv", None, 2, "unit", "unit_mismatch")]
+
+
+def test_an_estimated_count_may_be_fractional(tmp_path, cat):
+    write_city(tmp_path / "raw", HEADER + "2023,firefighters,13.5,persons,S1,estimated,survey-weighted\n"
+               "2023,employed,13.5,persons,S1,provisional,\n")
+    assert problems(tmp_path, cat) == [("obs.csv", None, 3, "value", "not_whole_number")]
+    write_city(tmp_path / "raw", HEADER + "2023,firefighters,13.5,persons,S1,estimated,survey-weighted\n")
+    load(tmp_path, cat)
+    assert values(tmp_path) == {"firefighters": "13.5"}
+
+
+@pytest.fixture
+def cat_with_rates(mini_catalogue):
+    """The mini catalogue and two percentages that are not shares: a signed rate and a quantity."""
+    with open(mini_catalogue / "variables.yaml", "a", encoding="utf-8") as f:
+        for var, kind in (("inflation", "measure"), ("coverage", "quantity")):
+            f.write(f'  - id: {var}\n    name: {{en: {var}, pl: {var}}}\n    unit: "%"\n    kind: {kind}\n'
+                    f'    provider: stats\n    description: {{en: {var}, pl: {var}}}\n')
+    return load_catalogue(mini_catalogue)
+
+
+@pytest.mark.parametrize("value, number", [("3.5%", "3.5"), ('"3,5 %"', "3.5"), ("−1.2 %", "-1.2"), ("12", "12")])
+def test_a_percent_sign_on_any_percentage_is_removed(tmp_path, cat_with_rates, value, number):
+    write_city(tmp_path / "raw", HEADER + f"2023,inflation,{value},%,S1,,\n2023,green_share,{value},%,S1,,\n"
+               f"2023,coverage,{value},%,S1,,\n")
+    load(tmp_path, cat_with_rates)
+    assert values(tmp_path) == {"inflation": number, "green_share": number, "coverage": number}
+    if "%" in value:
+        written = value.strip('"')
+        without = written.replace(" %", "").replace("%", "").replace("−", "-")
+        for row in (2, 3, 4):
+            assert ("percent_sign_removed", written, without) in value_repairs(tmp_path)[row]
+
+
+def test_a_percentage_written_as_a_fraction(tmp_path, cat_with_rates):
+    # a signed rate below 1 % is common (inflation of 0.88 %): not taken for a fraction
+    write_city(tmp_path / "raw", HEADER + "2023,inflation,0.88,%,S1,,\n2023,green_share,0.31,%,S1,,\n"
+               "2023,coverage,0.97,%,S1,,\n2023,population,5 %,persons,S1,,\n")
+    assert problems(tmp_path, cat_with_rates) == [
+        ("obs.csv", None, 3, "value", "share_as_fraction"), ("obs.csv", None, 4, "value", "share_as_fraction"),
+        ("obs.csv", None, 5, "value", "percent_sign_unexpected")]
+    write_city(tmp_path / "raw", HEADER + "2023,coverage,0.97,%,S1,,only one street is covered\n")
+    load(tmp_path, cat_with_rates)
+    assert values(tmp_path) == {"coverage": "0.97"}

@@ -30,11 +30,12 @@ def test_one_row_per_city_indicator_and_year_in_the_standards_order(bundle):
     assert len({(r["city_code"], r["indicator_id"], r["year"]) for r in rows}) == 12
 
 
-def test_values_are_written_with_exactly_the_indicators_decimals(bundle):
+def test_values_are_written_with_exactly_their_decimals(bundle):
     rows = read(bundle, "indicators.csv")
     assert row(rows, "5.1", 2023)["value"] == "1.29"          # decimals 2
-    assert row(rows, "5.2", 2023)["value"] == "159.1"         # decimals 1: 1567 / 985000 × 100000
-    assert row(rows, "6.1", 2023)["value"] == "78.5"          # 78.45 half away from zero
+    assert row(rows, "5.2", 2023)["value"] == "159.09"        # decimals 2: 1567 / 985000 × 100000
+    assert row(rows, "6.1", 2023)["value"] == "78.45"         # a direct value keeps the decimals it was written with
+    assert row(rows, "5.1", 2023)["origin"] == "computed"
     assert row(rows, "P14-P-09", 2023)["value"] == "-1.50"    # a negative number stays a number
     for r in rows:
         if r["value"]:

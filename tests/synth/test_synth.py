@@ -1,11 +1,15 @@
 """The synthetic-data generator: the profile covers the registry, the figures are consistent (parts
 add up, no part exceeds its whole, whole numbers are whole, the indicators' checks hold), the files
-are deterministic and ingest cleanly, and injected broken rows are exactly the problems ingest finds."""
+are deterministic and ingest cleanly, injected broken rows are exactly the problems ingest finds,
+and the generated files have the shapes real cities write (amounts in euros with a sign,
+full-time equivalents with a decimal, tax collected above tax billed)."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,10 +17,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
+from pipeline.calculate import calculate
 from pipeline.catalogue.models import Text, Variable, VariableKind
 from pipeline.ingest import ingest
 from pipeline.problems import ProblemsFound
+from pipeline.store import connect
+from pipeline.validate import validate
 from pipeline.synth import (
     BROKEN_RULES,
     ProfileError,
@@ -115,8 +123,27 @@ def test_generated_figures_are_consistent(catalogue, profile):
     check_consistency(sim, catalogue, profile)
     pop = sim.values["population"]
     assert ((pop >= 40_000) & (pop <= 300_000)).all()
-    national = sim.values["country_population"]
-    assert (national == national[0]).all()  # one national figure for every city
+    abroad = sim.abroad()
+    assert abroad.sum() == 30 and abroad[9::10].all()  # every 10th city
+    for country in (abroad, ~abroad):  # one national figure for every city of a country
+        for v in ("country_population", "country_gdp_usd", "exchange_rate_lcu_per_usd"):
+            national = sim.values[v][country]
+            assert (national == national[0]).all(), v
+    # a euro is about 4.3 zloty: euro per USD about 0.9, national figures of a country of 5.4 million
+    assert (np.abs(sim.values["exchange_rate_lcu_per_usd"][abroad] - 0.9) < 0.1).all()
+    assert (np.abs(sim.values["country_population"][abroad] - 5.4e6) < 0.2e6).all()
+
+
+def test_fte_counts_have_a_decimal_and_tax_collected_can_exceed_tax_billed(catalogue, profile):
+    sim = simulate(catalogue, 300, range(2014, 2024), seed=7, profile=profile)
+    for v in ("firefighters_full_time", "police_officers"):
+        assert not catalogue.variables[v].integer and profile.rules[v].decimals == 1, v
+        x = sim.values[v]
+        assert (x != np.round(x)).mean() > 0.8, v  # most are not whole
+        assert np.array_equal(x, np.round(x, 1)), v
+    ratio = sim.values["tax_collected_lcu"] / sim.values["tax_billed_lcu"]
+    assert 0.02 < (ratio > 1).mean() < 0.5  # sometimes, slightly, above 100 %
+    assert ratio.max() <= 1.10 and ratio.min() >= 0.85
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -182,7 +209,8 @@ def test_multi_layout_ingests_with_no_problem(catalogue, tmp_path):
     text_vars = sum(v.kind is VariableKind.text for v in catalogue.variables.values())
     assert report.cities == sorted(info.cities)
     assert report.observations == info.observations + 20 * 3 * text_vars
-    assert report.repairs == {}
+    lcu = sum(v.unit == "LCU" for v in catalogue.variables.values())
+    assert report.repairs == {"currency_sign_removed": 2 * 3 * lcu}  # the two cities in euros: €1234.50
     con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
     profile = load_profile(catalogue)
     for s in profile.splits:  # exact in the store's decimals, not just in floats
@@ -216,3 +244,84 @@ def test_a_tiny_broken_share_still_breaks_one_row(catalogue, tmp_path):
     with pytest.raises(ProblemsFound) as e:
         ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
     assert len(e.value.problems) == 1
+
+
+# --- the shapes real cities write ---------------------------------------------------------------------
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_tenth_city_reports_in_euros_with_a_sign(catalogue, tmp_path):
+    info = generate(tmp_path / "raw", catalogue, 10, [2022, 2023], seed=6, xlsx_share=0.0)
+    generate(tmp_path / "again", catalogue, 10, [2022, 2023], seed=6, xlsx_share=0.0)
+    assert _hashes(tmp_path / "raw") == _hashes(tmp_path / "again")
+    home, abroad = info.cities[0], info.cities[9]
+    docs = {c: YAML(typ="safe", pure=True).load((tmp_path / "raw" / c / "city.yaml").read_text(encoding="utf-8"))
+            for c in (home, abroad)}
+    assert (docs[home]["country"], docs[home]["currency"]) == ("PL", "PLN")
+    assert (docs[abroad]["country"], docs[abroad]["currency"]) == ("SK", "EUR")
+    assert docs[abroad]["text_facts"]["region"].endswith("Slovakia") and docs[abroad]["region"] in docs[abroad]["text_facts"]["region"]
+    lcu = {v.id for v in catalogue.variables.values() if v.unit == "LCU"}
+    for code, signed in ((home, False), (abroad, True)):
+        rows = [r for f in sorted((tmp_path / "raw" / code / "observations").glob("*.csv")) for r in _rows(f)]
+        money = [r["value"] for r in rows if r["variable"] in lcu]
+        assert len(money) == 2 * len(lcu)
+        assert all(v.startswith("€") for v in money) if signed else not any("€" in v for v in money)
+        assert not any("€" in r["value"] for r in rows if r["variable"] not in lcu)  # only amounts in LCU
+        rate = [float(r["value"]) for r in rows if r["variable"] == "exchange_rate_lcu_per_usd"]
+        assert all(0.8 < x < 1.0 for x in rate) if signed else all(3.5 < x < 5 for x in rate)
+    finance = _rows(tmp_path / "raw" / abroad / "observations" / "finance-department.csv")
+    assert re.fullmatch(r"€\d+\.\d\d", next(r["value"] for r in finance if r["variable"] == "total_revenue_lcu"))
+
+
+def test_euro_amounts_in_workbooks_ingest_too(catalogue, tmp_path):
+    info = generate(tmp_path / "raw", catalogue, 10, [2023], seed=8, xlsx_share=1.0)
+    assert all(f.endswith((".xlsx", ".yaml", ".csv")) for f in info.files)
+    report = ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    lcu = sum(v.unit == "LCU" for v in catalogue.variables.values())
+    assert report.repairs == {"currency_sign_removed": lcu}
+
+
+def test_fte_counts_are_written_with_one_decimal(catalogue, tmp_path):
+    generate(tmp_path / "raw", catalogue, 3, [2021, 2022, 2023], seed=4, layout="multi", xlsx_share=0.0)
+    rows = [r for f in sorted((tmp_path / "raw" / "observations").glob("*.csv")) for r in _rows(f)]
+    for v in ("firefighters_full_time", "police_officers"):
+        values = [r["value"] for r in rows if r["variable"] == v]
+        assert len(values) == 9 and all(re.fullmatch(r"\d+\.\d", x) for x in values), (v, values)
+
+
+def test_generated_inputs_with_a_city_in_euros_pass_every_stage(catalogue, tmp_path):
+    """A small run with one city in euros: ingest (repairing the € signs), calculate and validate
+    with no blocking error; its indicators in USD agree with those of the Polish cities."""
+    info = generate(tmp_path / "raw", catalogue, 10, [2022, 2023], seed=12, layout="multi")
+    assert info.simulation.abroad().tolist() == [False] * 9 + [True]
+    report = ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    assert set(report.repairs) == {"currency_sign_removed"}
+    con = connect(tmp_path / "store.duckdb")
+    try:
+        summary = calculate(con, catalogue)
+        assert all(lv.core_reported == lv.core_defined for lv in summary.levels)
+        result = validate(con, catalogue)
+        assert result.blocking == 0, [(f.rule_id, f.city_code, f.year, f.message) for f in result.findings if f.severity == "error"]
+        euro = info.cities[9]
+        over = con.execute("""SELECT count(*) FROM results WHERE indicator_id = '9.4' AND value > 100""").fetchone()[0]
+        usd = dict(con.execute("""SELECT city_code = ?, median(value) FROM results WHERE indicator_id = 'P14-E-08'
+                                  GROUP BY 1""", [euro]).fetchall())
+        raw = con.execute("""SELECT raw_value FROM observations WHERE city_code = ? AND variable = 'tax_collected_lcu'""",
+                          [euro]).fetchall()
+    finally:
+        con.close()
+    assert all(v.startswith("€") for (v,) in raw)
+    assert over >= 1  # tax collected above tax billed, with no finding that blocks
+    assert 0.5 < float(usd[True]) / float(usd[False]) < 2  # city product per capita in USD alike
+
+
+def test_a_foreign_section_that_does_not_fit_is_named(catalogue, tmp_path):
+    text = (Path(__file__).parents[2] / "pipeline" / "synth" / "profile.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "profile.yaml"
+    bad.write_text(text.replace("    country_gdp_usd: 0.163", "    population: 0.163", 1), encoding="utf-8")
+    with pytest.raises(ProfileError, match="foreign.national: population is not a national figure"):
+        load_profile(catalogue, bad)

@@ -75,19 +75,55 @@ def test_known_bad_city_fires_exactly_these_rules(tmp_path, mini_catalogue):
         "0001", 2023, "unemployed", "testville/observations/obs.csv", 5, 1, "error")
     assert by_rule["yoy_change_results_test-ed:5.2"].severity == "warning"
     assert by_rule["yoy_change_results_test-ed:5.2"].level == 2
-    assert report.blocking == 7
+    # a value outside its plausible range is a warning; a part above its whole is an error
+    assert by_rule["range_results_test-ed:5.1"].severity == "warning"
+    assert by_rule["share_bounds_results_test-ed:5.1"].severity == "error"
+    assert report.blocking == 5
     levels = {(s.level, s.severity): s.findings for s in report.summary}
-    assert levels == {(1, "error"): 7, (1, "warning"): 1, (2, "warning"): 1}
+    assert levels == {(1, "error"): 5, (1, "warning"): 3, (2, "warning"): 1}
 
 
 def test_a_note_explains_a_large_change(tmp_path, mini_catalogue):
     data = rows({**GOOD, "firefighters": (10, None)},
                 [{"year": 2023, "variable": "firefighters", "value": 30, "note": "new fire station opened"}])
     report, _ = run(tmp_path, mini_catalogue, data)
-    assert [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"] == []
-    [f] = [f for f in report.findings if f.rule_id == "yoy_explained_results_change"]
+    [f] = [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"]
     assert (f.severity, f.indicator_uid, f.year) == ("information", "test-ed:5.2", 2023)
     assert "explained: firefighters: new fire station opened" in f.message
+
+
+def test_a_note_explains_a_value_outside_its_plausible_range(tmp_path):
+    data = rows({**GOOD, "firefighters": (10, None)},  # 2023: 1200 per 100 000, above the plausible 1000
+                [{"year": 2023, "variable": "firefighters", "value": 12, "note": "count includes the airport brigade"}])
+    report, _ = run(tmp_path, limited(tmp_path, ""), data)
+    [f] = [f for f in report.findings if f.rule_id == "range_results_test-ed:5.2"]
+    assert (f.year, f.severity, f.observed) == (2023, "information", "1200")
+    assert "explained: firefighters: count includes the airport brigade" in f.message
+
+
+def limited(tmp_path, extra_checks: str):
+    five_two = INDICATORS["5.2"].replace("  - {kind: range, min: 0}", "  - {kind: range, min: 0, max: 1000}\n" + extra_checks)
+    return write_catalogue(tmp_path, {**INDICATORS, "5.2": five_two})
+
+
+def test_limits_block_an_absurd_value_that_a_note_cannot_explain(tmp_path):
+    root = limited(tmp_path, "  - {kind: limits, min: 0, max: 100000}")
+    data = rows({**GOOD, "firefighters": (10, None)},
+                [{"year": 2023, "variable": "firefighters", "value": 1200, "note": "typed in the wrong column"}])
+    report, _ = run(tmp_path, root, data)
+    got = {(f.rule_id, f.severity) for f in report.findings if f.year == 2023 and f.indicator_uid == "test-ed:5.2"}
+    assert ("limits_results_test-ed:5.2", "error") in got and ("range_results_test-ed:5.2", "information") in got
+    assert report.blocking == 1
+
+
+def test_a_definition_declares_the_severity_of_its_checks(tmp_path):
+    root = limited(tmp_path, "  - {kind: limits, max: 100000, severity: warning}")
+    data = rows({**GOOD, "firefighters": (10, 1200)})
+    report, _ = run(tmp_path, root, data)
+    [f] = [f for f in report.findings if f.rule_id == "limits_results_test-ed:5.2"]
+    assert f.severity == "warning" and report.blocking == 0
+    run_ = {r.rule_id: r for r in report.rules}["limits_results_test-ed:5.2"]
+    assert (run_.severity, run_.failed) == ("warning", 1)
 
 
 def test_parts_that_split_one_whole_must_sum(tmp_path):

@@ -1,0 +1,130 @@
+"""What every check kind shares: the rule model, the kind's declaration, and SQL helpers.
+
+A rule id says what is checked and where (``<test>_<target>_<what>``, as dbt names its tests).
+Each check kind lives in one module of :mod:`pipeline.validate.checks` and declares its id
+pattern, level of the ESS validation typology, default severity and description there; the
+validator, the dossier, the exceptions and the README take them from that registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.catalogue import Catalogue
+from pipeline.catalogue.models import Indicator, Severity
+
+Engine = Literal["great_expectations", "duckdb"]
+Target = Literal["observations", "results"]
+
+
+class Rule(BaseModel):
+    """One rule. ``sql`` selects its findings: city_code, year, indicator_uid, variable, observed,
+    expected, message, file_id, sheet, row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule_id: str
+    test: str
+    level: int
+    severity: Severity
+    engine: Engine
+    target: Target
+    description: str
+    checked_sql: str
+    """Counts the rows the rule looks at."""
+    sql: str
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    """One kind of check: what it is, and how its rules are made from the catalogue."""
+
+    test: str
+    """The kind's name: the first part of its rule ids, and ``kind`` in a definition's checks."""
+    rule_id: str
+    """The pattern of its rule ids, as the README documents it (``range_results_<indicator>``)."""
+    target: Target
+    level: int
+    severity: Severity
+    """The default severity; a definition may declare another for its own check."""
+    engine: Engine
+    summary: str
+    """What it checks, in one sentence (README, catalogue docs)."""
+    rules: Callable[[Catalogue], list[Rule]] = lambda catalogue: []
+    indicator_rule_ids: Callable[[Indicator], list[str]] = lambda ind: []
+    """The ids of its rules that concern one indicator (for the dossier)."""
+    explainable: bool = False
+    """A warning of this kind that a note on an input explains is shown as information."""
+
+    def make(self, rule_id: str, description: str, checked_sql: str, sql: str, severity: Severity | None = None) -> Rule:
+        return Rule(rule_id=rule_id, test=self.test, level=self.level, severity=severity or self.severity,
+                    engine=self.engine, target=self.target, description=description, checked_sql=checked_sql, sql=sql)
+
+
+def q(s: str) -> str:
+    """A SQL string literal (for ids and texts of the catalogue, never for user input)."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def num(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def sql_in(values: list[str]) -> str:
+    return "(" + ", ".join(q(v) for v in values) + ")" if values else "(NULL)"
+
+
+def text(expr: str) -> str:
+    """SQL: a decimal as text without trailing zeros (100.500000 → 100.5, 100.000000 → 100)."""
+    return f"(CASE WHEN contains(CAST({expr} AS VARCHAR), '.') THEN rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.') ELSE CAST({expr} AS VARCHAR) END)"
+
+
+def bounds_text(lo: Decimal | None, hi: Decimal | None) -> str:
+    return f"[{num(lo) if lo is not None else '−∞'}, {num(hi) if hi is not None else '∞'}]"
+
+
+OBS_PLACE = "o.file_id, o.sheet, o.row"
+RESULT_PLACE = "NULL::VARCHAR, NULL::VARCHAR, NULL::INTEGER"
+REPORTED = "r.status = 'reported' AND r.value IS NOT NULL"
+COMPUTED = f"{REPORTED} AND r.origin = 'computed'"
+
+# The notes of a result's inputs (this year's and, for previous(), last year's): what explains a
+# value outside its plausible range or a large change. Gathered once per validation run.
+PREPARE_SQL = """
+CREATE OR REPLACE TEMP TABLE input_notes AS
+SELECT city_code, indicator_uid, year,
+       string_agg(DISTINCT variable || ': ' || note, '; ' ORDER BY variable || ': ' || note) AS notes,
+       string_agg(DISTINCT variable || ': ' || coalesce(note, 'no note'), '; '
+                  ORDER BY variable || ': ' || coalesce(note, 'no note')) FILTER (WHERE status = 'break') AS breaks
+FROM lineage WHERE note IS NOT NULL OR status = 'break'
+GROUP BY city_code, indicator_uid, year
+"""
+
+
+def bounds_rules(check: CheckKind, catalogue: Catalogue, outside: str) -> list[Rule]:
+    """The rules of a bounds kind (``range``, ``limits``): one per indicator that declares it."""
+    out = []
+    for ind in catalogue.indicators.values():
+        for chk in ind.checks:
+            if chk.kind != check.test:
+                continue
+            lo = f"r.value < {num(chk.min)}" if chk.min is not None else "false"
+            hi = f"r.value > {num(chk.max)}" if chk.max is not None else "false"
+            b = bounds_text(chk.min, chk.max)
+            where = f"r.indicator_uid = {q(ind.uid)} AND {REPORTED}"
+            out.append(check.make(
+                f"{check.test}_results_{ind.uid}", f"{ind.id} lies within {b}.",
+                f"SELECT count(*) FROM results r WHERE {where}",
+                f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, {q(b)},
+                    {q(f'{ind.id} is outside {outside} {b}')}, {RESULT_PLACE}
+                    FROM results r WHERE {where} AND ({lo} OR {hi})""", chk.severity))
+    return out
+
+
+def declared(check: CheckKind) -> Callable[[Indicator], list[str]]:
+    """Rule ids ``<kind>_results_<uid>`` of the indicators that declare a check of this kind."""
+    return lambda ind: [f"{check.test}_results_{ind.uid}" for c in ind.checks if c.kind == check.test]

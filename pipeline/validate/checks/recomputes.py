@@ -1,0 +1,34 @@
+"""A computed ratio re-computes from its numerator and denominator within its rounding."""
+
+from pipeline.catalogue.models import Ratio, Severity
+from pipeline.validate.base import COMPUTED, RESULT_PLACE, CheckKind, num, q, text
+
+# Within half a unit of the last decimal the value was published with.
+TOLERANCE = "0.5 * power(10, -r.decimals) + 1e-9"
+
+
+def expected(multiplier: str = "r.multiplier") -> str:
+    return f"CAST(r.numerator AS DOUBLE) / CAST(r.denominator AS DOUBLE) * CAST({multiplier} AS DOUBLE)"
+
+
+def _rules(catalogue):
+    out = []
+    for ind in catalogue.indicators.values():
+        calc = ind.calculation
+        if not isinstance(calc, Ratio):
+            continue
+        where = f"r.indicator_uid = {q(ind.uid)} AND {COMPUTED}"
+        out.append(CHECK.make(
+            f"recomputes_results_{ind.uid}", f"{ind.id} = numerator / denominator × {num(calc.multiplier)}, within rounding.",
+            f"SELECT count(*) FROM results r WHERE {where}",
+            f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, CAST({expected()} AS VARCHAR),
+                'the value does not re-compute from its numerator and denominator', {RESULT_PLACE}
+                FROM results r WHERE {where} AND abs(CAST(r.value AS DOUBLE) - {expected()}) > {TOLERANCE}"""))
+    return out
+
+
+CHECK = CheckKind(test="recomputes", rule_id="recomputes_results_<indicator>", target="results", level=1,
+                  severity=Severity.error, engine="great_expectations",
+                  summary="value = numerator / denominator × multiplier, within the rounding it was published with",
+                  rules=_rules,
+                  indicator_rule_ids=lambda ind: [f"recomputes_results_{ind.uid}"] if isinstance(ind.calculation, Ratio) else [])

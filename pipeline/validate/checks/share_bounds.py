@@ -1,0 +1,29 @@
+"""The numerator of a share is a true part of its denominator (``kind: share_bounds``, declared
+where the standard defines a part of a whole): 0 ≤ numerator ≤ denominator."""
+
+from pipeline.catalogue.models import Severity
+from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, q, text
+
+
+def _rules(catalogue):
+    out = []
+    for ind in catalogue.indicators.values():
+        for chk in ind.checks:
+            if chk.kind != "share_bounds":
+                continue
+            calc = ind.calculation
+            where = f"r.indicator_uid = {q(ind.uid)} AND r.numerator IS NOT NULL AND r.denominator IS NOT NULL"
+            out.append(CHECK.make(
+                f"share_bounds_results_{ind.uid}", f"For {ind.id}, 0 ≤ {calc.numerator} ≤ {calc.denominator}.",
+                f"SELECT count(*) FROM results r WHERE {where}",
+                f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
+                    {text('r.numerator')} || ' / ' || {text('r.denominator')}, '0 ≤ numerator ≤ denominator',
+                    {q(f'{calc.numerator} is not between 0 and {calc.denominator}')}, {RESULT_PLACE}
+                    FROM results r WHERE {where} AND (r.numerator < 0 OR r.numerator > r.denominator)""", chk.severity))
+    return out
+
+
+CHECK = CheckKind(test="share_bounds", rule_id="share_bounds_results_<indicator>", target="results", level=1,
+                  severity=Severity.error, engine="duckdb",
+                  summary="where declared, the numerator is a part of the denominator: 0 ≤ numerator ≤ denominator",
+                  rules=_rules, indicator_rule_ids=lambda ind: declared(CHECK)(ind))
