@@ -156,13 +156,22 @@ def catalog_show(
     out.print(f"[bold]{ind.id}  {ind.name.en}[/bold]\n[italic]{ind.name.pl}[/italic]")
     out.print(f"{ind.uid} · theme {ind.theme} {theme.en} / {theme.pl} · {ind.tier.value} · unit: {ind.unit.en} ({ind.unit.pl})")
     out.print(f"\n[bold]Definition[/bold]\n{ind.definition.en}\n[italic]{ind.definition.pl}[/italic]")
-    out.print(f"\n[bold]Calculation[/bold] ({ind.calculation.kind}, rounded half away from zero to {ind.decimals} decimals)\n  {indicator_formula(ind)}")
+    precision = ("the decimals its input is written with" if ind.calculation.kind == "direct" else
+                 f"{ind.decimals} decimals, at least {ind.significant_digits} significant digits below 1")
+    out.print(f"\n[bold]Calculation[/bold] ({ind.calculation.kind}, rounded half away from zero to {precision})\n  {indicator_formula(ind)}")
+    if ind.decimals_reason:
+        out.print(f"  fewer than 2 decimals: {ind.decimals_reason.en}")
     for v in variables:
         out.print(f"  [cyan]{v.id}[/cyan] — {v.name.en} [{v.unit}, {v.kind.value}, from {v.provider}]: {v.description.en}")
     if ind.checks:
         out.print("\n[bold]Checks[/bold]")
+        from pipeline.validate.checks import CHECKS
+
         for c in ind.checks:
-            out.print("  " + ", ".join(f"{k}={v}" for k, v in c.model_dump(exclude_none=True).items()))
+            severity = c.severity or CHECKS[c.kind].severity
+            params = ", ".join(f"{k}={v}" for k, v in c.model_dump(exclude_none=True, exclude={"kind", "severity"}).items())
+            out.print(f"  {c.kind}{' ' + params if params else ''} → {severity.value}"
+                      f"{'' if c.severity else ' (default)'}: {CHECKS[c.kind].summary}")
     if ind.notes:
         out.print(f"\n[bold]Notes[/bold]\n{ind.notes.en}\n[italic]{ind.notes.pl}[/italic]")
     out.print(f"\nDefined in {cat.files[ind.uid]}")

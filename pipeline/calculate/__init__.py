@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.calculate.compile import compile_indicator
+from pipeline.calculate.compile import compile_indicator, rounded
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.formula import indicator_formula
 from pipeline.store import insert, sandboxed
@@ -80,6 +80,23 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
 FROM final
 """
 
+# Lineage: the inputs found for each value; a value given as reported has that row as its input
+# instead (its computed inputs, where some were found, did not make it).
+RESULT_INPUTS_SQL = """
+INSERT INTO result_inputs
+SELECT * FROM (
+  SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
+  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE NOT rp_found) WHERE x.found
+  UNION ALL
+  SELECT DISTINCT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
+  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE rp_found) c
+  JOIN results r USING (city_code, indicator_uid, year)
+  WHERE c.x.found AND r.origin = 'computed'
+  UNION ALL
+  SELECT city_code, indicator_uid, year, 'reported', indicator_uid, year FROM calc WHERE rp_found)
+ORDER BY ALL
+"""
+
 YOY_SQL = """
 UPDATE results r
 SET previous_value = p.value,
@@ -129,7 +146,9 @@ def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[t
     insert(con, "levels", [
         (e.id, lvl.id, n, lvl.min_total, lvl.min_core)
         for e in catalogue.editions.values() for n, lvl in enumerate(e.certification_levels)])
-    return [(i.uid, compile_indicator(i, catalogue.variables)) for i in catalogue.indicators.values()]
+    given = {v for (v,) in con.execute("SELECT DISTINCT variable FROM observations WHERE variable IN (SELECT unnest(?))",
+                                         [list(catalogue.indicators)]).fetchall()}
+    return [(i.uid, compile_indicator(i, catalogue.variables, i.uid in given)) for i in catalogue.indicators.values()]
 
 
 CHUNK = 10
@@ -140,7 +159,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
     """Compute every indicator of every city's edition for every year with observations."""
     sandboxed(con)
     compiled = _definitions(con, catalogue)
-    chunks = ["\nUNION ALL\n".join(f"({sql})" for _, sql in compiled[i:i + CHUNK]) for i in range(0, len(compiled), CHUNK)]
+    chunks = [rounded([sql for _, sql in compiled[i:i + CHUNK]]) for i in range(0, len(compiled), CHUNK)]
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("calculation_keys", "calculations", "result_inputs", "results", "coverage", "certification"):
@@ -149,7 +168,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
                        SELECT DISTINCT o.city_code, o.year, c.edition
                        FROM observations o JOIN cities c USING (city_code) ORDER BY ALL""")
         insert(con, "calculations", [
-            (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, sql)
+            (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, rounded([sql]))
             for i, (_, sql) in zip(catalogue.indicators.values(), compiled)])
         con.execute(f"CREATE OR REPLACE TEMP TABLE calc AS {chunks[0]}")
         for chunk in chunks[1:]:  # a few indicators at a time: the joins of all 100 at once outgrow the memory limit
@@ -159,14 +178,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
                         SELECT * FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
                         ORDER BY city_code, (SELECT position FROM defs d WHERE d.indicator_uid = r.indicator_uid), year""")
         con.execute(YOY_SQL)
-        con.execute("""INSERT INTO result_inputs
-                       SELECT DISTINCT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
-                       FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc) c
-                       JOIN results r USING (city_code, indicator_uid, year)
-                       WHERE c.x.found AND r.origin = 'computed'  -- a value given as reported has that row as its input
-                       UNION ALL
-                       SELECT city_code, indicator_uid, year, 'reported', indicator_uid, year FROM calc WHERE rp_found
-                       ORDER BY ALL""")
+        con.execute(RESULT_INPUTS_SQL)
         con.execute(COVERAGE_SQL)
         con.execute(CERTIFICATION_SQL)
         con.execute("COMMIT")

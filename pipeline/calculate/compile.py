@@ -2,9 +2,10 @@
 
 Each SELECT reads the ``calculation_keys`` table (every city and year with observations, and the edition the
 city reports against) and joins, for each input variable, its observation in the reference year
-(and in the year before, for ``previous()``). It yields the unrounded value, the rounded value,
-numerator and denominator, and the list of inputs with their status, note and source, from
-which :mod:`pipeline.calculate` derives status, reason, flags and lineage in one pass.
+(and in the year before, for ``previous()``). It yields the unrounded value, numerator and
+denominator, and the list of inputs with their status, note and source; :func:`rounded` adds each
+value's decimals and the rounded value over many SELECTs at once, and :mod:`pipeline.calculate`
+derives status, reason, flags and lineage in one pass.
 
 Arithmetic is done in DOUBLE (IEEE 754), the result fixed to 12 decimals and then rounded half
 away from zero, in DECIMAL, to the value's decimals: the indicator's ``decimals``, more where a
@@ -30,7 +31,9 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def compile_indicator(ind: Indicator, variables: dict[str, Variable]) -> str:
+def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: bool = True) -> str:
+    """The SELECT of one indicator; ``reported``: whether the store holds values given as reported
+    for it (without any, the join that reads them is left out)."""
     calc = ind.calculation
     used = ind.variables
     prev = set(uses_previous(calc.expression)) if calc.kind == "expression" else set()
@@ -72,24 +75,43 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable]) -> str:
     denominator = f"{alias[den_var]}.value" if den_var else "CAST(NULL AS DECIMAL(38, 10))"
     multiplier = f"CAST({format(calc.multiplier.normalize(), 'f')} AS DECIMAL(38, 10))" if isinstance(calc, Ratio) else "CAST(NULL AS DECIMAL(38, 10))"
 
-    if calc.kind == "direct" and not is_text:
-        decimals = f"coalesce({alias[calc.variable]}.decimals, {ind.decimals})"
-    else:  # at least `significant_digits` for a magnitude below 1, never more than the store keeps
-        decimals = (f"CASE WHEN raw = 0 OR abs(raw) >= 1 THEN {ind.decimals} ELSE least({MAX_DECIMALS}, greatest("
-                    f"{ind.decimals}, {ind.significant_digits} - 1 - CAST(floor(log10(abs(raw))) AS INTEGER))) END")
-    rounded = " ".join(f"WHEN {d} THEN CAST(round(CAST(raw AS DECIMAL(38, 12)), {d}) AS DECIMAL(38, {MAX_DECIMALS}))"
-                       for d in range(MAX_DECIMALS + 1))
+    if calc.kind == "direct" and not is_text:  # the decimals its input was written with
+        written, significant = f"{alias[calc.variable]}.decimals", "NULL::INTEGER"
+    else:
+        written, significant = "NULL::INTEGER", str(ind.significant_digits)
+    if reported:
+        joins.append(f"LEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {_q(ind.uid)}")
+        rp = ("rp.city_code IS NOT NULL AS rp_found, rp.value AS rp_value, rp.value_text AS rp_text, rp.decimals AS rp_decimals, "
+              "rp.status AS rp_status, rp.note AS rp_note, rp.source_id AS rp_source")
+    else:
+        rp = ("false AS rp_found, NULL::DECIMAL(38, 10) AS rp_value, NULL::VARCHAR AS rp_text, NULL::INTEGER AS rp_decimals, "
+              "NULL::VARCHAR AS rp_status, NULL::VARCHAR AS rp_note, NULL::VARCHAR AS rp_source")
     return (
         f"SELECT k.city_code, {_q(ind.uid)} AS indicator_uid, k.year,\n"
-        f"       {raw} AS raw,\n"
-        f"       CASE WHEN isfinite(raw) AND abs(raw) < 1e25 THEN {decimals} END AS value_decimals,\n"
-        f"       CASE value_decimals {rounded} END AS rounded,\n"
+        f"       {raw} AS raw, {written} AS input_decimals, {ind.decimals} AS base_decimals, {significant} AS significant,\n"
         f"       {text} AS value_text,\n"
         f"       {numerator} AS numerator, {denominator} AS denominator, {multiplier} AS multiplier,\n"
         f"       [{', '.join(inputs)}] AS inputs,\n"
-        f"       rp.city_code IS NOT NULL AS rp_found, rp.value AS rp_value, rp.value_text AS rp_text, rp.decimals AS rp_decimals,\n"
-        f"       rp.status AS rp_status, rp.note AS rp_note, rp.source_id AS rp_source\n"
-        f"FROM calculation_keys k\n" + "\n".join(joins) +
-        f"\nLEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {_q(ind.uid)}"
-        f"\nWHERE k.edition = {_q(ind.edition)}"
+        f"       {rp}\n"
+        f"FROM calculation_keys k\n" + "\n".join(joins) + f"\nWHERE k.edition = {_q(ind.edition)}"
     )
+
+
+_ROUNDED = " ".join(f"WHEN {d} THEN CAST(round(CAST(raw AS DECIMAL(38, 12)), {d}) AS DECIMAL(38, {MAX_DECIMALS}))"
+                    for d in range(MAX_DECIMALS + 1))
+
+
+def rounded(selects: list[str]) -> str:
+    """The SELECTs of :func:`compile_indicator`, together, with each value's decimals and the value
+    rounded to them: the indicator's ``decimals``; below 1 in magnitude at least ``significant``
+    digits; for a value reported directly the decimals its input was written with. Done once over
+    the rows of all the SELECTs (raw is read as a column, never computed twice)."""
+    union = "\nUNION ALL\n".join(f"({sql})" for sql in selects)
+    return f"""SELECT *, CASE value_decimals {_ROUNDED} END AS rounded FROM (
+SELECT *, CASE WHEN NOT (isfinite(raw) AND abs(raw) < 1e25) THEN NULL
+               WHEN significant IS NULL THEN least({MAX_DECIMALS}, coalesce(input_decimals, base_decimals))
+               WHEN raw = 0 OR abs(raw) >= 1 THEN base_decimals
+               ELSE least({MAX_DECIMALS}, greatest(base_decimals, significant - 1 - CAST(floor(log10(abs(raw))) AS INTEGER)))
+          END AS value_decimals
+FROM (
+{union}))"""

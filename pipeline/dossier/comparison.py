@@ -68,8 +68,8 @@ class LevelCount(Part):
 class IndicatorSpread(Part):
     """One indicator of the catalogue across the cities in the latest reference year. The figures
     are over the cities that reported a number; quartiles are interpolated (``quantile_cont``);
-    all are rounded half away from zero to the indicator's decimals. A fact in words (``text``)
-    has counts only."""
+    all are rounded half away from zero to ``decimals``, the most any city's value was published
+    with. A fact in words (``text``) has counts only."""
 
     uid: str
     id: str
@@ -156,7 +156,7 @@ WITH cat AS (SELECT unnest($uids::VARCHAR[]) AS uid, unnest($editions::VARCHAR[]
                     unnest($ords::INTEGER[]) AS ord),
 totals AS (SELECT edition, count(*) AS n FROM calculation_keys WHERE year = $latest GROUP BY edition),
 spread AS (
-    SELECT indicator_uid AS uid, count(*) AS reported, min(value) AS lo, max(value) AS hi,
+    SELECT indicator_uid AS uid, count(*) AS reported, min(value) AS lo, max(value) AS hi, max(decimals) AS decimals,
            quantile_cont(value, [0.25, 0.5, 0.75]) AS q,
            first(city_code ORDER BY value ASC, city_code ASC) FILTER (WHERE value IS NOT NULL) AS lo_city,
            first(city_code ORDER BY value DESC, city_code ASC) FILTER (WHERE value IS NOT NULL) AS hi_city
@@ -164,7 +164,7 @@ spread AS (
     WHERE year = $latest AND status = 'reported' AND indicator_uid IN (SELECT uid FROM cat)
     GROUP BY indicator_uid)
 SELECT cat.uid, coalesce(t.n, 0)::BIGINT AS cities_total, coalesce(s.reported, 0)::BIGINT AS cities_reported,
-       s.lo, s.q[1] AS p25, s.q[2] AS median, s.q[3] AS p75, s.hi, s.lo_city, s.hi_city
+       s.lo, s.q[1] AS p25, s.q[2] AS median, s.q[3] AS p75, s.hi, s.lo_city, s.hi_city, s.decimals
 FROM cat
 LEFT JOIN totals t ON t.edition = cat.edition
 LEFT JOIN spread s ON s.uid = cat.uid
@@ -201,13 +201,14 @@ def collect_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
     for r in spread_rows:
         ind = by_uid[r["uid"]]
         text = is_text(ind, catalogue)
+        decimals = r["decimals"] if r["decimals"] is not None else ind.decimals  # small magnitudes keep their digits
 
-        def fig(v: Decimal | None, ind=ind, text=text) -> Decimal | None:
-            return None if text else rounded(v, ind.decimals)
+        def fig(v: Decimal | None, decimals=decimals, text=text) -> Decimal | None:
+            return None if text else rounded(v, decimals)
 
         indicators.append(IndicatorSpread(
             uid=ind.uid, id=ind.id, edition=ind.edition, anchor=indicator_anchor(ind), name=ind.name, unit=ind.unit,
-            tier=ind.tier.value, text=text, decimals=ind.decimals, cities_reported=r["cities_reported"],
+            tier=ind.tier.value, text=text, decimals=decimals, cities_reported=r["cities_reported"],
             cities_total=r["cities_total"], min=fig(r["lo"]), p25=fig(r["p25"]), median=fig(r["median"]), p75=fig(r["p75"]),
             max=fig(r["hi"]), min_city=None if text else r["lo_city"], max_city=None if text else r["hi_city"]))
     return Comparison(latest_year=latest, years=years, cities=cities, levels=levels, indicators=indicators)

@@ -282,7 +282,9 @@ def _reported_names(catalogue: Catalogue) -> list[tuple[str, str, str, str]]:
     ids = Counter(ind.id for ind in catalogue.indicators.values())
     out = []
     for ind in catalogue.indicators.values():
-        kind = "text" if set(ind.variables) & text_vars else "measure"
+        # a percentage of a whole is a share: given as 0.0732, it is taken for a fraction (share_as_fraction)
+        kind = ("text" if set(ind.variables) & text_vars else
+                "share" if ind.multiplier == 100 and ind.unit.en.startswith("%") else "measure")
         out += [(name, ind.uid, ind.unit.en, kind) for name in [ind.uid] + ([ind.id] if ids[ind.id] == 1 else [])]
     return out
 

@@ -11,6 +11,7 @@ from pipeline.calculate import calculate
 from pipeline.calculate.explain import as_text, explain
 from pipeline.catalogue import load_catalogue
 from pipeline.ingest import ingest
+from pipeline.problems import ProblemsFound
 from pipeline.store import connect
 from tests.conftest import write_city
 
@@ -214,3 +215,18 @@ def test_computed_value_wins_and_the_reported_one_is_kept_for_the_check(tmp_path
         """SELECT value, origin, reported_value, reported_decimals FROM results
            WHERE indicator_id = '5.2' AND year = 2023""").fetchall()
     assert (value, origin, reported, reported_decimals) == (Decimal("155.15"), "computed", Decimal("155.1"), 1)
+
+
+def test_a_percentage_given_as_reported_as_a_fraction_is_refused(tmp_path, mini_catalogue):
+    rows = [r for r in BASE if r["variable"] != "unemployed"] + [
+        {"year": 2023, "variable": "5.1", "value": "0.0129", "unit": "%"}]
+    with pytest.raises(ProblemsFound) as e:
+        run(tmp_path, rows, mini_catalogue)
+    assert [(p.row, p.rule) for p in e.value.problems] == [(9, "share_as_fraction")]
+
+
+def test_a_percentage_given_as_reported_with_its_sign(tmp_path, mini_catalogue):
+    rows = [r for r in BASE if r["variable"] != "unemployed"] + [
+        {"year": 2023, "variable": "5.1", "value": "1.29 %", "unit": "%"}]
+    _, con, _ = run(tmp_path, rows, mini_catalogue)
+    assert (result(con, "5.1")["value"], result(con, "5.1")["status"]) == (Decimal("1.29"), "reported")

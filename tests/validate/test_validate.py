@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
@@ -195,3 +196,28 @@ def test_revision_with_record_passes(tmp_path, mini_catalogue, status):
     calculate(con, cat)
     report = validate(con, cat, previous=tmp_path / "previous.duckdb")
     assert [f for f in report.findings if f.rule_id == "revision_results_value"] == []
+
+
+def test_real_catalogue_lets_through_what_real_cities_report_and_stops_the_absurd(tmp_path, catalogue):
+    """ISO 37120:2014 as shipped: tax collected above tax billed (arrears), gross enrolment above
+    100 % and more registered voters than the estimated voting-age population are no error; an
+    enrolment of thousands of per cent is."""
+    from tests.conftest import CITY_YAML
+
+    city = CITY_YAML.format(code="0001").replace("edition: test-ed", "edition: iso37120-2014")
+    data = [{"year": 2023, "variable": v, "value": x, "unit": u} for v, x, u in [
+        ("population", 50000, "persons"), ("tax_billed_lcu", 1000000, "PLN"), ("tax_collected_lcu", 1043000, "PLN"),
+        ("school_aged_population", 6000, "persons"), ("school_aged_enrolled", 6240, "persons"),
+        ("school_aged_female_population", 2900, "persons"), ("school_aged_female_enrolled", 90000, "persons"),
+        ("voting_age_population", 40000, "persons"), ("registered_voters", 40700, "persons")]]
+    write_city(tmp_path / "raw", data, city_yaml=city)
+    ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
+    con = connect(tmp_path / "store.duckdb")
+    calculate(con, catalogue)
+    report = validate(con, catalogue)
+    mine = {"iso37120-2014:9.4", "iso37120-2014:6.6", "iso37120-2014:6.1", "iso37120-2014:11.6"}
+    got = sorted((f.rule_id, f.severity, f.observed) for f in report.findings if f.indicator_uid in mine)
+    assert got == [("limits_results_iso37120-2014:6.1", "error", "3103.45"),
+                   ("range_results_iso37120-2014:6.1", "warning", "3103.45")]
+    values = dict(con.execute("SELECT indicator_id, value FROM results WHERE status = 'reported'").fetchall())
+    assert (values["9.4"], values["6.6"], values["11.6"]) == (Decimal("104.3"), Decimal("104"), Decimal("101.75"))
