@@ -36,18 +36,15 @@ WITH judged AS (
       WHEN len(nv_inputs) > 0 THEN 'input_not_available'
       WHEN kind = 'ratio' AND denominator = 0 THEN 'zero_denominator'
       WHEN value_text IS NULL AND rounded IS NULL THEN 'no_finite_value'
-    END AS computed_reason
+    END AS computed_reason,
+    -- a value the city gave as reported stands in where the inputs cannot give one
+    computed_reason IS NOT NULL AND rp_found AS use_reported,
+    CASE WHEN NOT use_reported THEN computed_reason
+         WHEN rp_value IS NOT NULL OR rp_text IS NOT NULL THEN NULL
+         WHEN rp_status = 'not_applicable' THEN 'not_applicable'
+         WHEN rp_status = 'confidential' THEN 'confidential'
+         ELSE 'input_not_available' END AS reason_code
   FROM judged
-), chosen AS (
-  -- a value the city gave as reported stands in where the inputs cannot give one
-  SELECT *, computed_reason IS NOT NULL AND rp_found AS use_reported,
-         CASE WHEN rp_value IS NOT NULL OR rp_text IS NOT NULL THEN NULL
-              WHEN rp_status = 'not_applicable' THEN 'not_applicable'
-              WHEN rp_status = 'confidential' THEN 'confidential'
-              ELSE 'input_not_available' END AS reported_reason
-  FROM statused
-), final AS (
-  SELECT *, CASE WHEN use_reported THEN reported_reason ELSE computed_reason END AS reason_code FROM chosen
 )
 SELECT city_code, indicator_uid, indicator_id, edition, year,
        CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN rp_value ELSE rounded END AS value,
@@ -77,12 +74,21 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
        CASE WHEN use_reported THEN list_filter([rp_source], lambda s: s IS NOT NULL)
             ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) END AS source_ids,
        rp_value AS reported_value, rp_decimals AS reported_decimals
-FROM final
+FROM statused
 """
 
-# Lineage: the inputs found for each value; a value given as reported has that row as its input
-# instead (its computed inputs, where some were found, did not make it).
+# Lineage: the inputs found for each value.
 RESULT_INPUTS_SQL = """
+INSERT INTO result_inputs
+SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
+FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc) WHERE x.found
+ORDER BY ALL
+"""
+
+# Where the store holds values given as reported: a value that stands in has that row as its
+# input instead (its computed inputs, where some were found, did not make it). Kept apart from
+# the plain statement above, which a store without such values (nearly every one) runs faster.
+RESULT_INPUTS_WITH_REPORTED_SQL = """
 INSERT INTO result_inputs
 SELECT * FROM (
   SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
@@ -135,8 +141,9 @@ ORDER BY ALL
 """
 
 
-def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[tuple[str, str]]:
-    """Load the definitions the SQL needs as temporary tables; return (uid, SQL) per indicator."""
+def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> tuple[list[tuple[str, str]], bool]:
+    """Load the definitions the SQL needs as temporary tables; return (uid, SQL) per indicator,
+    and whether the store holds any value given as reported."""
     con.execute("""CREATE OR REPLACE TEMP TABLE defs (indicator_uid VARCHAR, indicator_id VARCHAR, edition VARCHAR,
                    theme VARCHAR, tier VARCHAR, unit VARCHAR, decimals INTEGER, kind VARCHAR, position INTEGER)""")
     insert(con, "defs", [
@@ -148,7 +155,7 @@ def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[t
         for e in catalogue.editions.values() for n, lvl in enumerate(e.certification_levels)])
     given = {v for (v,) in con.execute("SELECT DISTINCT variable FROM observations WHERE variable IN (SELECT unnest(?))",
                                          [list(catalogue.indicators)]).fetchall()}
-    return [(i.uid, compile_indicator(i, catalogue.variables, i.uid in given)) for i in catalogue.indicators.values()]
+    return [(i.uid, compile_indicator(i, catalogue.variables, i.uid in given)) for i in catalogue.indicators.values()], bool(given)
 
 
 CHUNK = 10
@@ -158,7 +165,7 @@ CHUNK = 10
 def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> CalculationSummary:
     """Compute every indicator of every city's edition for every year with observations."""
     sandboxed(con)
-    compiled = _definitions(con, catalogue)
+    compiled, any_reported = _definitions(con, catalogue)
     chunks = [rounded([sql for _, sql in compiled[i:i + CHUNK]]) for i in range(0, len(compiled), CHUNK)]
     con.execute("BEGIN TRANSACTION")
     try:
@@ -178,7 +185,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
                         SELECT * FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
                         ORDER BY city_code, (SELECT position FROM defs d WHERE d.indicator_uid = r.indicator_uid), year""")
         con.execute(YOY_SQL)
-        con.execute(RESULT_INPUTS_SQL)
+        con.execute(RESULT_INPUTS_WITH_REPORTED_SQL if any_reported else RESULT_INPUTS_SQL)
         con.execute(COVERAGE_SQL)
         con.execute(CERTIFICATION_SQL)
         con.execute("COMMIT")

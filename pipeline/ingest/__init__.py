@@ -8,12 +8,11 @@ place, so it is never half-loaded.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import hashlib
 import mimetypes
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 

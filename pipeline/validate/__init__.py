@@ -16,7 +16,7 @@ import duckdb
 from pipeline.catalogue import Catalogue
 from pipeline.store import insert, open_store
 from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
-from pipeline.validate.base import PREPARE_SQL, sql_in
+from pipeline.validate.base import PREPARE_SQL, Rule, sql_in
 from pipeline.validate.checks import CHECKS, all_rules, revision, unused_exception
 
 FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
@@ -115,7 +115,9 @@ def _accept(con: duckdb.DuckDBPyConnection) -> None:
         SELECT ? || '_' || e.rule_id, ?, ?, ?,
                coalesce(e.city_code, (SELECT min(c.city_code) FROM cities c WHERE c.folder = e.folder HAVING count(*) = 1)),
                e.year, e.variable,
-               e.rule_id, 'a finding to accept', 'this accepted exception matches no finding of this build', e.file_id, e.line
+               e.rule_id, 'a finding to accept',
+               CASE WHEN e.rule_id IN (SELECT rule_id FROM rule_runs) THEN 'this accepted exception matches no finding of this build'
+                    ELSE 'no rule has this id (the README lists the rule ids)' END, e.file_id, e.line
         FROM accepted_exceptions e
         WHERE NOT EXISTS (SELECT 1 FROM findings f JOIN cities c ON c.city_code = f.city_code
                           WHERE c.folder = e.folder AND f.rule_id = e.rule_id

@@ -56,3 +56,15 @@ def test_every_indicator_has_a_section(sample, catalogue):
         data = json.loads(next(p for p in paths if p.name == f"dossier-{code}.json").read_text(encoding="utf-8"))
         jsonschema.Draft202012Validator(json.loads((ROOT / "schemas" / "dossier.schema.json").read_text())).validate(data)
         assert sorted(i["uid"] for th in data["themes"] for i in th["indicators"]) == sorted(i.uid for i in indicators)
+
+
+def test_each_indicator_shows_the_rules_of_every_kind_that_concern_it(sample):
+    """The ids come from the check registry: the parts-sum rule of 16.3's group is shown with 16.3."""
+    paths, codes, _ = sample
+    data = json.loads(next(p for p in paths if p.name == f"dossier-{codes[0]}.json").read_text(encoding="utf-8"))
+    by_id = {i["id"]: i for th in data["themes"] for i in th["indicators"]}
+    rules = {r["rule_id"]: r for r in by_id["16.3"]["rules"]}
+    assert {"range_results_iso37120-2014:16.3", "share_bounds_results_iso37120-2014:16.3",
+            "recomputes_results_iso37120-2014:16.3", "parts_sum_results_iso37120-2014:solid-waste-routes"} <= set(rules)
+    assert rules["range_results_iso37120-2014:16.3"]["severity"] == "warning"
+    assert rules["share_bounds_results_iso37120-2014:16.3"]["severity"] == "error"

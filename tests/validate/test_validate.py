@@ -221,3 +221,18 @@ def test_real_catalogue_lets_through_what_real_cities_report_and_stops_the_absur
                    ("range_results_iso37120-2014:6.1", "warning", "3103.45")]
     values = dict(con.execute("SELECT indicator_id, value FROM results WHERE status = 'reported'").fetchall())
     assert (values["9.4"], values["6.6"], values["11.6"]) == (Decimal("104.3"), Decimal("104"), Decimal("101.75"))
+
+
+def test_an_acceptance_of_a_rule_id_that_does_not_exist_says_so(tmp_path, mini_catalogue):
+    exceptions = """\
+exceptions:
+  - rule_id: parts_sum_results_labour-status
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: 2024-03-12
+    reason: Copied from an old manual.
+"""
+    report, _ = run(tmp_path, mini_catalogue, rows(GOOD), exceptions)
+    [stale] = [f for f in report.findings if f.test == "unused_exception"]
+    assert (stale.rule_id, stale.observed) == ("unused_exception_parts_sum_results_labour-status", "parts_sum_results_labour-status")
+    assert stale.message == "no rule has this id (the README lists the rule ids)"
