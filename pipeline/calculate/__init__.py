@@ -38,27 +38,27 @@ WITH judged AS (
       WHEN value_text IS NULL AND rounded IS NULL THEN 'no_finite_value'
     END AS computed_reason,
     -- a value the city gave as reported stands in where the inputs cannot give one
-    computed_reason IS NOT NULL AND rp_found AS use_reported,
+    reported IS NOT NULL AND computed_reason IS NOT NULL AS use_reported,
     CASE WHEN NOT use_reported THEN computed_reason
-         WHEN rp_value IS NOT NULL OR rp_text IS NOT NULL THEN NULL
-         WHEN rp_status = 'not_applicable' THEN 'not_applicable'
-         WHEN rp_status = 'confidential' THEN 'confidential'
+         WHEN reported.value IS NOT NULL OR reported.value_text IS NOT NULL THEN NULL
+         WHEN reported.status = 'not_applicable' THEN 'not_applicable'
+         WHEN reported.status = 'confidential' THEN 'confidential'
          ELSE 'input_not_available' END AS reason_code
   FROM judged
 )
 SELECT city_code, indicator_uid, indicator_id, edition, year,
-       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN rp_value ELSE rounded END AS value,
-       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN rp_text ELSE value_text END AS value_text,
-       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN CAST(rp_value AS DOUBLE) ELSE raw END AS value_unrounded,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN reported.value ELSE rounded END AS value,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN reported.value_text ELSE value_text END AS value_text,
+       CASE WHEN reason_code IS NOT NULL THEN NULL WHEN use_reported THEN CAST(reported.value AS DOUBLE) ELSE raw END AS value_unrounded,
        CASE WHEN use_reported THEN 'reported' ELSE 'computed' END AS origin,
        unit,
        CASE WHEN NOT use_reported THEN numerator END AS numerator,
        CASE WHEN NOT use_reported THEN denominator END AS denominator,
        CASE WHEN NOT use_reported THEN multiplier END AS multiplier,
        CASE WHEN reason_code IS NULL THEN 'reported' WHEN reason_code = 'not_applicable' THEN 'not_applicable' ELSE 'not_available' END AS status,
-       coalesce(CASE WHEN use_reported THEN rp_decimals ELSE value_decimals END, default_decimals) AS decimals,
+       coalesce(CASE WHEN use_reported THEN reported.decimals ELSE value_decimals END, default_decimals) AS decimals,
        reason_code,
-       CASE WHEN use_reported THEN 'given as reported, ' || rp_status || ': ' || coalesce(rp_note, 'no note')
+       CASE WHEN use_reported THEN 'given as reported, ' || reported.status || ': ' || coalesce(reported.note, 'no note')
        ELSE CASE reason_code
          WHEN 'missing_input' THEN 'no figure for ' || array_to_string(missing_vars, ', ')
          WHEN 'not_applicable' THEN 'not applicable: ' || array_to_string(list_transform(na_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'no note')), '; ')
@@ -69,11 +69,11 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
        END END AS reason,
        CASE WHEN NOT use_reported THEN missing_vars ELSE [] END AS missing,
        CASE WHEN reason_code IS NOT NULL THEN []
-            WHEN use_reported THEN CASE WHEN rp_status IN {flags} THEN [rp_status] ELSE [] END
+            WHEN use_reported THEN CASE WHEN reported.status IN {flags} THEN [reported.status] ELSE [] END
             ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags}))) END AS flags,
-       CASE WHEN use_reported THEN list_filter([rp_source], lambda s: s IS NOT NULL)
+       CASE WHEN use_reported THEN list_filter([reported.source_id], lambda s: s IS NOT NULL)
             ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) END AS source_ids,
-       rp_value AS reported_value, rp_decimals AS reported_decimals
+       reported.value AS reported_value, reported.decimals AS reported_decimals
 FROM statused
 """
 
@@ -92,14 +92,14 @@ RESULT_INPUTS_WITH_REPORTED_SQL = """
 INSERT INTO result_inputs
 SELECT * FROM (
   SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
-  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE NOT rp_found) WHERE x.found
+  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE reported IS NULL) WHERE x.found
   UNION ALL
   SELECT DISTINCT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
-  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE rp_found) c
+  FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE reported IS NOT NULL) c
   JOIN results r USING (city_code, indicator_uid, year)
   WHERE c.x.found AND r.origin = 'computed'
   UNION ALL
-  SELECT city_code, indicator_uid, year, 'reported', indicator_uid, year FROM calc WHERE rp_found)
+  SELECT city_code, indicator_uid, year, 'reported', indicator_uid, year FROM calc WHERE reported IS NOT NULL)
 ORDER BY ALL
 """
 

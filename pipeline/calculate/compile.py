@@ -23,6 +23,10 @@ from pipeline.catalogue.formula import indicator_formula, render, uses_previous
 from pipeline.catalogue.models import Indicator, Ratio, Variable, VariableKind
 
 
+REPORTED_TYPE = ("STRUCT(value DECIMAL(38, 10), value_text VARCHAR, decimals INTEGER, status VARCHAR, note VARCHAR, "
+                 "source_id VARCHAR)")
+"""The value given as reported, where one is (else NULL)."""
+
 MAX_DECIMALS = 10
 """The scale of values in the store (``results.value`` is DECIMAL(38, 10))."""
 
@@ -81,11 +85,10 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: 
         written, significant = "NULL::INTEGER", str(ind.significant_digits)
     if reported:
         joins.append(f"LEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {_q(ind.uid)}")
-        rp = ("rp.city_code IS NOT NULL AS rp_found, rp.value AS rp_value, rp.value_text AS rp_text, rp.decimals AS rp_decimals, "
-              "rp.status AS rp_status, rp.note AS rp_note, rp.source_id AS rp_source")
+        rp = ("CASE WHEN rp.city_code IS NOT NULL THEN {'value': rp.value, 'value_text': rp.value_text, 'decimals': rp.decimals, "
+              "'status': rp.status, 'note': rp.note, 'source_id': rp.source_id} END AS reported")
     else:
-        rp = ("false AS rp_found, NULL::DECIMAL(38, 10) AS rp_value, NULL::VARCHAR AS rp_text, NULL::INTEGER AS rp_decimals, "
-              "NULL::VARCHAR AS rp_status, NULL::VARCHAR AS rp_note, NULL::VARCHAR AS rp_source")
+        rp = f"NULL::{REPORTED_TYPE} AS reported"
     return (
         f"SELECT k.city_code, {_q(ind.uid)} AS indicator_uid, k.year,\n"
         f"       {raw} AS raw, {written} AS input_decimals, {ind.decimals} AS base_decimals, {significant} AS significant,\n"

@@ -236,3 +236,14 @@ exceptions:
     [stale] = [f for f in report.findings if f.test == "unused_exception"]
     assert (stale.rule_id, stale.observed) == ("unused_exception_parts_sum_results_labour-status", "parts_sum_results_labour-status")
     assert stale.message == "no rule has this id (the README lists the rule ids)"
+
+
+def test_a_value_given_as_reported_that_the_inputs_contradict_is_a_warning(tmp_path, mini_catalogue):
+    data = rows(GOOD, [{"year": 2023, "variable": "5.2", "value": "1150.5", "unit": "per 100 000 population"}])
+    report, con = run(tmp_path, mini_catalogue, data)  # the inputs give 12 / 1000 × 100 000 = 1200
+    [f] = [f for f in report.findings if f.rule_id == "matches_reported_results_value"]
+    assert (f.severity, f.indicator_uid, f.year, f.observed, f.expected) == (
+        "warning", "test-ed:5.2", 2023, "1200", "1150.5 (reported)")
+    assert report.blocking == 0
+    assert con.execute("SELECT value, origin FROM results WHERE indicator_id = '5.2' AND year = 2023").fetchall() == [
+        (Decimal("1200"), "computed")]
