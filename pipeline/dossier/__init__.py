@@ -142,7 +142,8 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
     trends = {}
     for ind in indicators:
         points = [(y.year, y.value if y.status == "reported" and y.value_text is None else None) for y in ind.years]
-        trends[ind.uid] = charts.trend_chart(points, ind.decimals, lang, f"{ind.id} {i18n.name(ind.name, lang)}: "
+        decimals = max((y.decimals for y in ind.years if y.status == "reported"), default=ind.decimals)
+        trends[ind.uid] = charts.trend_chart(points, decimals, lang, f"{ind.id} {i18n.name(ind.name, lang)}: "
                                              f"{i18n.label('trend', lang)}") if len(points) > 1 else None
     return env.get_template("dossier.html.j2").render(
         d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),
