@@ -24,6 +24,8 @@ from pipeline.problems import Problem, ProblemsFound
 
 EXIT_BLOCKED = 1
 EXIT_BAD_INPUT = 2
+EXIT_DEFECT = 3
+"""The pipeline found a defect of its own (an output that fails its own checks)."""
 
 app = typer.Typer(
     name="iso37120",
@@ -479,6 +481,7 @@ def build(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline.build import ReleaseBlocked, build as run
+    from pipeline.publish.tidy import PublishError
 
     cat = _catalogue(catalogue)
     cfg = _publish_config(config, release_date, problems)
@@ -512,6 +515,11 @@ def build(
                   f"release in {out}/ is unchanged. Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...",
                   highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except PublishError as e:
+        err.print(f"[red]The open-data bundle failed its own checks, so nothing was released[/red] (the previous release in "
+                  f"{out}/ is unchanged): {e}. This is a defect of the pipeline, not of the inputs; please report it.",
+                  highlight=False)
+        raise typer.Exit(EXIT_DEFECT) from None
     for n in notes:
         err.print(f"[yellow]{n}[/yellow]", highlight=False)
     ing = result.ingest

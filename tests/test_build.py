@@ -215,3 +215,21 @@ def test_a_build_killed_in_the_middle_leaves_the_previous_release(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     assert snapshot(tmp_path / "out") != released
     assert [p.name for p in tmp_path.iterdir() if ".staging" in p.name or ".previous" in p.name] == []
+
+
+def test_a_value_given_as_reported_is_released_with_its_origin_and_lineage(tmp_path, mini_catalogue):
+    cat = load_catalogue(mini_catalogue)
+    raw = tmp_path / "raw"
+    write_city(raw, rows({**GOOD, "firefighters": (10, None)},
+                         [{"year": 2023, "variable": "5.2", "value": "1180.5", "unit": "per 100 000 population"}]))
+    build(raw, tmp_path / "out", cat, reports=tmp_path / "reports", store=tmp_path / "work" / "store.duckdb",
+          pdf=False, publish_config=CONFIG)
+    data = tmp_path / "out" / "open-data"
+    import csv
+
+    [row] = [r for r in csv.DictReader((data / "indicators.csv").open(encoding="utf-8"))
+             if r["indicator_id"] == "5.2" and r["year"] == "2023"]
+    assert (row["value"], row["origin"], row["decimals"]) == ("1180.5", "reported", "1")
+    [link] = [r for r in csv.DictReader((data / "indicator_inputs.csv").open(encoding="utf-8"))
+              if r["indicator_id"] == "5.2" and r["year"] == "2023"]
+    assert (link["role"], link["variable"]) == ("reported", "test-ed:5.2")

@@ -22,7 +22,7 @@ REASON_CODES = ("missing_input", "input_not_available", "confidential", "not_app
 TIERS = ("core", "supporting", "profile")
 OBSERVATION_STATUSES = ("estimated", "provisional", "revised", "break", "confidential", "not_available", "not_applicable")
 QUALITY_CLASSES = ("measured", "survey_extrapolation", "higher_level_extrapolation", "assumption_estimate", "expert_estimate", "unknown")
-INPUT_ROLES = ("numerator", "denominator", "input", "previous")
+INPUT_ROLES = ("numerator", "denominator", "input", "previous", "reported")
 
 
 def xsd(regex: str) -> str:
@@ -31,6 +31,8 @@ def xsd(regex: str) -> str:
 
 
 TOKEN = xsd(CODE)
+INPUT = f"({xsd(VARIABLE_ID)})|({xsd(SLUG)}:{xsd(_INDICATOR_ID)})"
+"""A registry variable, or the uid of an indicator whose value a city gave as reported."""
 
 FORMULA_GUARD = ("A text that would start with =, +, -, @, a tab or a carriage return is written in the CSV with an "
                  "apostrophe (') in front, so that spreadsheets show it instead of running it as a formula.")
@@ -234,8 +236,8 @@ OBSERVATIONS = TableSpec(
     fields=(
         CITY_CODE,
         YEAR,
-        FieldSpec("variable", "string", "Variable", "Zmienna", "Id of the input variable of the registry.",
-                  required=True, pattern=xsd(VARIABLE_ID)),
+        FieldSpec("variable", "string", "Variable", "Zmienna", "Id of the input variable of the registry, or the uid "
+                  "of an indicator whose value the city gave as reported.", required=True, pattern=INPUT),
         FieldSpec("value", "number", "Value", "Wartość",
                   "The figure, as supplied (after the recorded repairs of its notation). Empty when not available."),
         FieldSpec("value_text", "string", "Value (text)", "Wartość (tekst)",
@@ -274,10 +276,11 @@ INDICATOR_INPUTS = TableSpec(
         INDICATOR_ID,
         YEAR,
         FieldSpec("role", "string", "Role", "Rola",
-                  "The input's role: numerator, denominator, input (of a direct value or formula), or previous "
-                  "(the year before, for a change).", required=True, enum=INPUT_ROLES),
-        FieldSpec("variable", "string", "Variable", "Zmienna", "Id of the input variable.", required=True,
-                  pattern=xsd(VARIABLE_ID)),
+                  "The input's role: numerator, denominator, input (of a direct value or formula), previous "
+                  "(the year before, for a change), or reported (the value the city gave, not computed).",
+                  required=True, enum=INPUT_ROLES),
+        FieldSpec("variable", "string", "Variable", "Zmienna", "Id of the input variable, or for role reported the "
+                  "indicator's uid.", required=True, pattern=INPUT),
         FieldSpec("obs_year", "integer", "Year of the input", "Rok danych wejściowych",
                   "The year of the input figure (the year before for previous).", required=True, minimum=1900,
                   maximum=2100),
