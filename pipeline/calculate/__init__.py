@@ -19,7 +19,7 @@ from pipeline.store.models import CalculationSummary, CityYearLevel
 
 FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
 
-# One pass over the compiled rows: status and reason from the inputs, rounding, year-over-year.
+# One pass over the compiled rows: status and reason from the inputs, or the value given as reported.
 RESULTS_SQL = """
 WITH judged AS (
   SELECT c.*, d.indicator_id, d.edition, d.unit, d.kind, d.decimals AS default_decimals,
@@ -58,7 +58,7 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
        CASE WHEN reason_code IS NULL THEN 'reported' WHEN reason_code = 'not_applicable' THEN 'not_applicable' ELSE 'not_available' END AS status,
        coalesce(CASE WHEN use_reported THEN reported.decimals ELSE value_decimals END, default_decimals) AS decimals,
        reason_code,
-       CASE WHEN use_reported THEN 'given as reported, ' || reported.status || ': ' || coalesce(reported.note, 'no note')
+       CASE WHEN use_reported THEN 'given as reported' || coalesce(' (' || reported.status || ')', '') || coalesce(': ' || reported.note, '')
        ELSE CASE reason_code
          WHEN 'missing_input' THEN 'no figure for ' || array_to_string(missing_vars, ', ')
          WHEN 'not_applicable' THEN 'not applicable: ' || array_to_string(list_transform(na_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'no note')), '; ')

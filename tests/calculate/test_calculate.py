@@ -205,7 +205,7 @@ def test_a_value_given_as_reported_by_uid_in_polish_units(tmp_path, mini_catalog
     rows = [r for r in BASE if r["variable"] != "firefighters"] + [
         {"year": 2023, "variable": "test-ed:5.2", "value": "\"155,2\"", "unit": "na 100 000 mieszkańców"}]
     _, con, _ = run(tmp_path, rows, mini_catalogue)
-    assert result(con, "5.2")["value"] == Decimal("155.2")
+    assert (result(con, "5.2")["value"], result(con, "5.2")["reason"]) == (Decimal("155.2"), "given as reported")
 
 
 def test_computed_value_wins_and_the_reported_one_is_kept_for_the_check(tmp_path, mini_catalogue):
