@@ -85,10 +85,7 @@ def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city
            FROM lineage WHERE indicator_uid = ? AND city_code = ? AND year = ?
            ORDER BY CASE role WHEN 'numerator' THEN 0 WHEN 'denominator' THEN 1 WHEN 'input' THEN 2 ELSE 3 END, variable, obs_year""",
         [ind.uid, city, year]).fetchall()
-    def name(variable: str) -> str:
-        return catalogue.variables[variable].name.en if variable in catalogue.variables else catalogue.get(variable).name.en
-
-    inputs = [InputTrace(role=t[0], variable=t[1], name=name(t[1]), obs_year=t[2], value=t[3],
+    inputs = [InputTrace(role=t[0], variable=t[1], name=catalogue.input_name(t[1]).en, obs_year=t[2], value=t[3],
                          value_text=t[4], unit=t[5], status=t[6], note=t[7], file_id=t[8], sheet=t[9], row=t[10],
                          sha256=t[11], source_id=t[12], organisation=t[13], dataset=t[14], retrieved_on=t[15],
                          licence=t[16]) for t in traces]

@@ -62,6 +62,11 @@ class Catalogue:
     def of_edition(self, edition: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.edition == edition]
 
+    def input_name(self, ref: str) -> Text:
+        """The name of an input of a value: a registry variable, or an indicator (by uid) whose
+        value a city gave as reported."""
+        return (self.variables.get(ref) or self.indicators[ref]).name
+
     def get(self, ref: str, edition: str | None = None) -> Indicator:
         """An indicator by uid (``iso37120-2014:5.1``) or by id within an edition (``5.1``)."""
         if ref in self.indicators:

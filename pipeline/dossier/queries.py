@@ -289,8 +289,10 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         lineage_by[(t["indicator_uid"], t["year"])].append(t)
 
     def vname(variable: str) -> Text:
-        v = catalogue.variables.get(variable) or catalogue.indicators.get(variable)  # an indicator given as reported
-        return v.name if v else Text(en=variable, pl=variable)
+        try:
+            return catalogue.input_name(variable)
+        except KeyError:
+            return Text(en=variable, pl=variable)
 
     def input_row(t: dict) -> InputRow:
         return InputRow(role=t["role"], variable=t["variable"], name=vname(t["variable"]), obs_year=t["obs_year"],

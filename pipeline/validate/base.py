@@ -125,6 +125,6 @@ def bounds_rules(check: CheckKind, catalogue: Catalogue, outside: str) -> list[R
     return out
 
 
-def declared(check: CheckKind) -> Callable[[Indicator], list[str]]:
-    """Rule ids ``<kind>_results_<uid>`` of the indicators that declare a check of this kind."""
-    return lambda ind: [f"{check.test}_results_{ind.uid}" for c in ind.checks if c.kind == check.test]
+def declared(test: str) -> Callable[[Indicator], list[str]]:
+    """Rule ids ``<test>_results_<uid>`` of the indicators that declare a check of kind ``test``."""
+    return lambda ind: [f"{test}_results_{ind.uid}" for c in ind.checks if c.kind == test]

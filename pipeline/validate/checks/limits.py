@@ -8,4 +8,4 @@ CHECK = CheckKind(test="limits", rule_id="limits_results_<indicator>", target="r
                   severity=Severity.error, engine="duckdb",
                   summary="the value lies within the bounds outside which it is impossible or absurd",
                   rules=lambda catalogue: bounds_rules(CHECK, catalogue, "the bounds of what is possible"),
-                  indicator_rule_ids=lambda ind: declared(CHECK)(ind))
+                  indicator_rule_ids=declared("limits"))

@@ -8,4 +8,4 @@ CHECK = CheckKind(test="range", rule_id="range_results_<indicator>", target="res
                   severity=Severity.warning, engine="great_expectations", explainable=True,
                   summary="the value lies within its plausible range (a note on an input explains a value outside it)",
                   rules=lambda catalogue: bounds_rules(CHECK, catalogue, "its plausible range"),
-                  indicator_rule_ids=lambda ind: declared(CHECK)(ind))
+                  indicator_rule_ids=declared("range"))

@@ -26,4 +26,4 @@ def _rules(catalogue):
 CHECK = CheckKind(test="share_bounds", rule_id="share_bounds_results_<indicator>", target="results", level=1,
                   severity=Severity.error, engine="duckdb",
                   summary="where declared, the numerator is a part of the denominator: 0 ≤ numerator ≤ denominator",
-                  rules=_rules, indicator_rule_ids=lambda ind: declared(CHECK)(ind))
+                  rules=_rules, indicator_rule_ids=declared("share_bounds"))
