@@ -7,12 +7,14 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SHARED = {"problems", "yamlio", "store", "catalogue"}
+SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue"}
 FLOW = ["ingest", "calculate", "validate", "publish", "dossier"]  # each may use the ones before it
 UPSTREAM = {
     "problems": set(),
+    "limits": {"problems"},
+    "files": {"problems", "limits"},
     "yamlio": {"problems"},
-    "catalogue": {"problems", "yamlio"},
+    "catalogue": {"problems", "limits", "files", "yamlio"},
     "store": {"problems"},
     **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
     "templates": SHARED | {"ingest"},

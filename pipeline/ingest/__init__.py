@@ -33,6 +33,9 @@ from pipeline.ingest.models import (
 )
 from pipeline.ingest.normalise import OBSERVATIONS_SQL, REPAIRS_SQL, normalise, problems_sql
 from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read_xlsx, to_arrow
+from pipeline.files import walk
+from pipeline.limits import Limits
+from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.store import connect, insert
 from pipeline.store.models import IngestReport, InputFile
@@ -42,7 +45,6 @@ CITY_FILES = ("city.yaml", "cities.yaml")
 SOURCES_FILE = "sources.csv"
 OBSERVATIONS_DIR = "observations"
 EXCEPTIONS_FILE = "exceptions.yaml"
-MAX_FILE_BYTES = 1 << 30
 SHEET_ROLES = {
     "observations": (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
     "sources": (SOURCE_COLUMNS, SOURCE_OPTIONAL),
@@ -68,21 +70,28 @@ class Folder:
 
 
 def find_folders(raw_root: Path) -> list[Path]:
-    """The submission folders under ``raw_root`` (or ``raw_root`` itself if it is one)."""
+    """The submission folders under ``raw_root`` (or ``raw_root`` itself if it is one); a linked
+    folder that leads outside ``raw_root`` is none of them (the walk refuses it)."""
     if any((raw_root / f).is_file() for f in CITY_FILES):
         return [raw_root]
-    return sorted(p for p in raw_root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    inside = raw_root.resolve()
+    return sorted(p for p in raw_root.iterdir()
+                  if p.is_dir() and not p.name.startswith((".", "_")) and p.resolve().is_relative_to(inside))
 
 
-def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, max_file_bytes: int = MAX_FILE_BYTES) -> IngestReport:
-    """Read every folder under ``raw_root`` into a new store at ``store_path``.
+def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limits | None = None) -> IngestReport:
+    """Read every folder under ``raw_root`` into a new store at ``store_path``, within ``limits``
+    (by default those of the environment, :func:`pipeline.limits.limits`).
 
     Raises :class:`ProblemsFound` (and leaves ``store_path`` as it was) if anything is wrong.
     """
     raw_root = Path(raw_root)
+    limits = limits or current_limits()
     problems: list[Problem] = []
     if not raw_root.is_dir():
         raise ProblemsFound([Problem(file=str(raw_root), rule="missing_folder", message="the raw folder does not exist")])
+    found = walk(raw_root)
+    problems += found.problems
     folders = [Folder(p, p.relative_to(raw_root).as_posix() if p != raw_root else raw_root.name) for p in find_folders(raw_root)]
     if not folders:
         raise ProblemsFound([Problem(file=str(raw_root), rule="no_city_folders",
@@ -95,7 +104,8 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, max_file_byte
     con = connect(tmp)
     try:
         for folder in folders:
-            _read_folder(con, raw_root, folder, catalogue, problems, max_file_bytes)
+            files = [p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)]
+            _read_folder(con, raw_root, folder, files, problems, limits)
         _check_cities(folders, catalogue, problems)
         report = _load(con, raw_root, folders, catalogue, problems)
         con.close()
@@ -112,8 +122,7 @@ def _file_id(raw_root: Path, path: Path) -> str:
     return path.relative_to(raw_root).as_posix() if path != raw_root else path.name
 
 
-def _read_folder(con, raw_root: Path, folder: Folder, catalogue: Catalogue, problems: list[Problem], max_bytes: int) -> None:
-    root_real = raw_root.resolve()
+def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problems: list[Problem], limits: Limits) -> None:
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
@@ -124,18 +133,12 @@ def _read_folder(con, raw_root: Path, folder: Folder, catalogue: Catalogue, prob
     if not (folder.path / SOURCES_FILE).is_file():
         problems.append(Problem(file=_file_id(raw_root, folder.path / SOURCES_FILE), rule="missing_file",
                                 message="the source register sources.csv is missing"))
-    for path in sorted(p for p in folder.path.rglob("*") if not p.is_dir()):
+    for path in paths:
         file_id = _file_id(raw_root, path)
-        if any(part.startswith(".") for part in path.relative_to(folder.path).parts):
-            continue
-        if not path.resolve().is_relative_to(root_real):
-            problems.append(Problem(file=file_id, rule="outside_raw_folder",
-                                    message=f"the file points outside the raw folder (to {path.resolve()}); copy it in instead of linking"))
-            continue
         size = path.stat().st_size
-        if size > max_bytes:
+        if size > limits.max_file_bytes:
             problems.append(Problem(file=file_id, rule="file_too_large",
-                                    message=f"the file has {size:,} bytes, above the limit of {max_bytes:,}; split it"))
+                                    message=f"the file has {size:,} bytes; split it ({limits.hint('max_file_bytes')})"))
             continue
         data = path.read_bytes()
         rel = path.relative_to(folder.path)

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.catalogue import load_catalogue
 from pipeline.ingest import ingest
+from pipeline.limits import Limits
 from pipeline.problems import ProblemsFound
 from tests.conftest import CITY_YAML, write_city
 
@@ -306,7 +307,7 @@ def test_unsupported_format_and_file_too_large(tmp_path, cat):
     folder = write_city(tmp_path / "raw", HEADER + "2023,population,1000,persons,S1,,\n")
     (folder / "observations" / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     (folder / "observations" / "big.csv").write_text(HEADER + "2023,labour_force,1,persons,S1,,\n" * 50)
-    assert problems(tmp_path, cat, max_file_bytes=1000) == [
+    assert problems(tmp_path, cat, limits=Limits(max_file_bytes=1000)) == [
         ("big.csv", None, None, None, "file_too_large"), ("old.xls", None, None, None, "unsupported_format")]
 
 

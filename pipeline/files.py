@@ -1,0 +1,96 @@
+"""The files of a folder a person gave: one walk for everything the build reads, hashes or archives.
+
+Ingest reads the raw folder, the build id hashes it and the release archives it; the catalogue is
+read, hashed and archived the same way. All of them take their list of files from :func:`walk`,
+so a file is either in all three or in none:
+
+- hidden files and folders (``.git``, ``.~lock.x.xlsx#``) are not inputs;
+- a link (to a file or a folder) is followed only when its target lies inside the folder; one
+  that leads outside is refused, so no file from elsewhere can be read, hashed or published;
+- a folder named like a data file (``x.csv``), a link to nothing, and anything that is not a
+  regular file (a socket, a device) are refused, not skipped in silence;
+- past the limit ``max_files`` the walk stops with a problem instead of listing millions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.limits import limits
+from pipeline.problems import Problem, ProblemsFound
+
+DATA_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
+
+
+@dataclass
+class Walk:
+    """What :func:`walk` found: the files (paths under ``root``, in the order of their relative
+    paths) and the problems."""
+
+    root: Path
+    files: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def relative(self, path: Path) -> str:
+        """A path's name relative to the root (the root's own name for the root)."""
+        return path.relative_to(self.root).as_posix() if path != self.root else self.root.name
+
+    def raise_problems(self, what: str = "input") -> None:
+        if self.problems:
+            raise ProblemsFound(self.problems, what)
+
+
+def walk(root: Path, folder_name: str = "raw folder") -> Walk:
+    """Every regular file under ``root`` that the build may read. ``folder_name`` words the
+    problems (``outside_raw_folder``, ``outside_catalogue_folder``)."""
+    root = Path(root)
+    found = Walk(root)
+    real_root = root.resolve()
+    rule = "outside_" + folder_name.replace(" ", "_")
+    visited: set[Path] = set()
+    limit = limits()
+
+    def problem(path: Path, rule: str, message: str) -> None:
+        found.problems.append(Problem(file=found.relative(path), rule=rule, message=message))
+
+    def visit(folder: Path) -> bool:
+        real = folder.resolve()
+        if real in visited:  # a link back to a folder already walked: its files are listed once
+            return True
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            problem(folder, "unreadable_folder", f"the folder cannot be listed ({e.strerror})")
+            return True
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            target = path.resolve()
+            kind = "folder" if entry.is_dir() else "file"
+            if not target.is_relative_to(real_root):
+                problem(path, rule, f"the {kind} points outside the {folder_name} (to {target}); copy it in instead of linking")
+            elif not os.path.exists(path):
+                problem(path, "broken_link", f"the link points to {target}, which does not exist")
+            elif entry.is_dir():
+                if path.suffix.lower() in DATA_SUFFIXES:
+                    problem(path, "not_a_file", f"{entry.name} is a folder, not a {path.suffix.lower()} file; put the file itself here")
+                elif not visit(path):
+                    return False
+            elif not entry.is_file():
+                problem(path, "not_a_file", "not a regular file (a socket, a pipe or a device); remove it")
+            else:
+                found.files.append(path)
+                if len(found.files) > limit.max_files:
+                    problem(root, "too_many_files", f"more than {limit.max_files:,} files under the {folder_name}; give the "
+                            f"build only the folders of the cities it builds ({limit.hint('max_files')})")
+                    return False
+        return True
+
+    if root.is_dir():
+        visit(root)
+    found.files.sort(key=found.relative)
+    return found
