@@ -15,7 +15,6 @@ exported as Parquet; the working store file itself is kept beside, in ``--store`
 
 from __future__ import annotations
 
-import fcntl
 import filecmp
 import json
 import os
@@ -25,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict
 
 from pipeline import release as rel
@@ -100,13 +100,16 @@ def release(staging: Path, out: Path) -> None:
 def exclusive(out: Path) -> Iterator[None]:
     """One build at a time per release folder; a second one stops at once with a clear message."""
     lock_path = out.parent / f".{out.name}.lock"
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ProblemsFound([Problem(file=str(lock_path), rule="build_running",
-                                         message=f"another build is writing {out}; wait for it to finish")], "build") from None
+    lock = FileLock(lock_path, blocking=False)  # fcntl on POSIX, msvcrt on Windows
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ProblemsFound([Problem(file=str(lock_path), rule="build_running",
+                                     message=f"another build is writing {out}; wait for it to finish")], "build") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def write_json(path: Path, model: BaseModel) -> None:
@@ -119,9 +122,12 @@ def write_json(path: Path, model: BaseModel) -> None:
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
           store: Path = WORK_STORE, langs: Sequence[str] = ("en", "pl"), pdf: bool = True,
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
-          force: bool = False, progress: Callable[[str], None] = lambda _: None,
+          force: bool = False, previous: rel.Previous | None = None, progress: Callable[[str], None] = lambda _: None,
           note: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
+
+    The values are compared with those of ``previous`` (by default the release now in ``out``)
+    for the revision rule; what was read of it is archived in the new release.
 
     Raises ProblemsFound for bad input (and when another build holds the release folder) and
     ReleaseBlocked for unaccepted validation errors (its report is written to
@@ -146,8 +152,8 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
         work = staging / ".work" / "store.duckdb"
         work.parent.mkdir()
         try:
-            manifest = _run(raw, out, catalogue, staging, work, reports, configuration, build_id, langs,
-                            publish_config, str(config_path), progress)
+            manifest = _run(raw, catalogue, staging, work, reports, configuration, build_id, langs,
+                            publish_config, str(config_path), previous or rel.previous_of(out), progress)
             store.parent.mkdir(parents=True, exist_ok=True)
             os.replace(work, store)
             shutil.rmtree(work.parent)
@@ -164,9 +170,9 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     return _result(out, manifest, up_to_date=False, reports=_publish_reports(out, reports, pdf, note))
 
 
-def _run(raw: Path, out: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
+def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
-         config_file: str, progress: Callable[[str], None]) -> Manifest:
+         config_file: str, previous: rel.Previous | None, progress: Callable[[str], None]) -> Manifest:
     progress("ingest")
     ingested = ingest(raw, catalogue, work)
     progress("calculate")
@@ -178,8 +184,8 @@ def _run(raw: Path, out: Path, catalogue: Catalogue, staging: Path, work: Path, 
     con = connect(work)
     try:
         progress("validate")
-        previous = out if rel.read_manifest(out) is not None else None
-        checked = validate(con, catalogue, previous=previous)
+        compared = rel.archive_previous(previous.results, previous.build_id, staging) if previous else None
+        checked = validate(con, catalogue, previous=(staging / compared.path).parent if compared else None)
         if checked.blocking:
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
@@ -196,7 +202,7 @@ def _run(raw: Path, out: Path, catalogue: Catalogue, staging: Path, work: Path, 
 
         def manifest() -> Manifest:
             return rel.manifest(staging, build_id, ingested.files, configuration, editions, years, catalogue.root,
-                                published.release_date)
+                                published.release_date, compared)
 
         progress("dossier")
         render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False)
@@ -250,9 +256,11 @@ def _publish_reports(out: Path, reports: Path, pdf: bool, note: Callable[[str], 
         chromium = find_chromium()
         if chromium is None:
             note("PDF skipped: Chromium is not installed; the HTML dossier prints to PDF from any browser.")
+        released_manifest = rel.read_manifest(out)  # the PDFs are dated with the release date, never the clock
         for page in todo if chromium else []:
             try:
-                print_pdf(page, page.with_suffix(".pdf"), chromium)
+                print_pdf(page, page.with_suffix(".pdf"), chromium,
+                          release_date=released_manifest.release_date if released_manifest else None)
             except PdfError as e:
                 note(f"PDF skipped: {e}")
     written += [p.with_suffix(".pdf") for p in written if p.suffix == ".html" and p.with_suffix(".pdf").is_file()]
@@ -277,12 +285,16 @@ def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = l
     if released is None or not (archive / "raw").is_dir() or not (archive / "indicators").is_dir():
         raise ProblemsFound([Problem(file=str(release_dir), rule="not_a_release",
                                      message=f"no readable {rel.MANIFEST} and {rel.ARCHIVE}/ here: is this a release folder?")], "release")
+    progress("checking the release against its manifest")
+    mismatches = rel.integrity(release_dir, released)
     cfg = PublishConfig.model_validate_json(released.configuration["publish_config"])
+    previous = (rel.Previous(released.previous.build_id, release_dir / rel.PREVIOUS_RESULTS)
+                if released.previous is not None else None)
     result = build(archive / "raw", scratch / "out", load_catalogue(archive / "indicators"), reports=scratch / "reports",
                    store=scratch / "store.duckdb", langs=released.configuration["langs"].split(","), pdf=False,
-                   publish_config=cfg, force=True, progress=progress)
+                   publish_config=cfg, force=True, previous=previous, progress=progress)
     return rel.VerifyReport(release=release_dir.as_posix(), build_id=released.build_id,
                             rerun_build_id=result.manifest.build_id, code_version=released.code_version,
                             rerun_code_version=result.manifest.code_version,
-                            files_compared=len(result.manifest.outputs),
+                            files_compared=len(result.manifest.outputs), integrity=mismatches,
                             differences=rel.compare(rel.outputs(release_dir), result.manifest.outputs))

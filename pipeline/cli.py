@@ -439,15 +439,20 @@ def verify(
         except ReleaseBlocked as e:
             err.print(f"[red]The re-run is blocked by {e.report.blocking} validation error(s)[/red]: the release cannot be reproduced.")
             raise typer.Exit(EXIT_BLOCKED) from None
-    show(out, f"Verify {release_dir}: {report.files_compared} files compared",
+    if report.integrity:
+        show(out, f"Verify {release_dir}: {len(report.integrity)} file(s) or claim(s) do not match the manifest",
+             ["path", "what", "status", "manifest SHA-256", "SHA-256 found", "what it means"],
+             [[m.path, m.what, m.status, m.manifest_sha256 or "", m.actual_sha256 or "", m.message] for m in report.integrity])
+    show(out, f"Verify {release_dir}: {report.files_compared} files compared with a re-run",
          ["path", "status", "released SHA-256", "re-run SHA-256"],
          [[d.path, d.status, d.released_sha256 or "", d.rerun_sha256 or ""] for d in report.differences])
     if report.code_version != report.rerun_code_version:
         out.print(f"Code version differs: released with {report.code_version}, re-run with {report.rerun_code_version}.", highlight=False)
     if report.identical:
-        typer.echo(f"Reproduced: every output is byte-identical (build {report.build_id[:12]}).")
+        typer.echo(f"Reproduced: every output is byte-identical and matches the manifest (build {report.build_id[:12]}).")
         return
-    typer.echo(f"NOT reproduced: {len(report.differences)} file(s) differ.")
+    typer.echo(f"NOT reproduced: {len(report.integrity)} mismatch(es) with the manifest, "
+               f"{len(report.differences)} file(s) differ from the re-run.")
     raise typer.Exit(EXIT_BLOCKED)
 
 

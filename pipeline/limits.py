@@ -36,7 +36,7 @@ class Limits(BaseModel):
     before anything is unpacked."""
     max_formula_chars: int = Field(2_000, gt=0)
     """Length of a definition's formula."""
-    max_formula_depth: int = Field(50, gt=0)
+    max_formula_depth: int = Field(30, gt=0)
     """Parentheses nested in a formula."""
 
     @staticmethod

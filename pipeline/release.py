@@ -14,6 +14,7 @@ import json
 import platform
 import shutil
 import subprocess
+from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -21,11 +22,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from pipeline import __version__
-from pipeline.store.models import InputFile, Manifest, OutputFile
+from pipeline.files import Walk, walk
+from pipeline.problems import ProblemsFound
+from pipeline.store.models import InputFile, Manifest, OutputFile, PreviousRelease
 
 MANIFEST = "manifest.json"
 ARCHIVE = "archive"
 STORE = "store.duckdb"
+CATALOGUE_FOLDER = "catalogue folder"
 PACKAGES = ("duckdb", "pandas", "pyarrow", "pydantic", "great-expectations", "jinja2", "openpyxl", "sqlglot",
             "ruamel.yaml", "typer", "frictionless", "pyshacl")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +43,20 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def tree_digest(root: Path) -> str:
-    """SHA-256 over the relative paths and contents of every file under ``root`` (hidden files,
-    which ingest ignores, excepted)."""
+def inputs_of(root: Path, folder_name: str) -> Walk:
+    """The files of a folder the build reads (:func:`pipeline.files.walk`); raises ProblemsFound
+    for a link leading outside it, and the like."""
+    found = walk(root, folder_name)
+    found.raise_problems("input" if folder_name == "raw folder" else "catalogue")
+    return found
+
+
+def tree_digest(root: Path, folder_name: str = "raw folder") -> str:
+    """SHA-256 over the relative paths and contents of every file the build reads under ``root``."""
     h = hashlib.sha256()
-    for p in sorted(q for q in root.rglob("*")
-                    if q.is_file() and not any(part.startswith(".") for part in q.relative_to(root).parts)):
-        h.update(p.relative_to(root).as_posix().encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    found = inputs_of(root, folder_name)
+    for p in found.files:
+        h.update(found.relative(p).encode() + b"\0" + sha256_file(p).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -74,36 +85,85 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def build_id(raw: Path, catalogue_root: Path, configuration: dict[str, str]) -> str:
+def build_id(raw: Path, catalogue_root: Path, configuration: dict[str, str], code: str | None = None,
+             lock: str | None = None) -> str:
+    """The build id of ``raw`` and ``catalogue_root`` with this code and lock file (or the given ones)."""
     h = hashlib.sha256()
-    for part in (tree_digest(raw), tree_digest(catalogue_root), code_version(), lock_sha256(),
-                 json.dumps(configuration, sort_keys=True)):
+    for part in (tree_digest(raw), tree_digest(catalogue_root, CATALOGUE_FOLDER), code or code_version(),
+                 lock or lock_sha256(), json.dumps(configuration, sort_keys=True)):
         h.update(part.encode() + b"\n")
     return h.hexdigest()
 
 
 def archive(raw: Path, catalogue_root: Path, release: Path) -> None:
-    """Copy the raw inputs and the definitions into the release, for ``verify`` to re-run."""
-    shutil.copytree(raw, release / ARCHIVE / "raw", ignore=shutil.ignore_patterns(".*"))
-    shutil.copytree(catalogue_root, release / ARCHIVE / "indicators", ignore=shutil.ignore_patterns(".*"))
+    """Copy the raw inputs and the definitions into the release, for ``verify`` to re-run: the
+    files the walk lists, each as a regular file (a link inside the folder becomes a copy)."""
+    for root, folder_name, target in ((raw, "raw folder", "raw"), (catalogue_root, CATALOGUE_FOLDER, "indicators")):
+        found = inputs_of(root, folder_name)
+        for p in found.files:
+            dst = release / ARCHIVE / target / found.relative(p)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, dst)
+
+
+PREVIOUS_RESULTS = f"{ARCHIVE}/previous/results.parquet"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """A release to compare with: its build id and its results (a Parquet file)."""
+
+    build_id: str
+    results: Path
+
+
+def previous_of(out: Path) -> Previous | None:
+    """The release now in ``out``, if it has a manifest and its results."""
+    current = read_manifest(out)
+    results = out / "store" / "results.parquet"
+    return Previous(current.build_id, results) if current is not None and results.is_file() else None
+
+
+def archive_previous(results: Path, previous_build_id: str, release: Path) -> PreviousRelease:
+    """Copy what the build reads of the previous release (its results) into the new release's
+    archive, so ``verify`` can compare with exactly that again."""
+    dst = release / PREVIOUS_RESULTS
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(results, dst)
+    return PreviousRelease(build_id=previous_build_id, path=PREVIOUS_RESULTS, sha256=sha256_file(dst))
+
+
+def _files(release: Path, under: str | None) -> list[OutputFile]:
+    """The files of the release with their size and SHA-256: those under ``under`` (``archive``),
+    or, with None, every file but the manifest, the archive and hidden working files."""
+    found = []
+    for p in sorted(release.rglob("*")):
+        parts = p.relative_to(release).parts
+        if not p.is_file() or parts[0].startswith("."):
+            continue
+        if (parts[0] == under) if under else (p.name != MANIFEST and parts[0] != ARCHIVE):
+            found.append(OutputFile(path="/".join(parts), bytes=p.stat().st_size, sha256=sha256_file(p)))
+    return found
 
 
 def outputs(release: Path) -> list[OutputFile]:
-    """Every file of the release but the manifest, the archive and hidden working files, with its
-    size and SHA-256."""
-    return [OutputFile(path=p.relative_to(release).as_posix(), bytes=p.stat().st_size, sha256=sha256_file(p))
-            for p in sorted(release.rglob("*"))
-            if p.is_file() and p.name != MANIFEST and p.relative_to(release).parts[0] != ARCHIVE
-            and not p.relative_to(release).parts[0].startswith(".")]
+    """Every file of the release but the manifest, the archive and hidden working files."""
+    return _files(release, None)
+
+
+def archived(release: Path) -> list[OutputFile]:
+    """Every file under the release's ``archive/``."""
+    return _files(release, ARCHIVE)
 
 
 def manifest(release: Path, the_build_id: str, inputs: list[InputFile], configuration: dict[str, str],
-             editions: list[str], years: list[int], definitions: Path, release_date: date | None) -> Manifest:
+             editions: list[str], years: list[int], definitions: Path, release_date: date | None,
+             previous: PreviousRelease | None = None) -> Manifest:
     return Manifest(
         build_id=the_build_id, release_date=release_date, code_version=code_version(), lock_sha256=lock_sha256(),
         python=platform.python_version(), packages=package_versions(), configuration=configuration,
-        editions=editions, reference_years=years, definitions_sha256=tree_digest(definitions),
-        inputs=inputs, outputs=outputs(release))
+        editions=editions, reference_years=years, definitions_sha256=tree_digest(definitions, CATALOGUE_FOLDER),
+        inputs=inputs, outputs=outputs(release), archive=archived(release), previous=previous)
 
 
 def read_manifest(release: Path) -> Manifest | None:
@@ -124,8 +184,75 @@ class Difference(BaseModel):
     rerun_sha256: str | None
 
 
+class Mismatch(BaseModel):
+    """A file of the release, or a claim of its manifest, that does not match the manifest."""
+
+    path: str
+    what: str
+    """output | archive | input (an archived raw file, named by its file id) | definitions | build_id"""
+    status: str
+    """changed | missing (listed, not on disk) | unlisted (on disk, not listed) | inconsistent (two
+    claims of the manifest disagree)"""
+    manifest_sha256: str | None
+    actual_sha256: str | None
+    message: str
+
+
+def _against(listed: list[OutputFile], found: list[OutputFile], what: str) -> list[Mismatch]:
+    claim, real = {f.path: f.sha256 for f in listed}, {f.path: f.sha256 for f in found}
+    out = []
+    for path in sorted(claim.keys() | real.keys()):
+        a, b = claim.get(path), real.get(path)
+        if a == b:
+            continue
+        status = "missing" if b is None else "unlisted" if a is None else "changed"
+        words = {"missing": "is listed in the manifest but not in the release",
+                 "unlisted": "is in the release but not listed in the manifest",
+                 "changed": "has a SHA-256 other than the manifest's"}[status]
+        out.append(Mismatch(path=path, what=what, status=status, manifest_sha256=a, actual_sha256=b,
+                            message=f"{what} {path} {words}"))
+    return out
+
+
+def integrity(release: Path, released: Manifest) -> list[Mismatch]:
+    """Every output and archived file against the manifest, and the manifest against itself: the
+    raw inputs it lists against the archived files, the definitions' digest and the build id
+    against the archive they are the hashes of."""
+    found = _against(released.outputs, outputs(release), "output")
+    archive_files = archived(release)
+    found += _against(released.archive, archive_files, "archive")
+    on_disk = {f.path: f.sha256 for f in archive_files}
+    for f in released.inputs:
+        path = f"{ARCHIVE}/raw/{f.file_id}"
+        if on_disk.get(path) != f.sha256:
+            found.append(Mismatch(path=path, what="input", status="missing" if path not in on_disk else "changed",
+                                  manifest_sha256=f.sha256, actual_sha256=on_disk.get(path),
+                                  message=f"input {f.file_id}: the archived file does not have the SHA-256 the manifest gives"))
+    if released.previous is not None and on_disk.get(released.previous.path) != released.previous.sha256:
+        found.append(Mismatch(path=released.previous.path, what="previous", status="changed",
+                              manifest_sha256=released.previous.sha256, actual_sha256=on_disk.get(released.previous.path),
+                              message=f"what was read of the previous release {released.previous.build_id[:12]} is not what the manifest gives"))
+    raw, indicators = release / ARCHIVE / "raw", release / ARCHIVE / "indicators"
+    try:
+        definitions = tree_digest(indicators, CATALOGUE_FOLDER)
+        rebuilt = build_id(raw, indicators, released.configuration, released.code_version, released.lock_sha256)
+    except ProblemsFound as e:
+        return [*found, Mismatch(path=ARCHIVE, what="archive", status="changed", manifest_sha256=None, actual_sha256=None,
+                                 message=f"the archive cannot be read as inputs: {e.problems[0]}")]
+    if definitions != released.definitions_sha256:
+        found.append(Mismatch(path=f"{ARCHIVE}/indicators", what="definitions", status="inconsistent",
+                              manifest_sha256=released.definitions_sha256, actual_sha256=definitions,
+                              message="the archived definitions are not those whose digest the manifest gives"))
+    if rebuilt != released.build_id:
+        found.append(Mismatch(path=MANIFEST, what="build_id", status="inconsistent", manifest_sha256=released.build_id,
+                              actual_sha256=rebuilt, message="the manifest's build id is not the hash of its archive, "
+                              "code version, lock file and configuration"))
+    return found
+
+
 class VerifyReport(BaseModel):
-    """What ``iso37120 verify`` found: the re-run's outputs against the release's, file by file."""
+    """What ``iso37120 verify`` found: the release against its manifest, then the re-run's outputs
+    against the release's, file by file."""
 
     release: str
     build_id: str
@@ -133,11 +260,14 @@ class VerifyReport(BaseModel):
     code_version: str
     rerun_code_version: str
     files_compared: int
+    integrity: list[Mismatch]
+    """Files (and claims) of the release that do not match its manifest."""
     differences: list[Difference]
+    """Outputs of the re-run that differ from the release's."""
 
     @property
     def identical(self) -> bool:
-        return not self.differences and self.build_id == self.rerun_build_id
+        return not self.integrity and not self.differences and self.build_id == self.rerun_build_id
 
 
 def compare(released: list[OutputFile], rerun: list[OutputFile]) -> list[Difference]:

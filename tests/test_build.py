@@ -3,7 +3,6 @@ builds, verification by re-running, one build at a time, and a build killed in t
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -128,22 +127,74 @@ def test_verify_reproduces_byte_for_byte_and_finds_a_tampered_file(setup, tmp_pa
     tmp, _, _, run = setup
     run()
     report = verify(tmp / "out", tmp_path / "scratch1")
-    assert report.identical and report.files_compared > 20 and report.differences == []
+    assert report.identical and report.files_compared > 20 and report.differences == [] and report.integrity == []
     indicators = tmp / "out" / "open-data" / "indicators.csv"
     indicators.write_bytes(indicators.read_bytes().replace(b"10.78", b"10.79"))
     tampered = verify(tmp / "out", tmp_path / "scratch2")
     assert not tampered.identical
     assert [(d.path, d.status) for d in tampered.differences] == [("open-data/indicators.csv", "changed")]
+    assert [(m.path, m.what, m.status) for m in tampered.integrity] == [("open-data/indicators.csv", "output", "changed")]
 
 
-def test_one_build_at_a_time(setup):
+def test_verify_names_each_mismatch_with_the_manifest(setup, tmp_path):
     tmp, _, _, run = setup
-    (tmp / "out").parent.mkdir(exist_ok=True)
-    with open(tmp / ".out.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(ProblemsFound) as e:
-            run()
-    assert e.value.problems[0].rule == "build_running"
+    run()
+    out = tmp / "out"
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = next(o for o in manifest["outputs"] if o["path"] == "open-data/datapackage.json")
+    listed["sha256"] = "0" * 64  # an output's hash changed in the manifest, not in the file
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    obs = out / "archive" / "raw" / "testville" / "observations" / "obs.csv"
+    obs.write_text(obs.read_text().replace("2023,labour_force,510", "2023,labour_force,511"))
+    report = verify(out, tmp_path / "scratch")
+    assert not report.identical
+    found = {(m.path, m.what, m.status) for m in report.integrity}
+    assert ("open-data/datapackage.json", "output", "changed") in found
+    assert ("archive/raw/testville/observations/obs.csv", "input", "changed") in found
+    assert ("archive/raw/testville/observations/obs.csv", "archive", "changed") in found
+    assert ("manifest.json", "build_id", "inconsistent") in found  # the build id is not the hash of the archive
+    [named] = [m for m in report.integrity if m.what == "input"]
+    assert "testville/observations/obs.csv" in named.message
+
+
+def test_verify_reproduces_a_release_built_on_a_previous_one(setup, tmp_path):
+    """A city's second year: the build compares with the first release (the revision rule) and
+    archives what it read of it, so verify re-runs the same comparison."""
+    tmp, raw, _, run = setup
+    first = run()
+    obs = raw / "testville" / "observations" / "obs.csv"
+    obs.write_text(obs.read_text().replace("2023,labour_force,510", "2023,labour_force,530"))
+    second = run()
+    assert second.manifest.previous is not None and second.manifest.previous.build_id == first.manifest.build_id
+    assert (tmp / "out" / "archive" / "previous" / "results.parquet").is_file()
+    assert "revision_results_value" in {r.rule_id for r in second.validation.rules if r.failed}
+    report = verify(tmp / "out", tmp_path / "scratch")
+    assert report.integrity == [] and report.differences == [] and report.identical
+
+
+def test_a_second_build_in_another_process_is_refused_while_the_first_runs(tmp_path):
+    from pipeline.synth import generate
+
+    raw = tmp_path / "raw"
+    generate(raw, load_catalogue(ROOT / "indicators"), n_cities=3, years=[2021, 2022, 2023], seed=3, layout="multi")
+    config = tmp_path / "publish.yaml"
+    config.write_text("dataset_id: iso37120-test-region\npublisher: {name: Region office, homepage: 'https://region.example.org/'}\n"
+                      "contact: {name: Open data team, email: opendata@region.example.org}\n")
+    cmd = [sys.executable, "-m", "pipeline.cli", "build", str(raw), "--out", str(tmp_path / "out"), "--no-pdf",
+           "--reports", str(tmp_path / "reports"), "--config", str(config), "--catalogue", str(ROOT / "indicators")]
+    first = subprocess.Popen([*cmd, "--store", str(tmp_path / "a.duckdb")], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob(".out.staging-*")) and first.poll() is None:
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".out.staging-*")), "the first build never started writing"
+    second = subprocess.run([*cmd, "--store", str(tmp_path / "b.duckdb")], cwd=ROOT, capture_output=True, text=True)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert second.returncode == EXIT_BAD_INPUT, second.stderr[-2000:]
+    assert "build_running" in second.stderr and "another build is writing" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert not (tmp_path / "b.duckdb").exists()
 
 
 def test_cli_exit_codes(setup, mini_catalogue, tmp_path):

@@ -12,7 +12,9 @@ from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
+
+from pipeline.limits import limits
 
 PREVIOUS = "previous"
 """``previous(x)``: the value of variable ``x`` in the year before the reference year."""
@@ -26,15 +28,32 @@ class FormulaError(ValueError):
     """A formula that is not valid or not allowed; the message says which part and why."""
 
 
-@lru_cache(maxsize=1024)
 def parse(formula: str) -> exp.Expression:
-    """Parse and check a formula; raise :class:`FormulaError` if it is not allowed."""
+    """Parse and check a formula; raise :class:`FormulaError` if it is not allowed. Its length
+    and nesting are checked against the limits before the parser sees it."""
+    limit = limits()
+    if len(formula) > limit.max_formula_chars:
+        raise FormulaError(f"the formula has {len(formula):,} characters ({limit.hint('max_formula_chars')})")
+    depth = deepest = 0
+    for ch in formula:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > limit.max_formula_depth:
+        raise FormulaError(f"the formula nests {deepest} parentheses deep ({limit.hint('max_formula_depth')})")
+    return _parse(formula)
+
+
+@lru_cache(maxsize=1024)
+def _parse(formula: str) -> exp.Expression:
     if ";" in formula:
         raise FormulaError("a formula is one expression; ';' is not allowed")
     try:
         tree = sqlglot.parse_one(formula, read="duckdb")
-    except ParseError as e:
-        raise FormulaError(f"not a valid expression: {e.errors[0]['description'] if e.errors else e}") from None
+    except SqlglotError as e:  # ParseError, TokenError (an unterminated string), ...
+        errors = getattr(e, "errors", None)
+        raise FormulaError(f"not a valid expression: {errors[0]['description'] if errors else e}") from None
+    except RecursionError:
+        raise FormulaError("not a valid expression: nested too deeply to read") from None
     if tree is None:
         raise FormulaError("empty formula")
     for node in tree.walk():

@@ -36,6 +36,7 @@ from pipeline.catalogue.models import (
     VariableKind,
     VariableRegistry,
 )
+from pipeline.files import walk
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.yamlio import YamlFile
 
@@ -129,6 +130,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     if not root.is_dir():
         raise ProblemsFound([Problem(file=str(root), rule="missing_folder", message="catalogue folder not found")], "catalogue")
 
+    found = walk(root, "catalogue folder")  # what is read here is what the build hashes and archives
+    c.problems += [p.model_copy(update={"file": c.shown(root / p.file)}) for p in found.problems]
     providers = _registry(c, root / PROVIDERS_FILE, ProviderRegistry, "providers")
     variables = _registry(c, root / VARIABLES_FILE, VariableRegistry, "variables")
     var_reads: dict[str, tuple[YamlFile, int]] = {}
@@ -163,7 +166,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     files: dict[str, Path] = {}
     indicators: list[tuple[YamlFile, Indicator]] = []
     compilable: list[tuple[YamlFile, Indicator]] = []
-    for ed_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+    for ed_dir in sorted(p for p in root.iterdir()
+                         if p.is_dir() and not p.name.startswith(".") and p.resolve().is_relative_to(root.resolve())):
         ed_file = ed_dir / EDITION_FILE
         if not ed_file.is_file():
             c.file_problem(c.shown(ed_dir), "missing_edition_file", f"an edition folder needs {EDITION_FILE}")
@@ -176,8 +180,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
             read.add("edition_folder_mismatch", f"edition id {edition.id!r} differs from its folder name {ed_dir.name!r}", ("id",), edition.id)
         editions[edition.id] = edition
         files[edition.id] = ed_file
-        for path in sorted(ed_dir.rglob("*.y*ml")):
-            if path == ed_file:
+        for path in found.files:
+            if path == ed_file or not path.is_relative_to(ed_dir) or path.suffix.lower() not in (".yaml", ".yml"):
                 continue
             read = c.read(path)
             ind = read.model(Indicator) if read else None
@@ -327,6 +331,8 @@ def _check_compiles(c: _Collector, indicators: Iterable[tuple[YamlFile, Indicato
             con.execute(f"SELECT {sql} FROM cur, prev LIMIT 0")
         except duckdb.Error as e:
             read.add("formula_does_not_compile", f"DuckDB cannot compile the calculation: {str(e).splitlines()[0]}", ("calculation",))
+        except RecursionError:
+            read.add("formula_does_not_compile", "the calculation is nested too deeply to compile; split it", ("calculation",))
     con.close()
 
 

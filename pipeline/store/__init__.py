@@ -55,8 +55,8 @@ def export(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for t in tables(con):
-        path = directory / f"{t}.parquet"
-        con.execute(f"COPY (SELECT * FROM {t} ORDER BY ALL) TO '{path.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
+        path = directory / f"{t}.parquet"  # the path is an argument of the Python API, never SQL text
+        con.sql(f"SELECT * FROM {_quote(t)} ORDER BY ALL").write_parquet(str(path), compression="zstd")
         out.append(path)
     return out
 
@@ -68,8 +68,10 @@ def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
         folder = path / "store" if (path / "store").is_dir() else path
         con = duckdb.connect(":memory:", config={"threads": 2})
         con.execute(SCHEMA_SQL)
-        for pq in sorted(folder.glob("*.parquet")):
-            con.execute(f"INSERT INTO {pq.stem} SELECT * FROM read_parquet('{pq.as_posix()}')")
+        for t in tables(con):  # the schema's tables, not whatever files lie in the folder
+            pq = folder / f"{t}.parquet"
+            if pq.is_file():
+                con.execute(f"INSERT INTO {_quote(t)} SELECT * FROM read_parquet(?)", [str(pq)])
         return con
     return connect(path, read_only=True)
 

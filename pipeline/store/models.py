@@ -138,10 +138,24 @@ class OutputFile(Row):
     sha256: str
 
 
+class PreviousRelease(Row):
+    """The release a build compared its values with (the revision rule), and what it read of it:
+    that file is archived in the new release, so ``verify`` re-runs the same comparison."""
+
+    build_id: str
+    path: str
+    """The archived copy, relative to the release folder (``archive/previous/results.parquet``)."""
+    sha256: str
+
+
+MANIFEST_VERSION = "1.1"
+"""1.1: ``archive`` (every archived file) and ``previous`` (the release compared with)."""
+
+
 class Manifest(Row):
     """``manifest.json``: what a release was built from and what it holds, for re-running it."""
 
-    manifest_version: str = REPORT_VERSION
+    manifest_version: str = MANIFEST_VERSION
     build_id: str
     """SHA-256 over the inputs, the definitions, the code version, the lock file and the
     configuration: the same build gives the same id."""
@@ -156,6 +170,11 @@ class Manifest(Row):
     definitions_sha256: str
     inputs: list[InputFile]
     outputs: list[OutputFile]
+    """Every file of the release but the manifest and the archive."""
+    archive: list[OutputFile] = []
+    """Every file under ``archive/``: the raw inputs, the definitions and what was read of the
+    previous release."""
+    previous: PreviousRelease | None = None
 
 
 ARTEFACTS: dict[str, type[BaseModel]] = {
