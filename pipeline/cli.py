@@ -342,13 +342,23 @@ def print_validation(rep, limit: int = 40) -> None:
          [[str(r.level), r.severity, str(r.findings), str(r.accepted)] for r in rep.summary])
     out.print(f"{len(rep.rules)} rules ran; {rep.blocking} error(s) not accepted.", highlight=False)
     pending = [f for f in rep.findings if not f.accepted and f.severity != "information"]
+
+    def place(f) -> str:
+        return (f.file_id + (f" [{f.sheet}]" if f.sheet else "") + (f" row {f.row}" if f.row else "")) if f.file_id else ""
+
     if pending:
-        def place(f) -> str:
-            return (f.file_id + (f" [{f.sheet}]" if f.sheet else "") + (f" row {f.row}" if f.row else "")) if f.file_id else ""
         show(out, f"Findings not accepted ({min(limit, len(pending))} of {len(pending)} shown)",
              ["severity", "rule", "city", "year", "observed", "message", "place"],
              [[f.severity, f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "", f.message, place(f)]
               for f in pending[:limit]])
+    stale = [f for f in rep.findings if f.test == "unused_exception"]
+    if stale:  # an acceptance that matched nothing: the finding it meant is still open, or it is out of date
+        show(out, f"Accepted exceptions that match no finding ({min(limit, len(stale))} of {len(stale)} shown)",
+             ["accepts rule", "city", "year", "variable", "why it is unused", "place"],
+             [[f.observed or "", f.city_code or "", str(f.year or ""), f.variable or "", f.message, place(f)]
+              for f in stale[:limit]])
+        out.print("Correct or remove them in exceptions.yaml: an acceptance accepts only the finding it names "
+                  "(rule id, and city, year and variable where given).", highlight=False)
 
 
 @app.command()

@@ -209,9 +209,16 @@ def test_cli_exit_codes(setup, mini_catalogue, tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "Release" in ok.stdout and "0001" in ok.stdout
     assert "up to date" in runner.invoke(app, args, catch_exceptions=False).stdout
-    write_city(raw, rows(BAD))
+    folder = write_city(raw, rows(BAD))
+    (folder / "exceptions.yaml").write_text(  # accepts a rule id that fires nowhere: the user must see it
+        "exceptions:\n  - rule_id: range_results_test-ed:9.9\n    accepted_by: Anna Nowak\n    role: Head of statistics\n"
+        "    accepted_on: 2024-03-12\n    reason: Checked with the department.\n", encoding="utf-8")
     blocked = runner.invoke(app, args, catch_exceptions=False)
     assert blocked.exit_code == EXIT_BLOCKED and "Release blocked" in blocked.stderr and "Traceback" not in blocked.output
+    assert "Accepted exceptions that match no finding" in blocked.stdout
+    assert "range_results_test-ed:9.9" in blocked.stdout and "testville/exceptions.yaml row 2" in blocked.stdout
+    assert "no rule has this id" in blocked.stdout
+    (folder / "exceptions.yaml").unlink()
     write_city(raw, "year,variable,value,unit,source_id\n2023,population,lots,persons,S1\n")
     bad = runner.invoke(app, args, catch_exceptions=False)
     assert bad.exit_code == EXIT_BAD_INPUT and "not_a_number" in bad.stderr
