@@ -56,3 +56,18 @@ def test_great_expectations_is_imported_only_by_validation():
     users = [p.relative_to(ROOT).as_posix() for p in (ROOT / "pipeline").rglob("*.py")
              if "great_expectations" in p.read_text(encoding="utf-8") and "validate" not in p.parts]
     assert users == []
+
+
+POSIX_ONLY = {"fcntl", "termios", "tty", "pty", "pwd", "grp", "resource", "posix"}
+
+
+def test_no_posix_only_module_is_imported():
+    """Build and verify must start on Windows, where many city offices work (the release lock is
+    ``filelock``'s)."""
+    found = []
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            found += [f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] in POSIX_ONLY]
+    assert found == []
