@@ -155,6 +155,10 @@ def test_verify_names_each_mismatch_with_the_manifest(setup, tmp_path):
     assert ("manifest.json", "build_id", "inconsistent") in found  # the build id is not the hash of the archive
     [named] = [m for m in report.integrity if m.what == "input"]
     assert "testville/observations/obs.csv" in named.message
+    shown = CliRunner().invoke(app, ["verify", str(out)], catch_exceptions=False)
+    assert shown.exit_code == EXIT_BLOCKED and "Traceback" not in shown.output
+    assert "input testville/observations/obs.csv" in shown.stdout and "open-data/datapackage.json" in shown.stdout
+    assert "NOT reproduced" in shown.stdout
 
 
 def test_verify_reproduces_a_release_built_on_a_previous_one(setup, tmp_path):
@@ -291,3 +295,20 @@ def test_a_value_given_as_reported_is_released_with_its_origin_and_lineage(tmp_p
     [link] = [r for r in csv.DictReader((data / "indicator_inputs.csv").open(encoding="utf-8"))
               if r["indicator_id"] == "5.2" and r["year"] == "2023"]
     assert (link["role"], link["variable"]) == ("reported", "test-ed:5.2")
+
+
+def test_paths_with_quotes_reach_duckdb_as_arguments(tmp_path, mini_catalogue):
+    """An apostrophe (or SQL) in a folder name is only a name: the store is exported, read back and
+    verified there."""
+    from pipeline.store import open_store
+
+    base = tmp_path / "O'Brien'); DROP TABLE results; --"
+    raw = base / "raw"
+    write_city(raw, rows(GOOD))
+    out = base / "release's"
+    build(raw, out, load_catalogue(mini_catalogue), reports=base / "reports", store=base / "work's" / "store.duckdb",
+          pdf=False, publish_config=CONFIG)
+    con = open_store(out)
+    assert con.execute("SELECT count(*) FROM results").fetchall()[0][0] > 0
+    con.close()
+    assert verify(out, base / "scratch'").identical
