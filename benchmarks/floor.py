@@ -25,5 +25,5 @@ def floor(raw: Path, out_csv: Path, catalogue: Catalogue) -> int:
                              WHERE n.variable = '{c.numerator}'""")
         elif c.kind == "direct":
             parts.append(f"SELECT city, year, '{ind.uid}', round(value, {ind.decimals}) FROM obs WHERE variable = '{c.variable}'")
-    con.execute(f"COPY ({' UNION ALL '.join(parts)} ORDER BY ALL) TO '{out_csv}' (HEADER)")
-    return con.execute(f"SELECT count(*) FROM read_csv('{out_csv}')").fetchall()[0][0]
+    con.sql(f"{' UNION ALL '.join(parts)} ORDER BY ALL").write_csv(str(out_csv), header=True)
+    return con.execute("SELECT count(*) FROM read_csv(?)", [str(out_csv)]).fetchall()[0][0]
