@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.limits import limits
+from pipeline.limits import Limits, limits
 from pipeline.problems import Problem, ProblemsFound
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")
@@ -42,15 +42,16 @@ class Walk:
             raise ProblemsFound(self.problems, what)
 
 
-def walk(root: Path, folder_name: str = "raw folder") -> Walk:
-    """Every regular file under ``root`` that the build may read. ``folder_name`` words the
-    problems (``outside_raw_folder``, ``outside_catalogue_folder``)."""
+def walk(root: Path, folder_name: str = "raw folder", limit: Limits | None = None) -> Walk:
+    """Every regular file under ``root`` that the build may read, within ``limit`` (by default the
+    environment's). ``folder_name`` words the problems (``outside_raw_folder``,
+    ``outside_catalogue_folder``)."""
     root = Path(root)
     found = Walk(root)
     real_root = root.resolve()
     rule = "outside_" + folder_name.replace(" ", "_")
     visited: set[Path] = set()
-    limit = limits()
+    limit = limit or limits()
 
     def problem(path: Path, rule: str, message: str) -> None:
         found.problems.append(Problem(file=found.relative(path), rule=rule, message=message))

@@ -3,6 +3,8 @@
 Used by the catalogue (definitions) and by ingest (``city.yaml``, exceptions). Loading is done
 with ruamel.yaml's round-trip loader, which builds only plain mappings, lists and scalars (no
 Python objects) and remembers where each key stands, so a pydantic error can name its line.
+A value shaped like a date that is no date (``2024-02-30``) is kept as the text written, so the
+model refuses it with the line of its field instead of the loader failing without one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from pipeline.problems import Problem
@@ -39,6 +42,19 @@ def line_of(doc: Any, path: Sequence[str | int]) -> int | None:
     return line
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, except that an impossible date or time stays text."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:  # day is out of range for month, hour must be in 0..23...
+            return self.construct_scalar(node)
+
+
+_Constructor.add_default_constructor("timestamp")
+
+
 class YamlFile:
     """A YAML file read for checking: its document, and the problems found in it so far."""
 
@@ -57,6 +73,7 @@ class YamlFile:
             self.add("encoding", f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8")
             return False
         y = YAML(typ="rt", pure=True)
+        y.Constructor = _Constructor
         y.allow_duplicate_keys = False
         try:
             self.doc = y.load(text)

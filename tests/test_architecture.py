@@ -17,6 +17,7 @@ UPSTREAM = {
     "catalogue": {"problems", "limits", "files", "yamlio"},
     "store": {"problems"},
     **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
+    "fetch": SHARED,   # the network, into a frozen snapshot in a raw folder; never run by the build
     "templates": SHARED | {"ingest"},
     "synth": SHARED | {"ingest"},
     "release": SHARED,

@@ -7,6 +7,7 @@ Layout (any number of edition folders; a new edition is a new folder, not new co
       variables.yaml              the input variable registry, shared by all editions
       <edition>/edition.yaml      themes, profile categories, certification levels
       <edition>/**/<id>.yaml      one indicator per file
+      sources/<source>.yaml       public statistical sources: which registry variable each feeds
 
 YAML is read with ruamel.yaml's safe loader, which keeps line numbers, so a problem found by
 pydantic or by a cross-reference check points at the line of the field that is wrong.
@@ -36,6 +37,7 @@ from pipeline.catalogue.models import (
     VariableKind,
     VariableRegistry,
 )
+from pipeline.catalogue.sources import SOURCES_DIR, SourceMapping, load_source_mappings
 from pipeline.files import walk
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.yamlio import YamlFile
@@ -59,6 +61,9 @@ class Catalogue:
     """Keyed by ``uid`` (``iso37120-2014:5.1``), in the standard's order."""
     files: dict[str, Path] = field(default_factory=dict)
     """The file each indicator (by uid) and each edition (by id) was read from."""
+    sources: dict[str, SourceMapping] = field(default_factory=dict)
+    """Public statistical sources (``sources/<id>.yaml``) by id: which registry variable each of
+    their variables feeds."""
 
     def of_edition(self, edition: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.edition == edition]
@@ -166,8 +171,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     files: dict[str, Path] = {}
     indicators: list[tuple[YamlFile, Indicator]] = []
     compilable: list[tuple[YamlFile, Indicator]] = []
-    for ed_dir in sorted(p for p in root.iterdir()
-                         if p.is_dir() and not p.name.startswith(".") and p.resolve().is_relative_to(root.resolve())):
+    for ed_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name != SOURCES_DIR
+                         and not p.name.startswith(".") and p.resolve().is_relative_to(root.resolve())):
         ed_file = ed_dir / EDITION_FILE
         if not ed_file.is_file():
             c.file_problem(c.shown(ed_dir), "missing_edition_file", f"an edition folder needs {EDITION_FILE}")
@@ -201,6 +206,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         files[ind.uid] = read.path
     _check_groups(c, indicators)
     _check_compiles(c, compilable, var_by_id)
+    sources, source_problems = load_source_mappings(root, var_by_id)
+    c.problems += source_problems
     if c.problems:
         raise ProblemsFound(c.problems, "catalogue")
 
@@ -214,6 +221,7 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         variables=var_by_id,
         indicators={i.uid: i for i in ordered},
         files=files,
+        sources=sources,
     )
 
 

@@ -31,7 +31,15 @@ from pipeline.ingest.models import (
     Exceptions,
     SourceRow,
 )
-from pipeline.ingest.normalise import OBSERVATIONS_SQL, REPAIRS_SQL, normalise, problems_sql
+from pipeline.ingest.normalise import (
+    CONTROL_CHARACTER,
+    OBSERVATIONS_SQL,
+    REPAIRS_SQL,
+    control_message,
+    escape_controls,
+    normalise,
+    problems_sql,
+)
 from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read_xlsx, to_arrow
 from pipeline.files import walk
 from pipeline.limits import Limits
@@ -90,7 +98,7 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     problems: list[Problem] = []
     if not raw_root.is_dir():
         raise ProblemsFound([Problem(file=str(raw_root), rule="missing_folder", message="the raw folder does not exist")])
-    found = walk(raw_root)
+    found = walk(raw_root, limit=limits)
     problems += found.problems
     folders = [Folder(p, p.relative_to(raw_root).as_posix() if p != raw_root else raw_root.name) for p in find_folders(raw_root)]
     if not folders:
@@ -138,7 +146,7 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problem
         size = path.stat().st_size
         if size > limits.max_file_bytes:
             problems.append(Problem(file=file_id, rule="file_too_large",
-                                    message=f"the file has {size:,} bytes; split it ({limits.hint('max_file_bytes')})"))
+                                    message=f"the file has {size:,} bytes; split it; {limits.hint('max_file_bytes')}"))
             continue
         data = path.read_bytes()
         rel = path.relative_to(folder.path)
@@ -151,19 +159,25 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problem
         elif role == "exceptions":
             _read_exceptions(path, file_id, data, folder, problems)
         elif role == "sources":
-            t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL)
+            t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL, limits=limits)
             t.role = "sources"
             folder.tables.append(t)
         elif role == "observations":
             suffix = path.suffix.lower()
             if suffix == ".csv":
-                folder.tables.append(read_csv_table(con, path, data, file_id))
+                folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits))
             elif suffix == ".xlsx":
-                folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES))
+                folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
             else:
                 problems.append(Problem(file=file_id, rule="unsupported_format",
                                         message=f"{suffix or 'a file without extension'} is not read; observation files are .csv (UTF-8) or .xlsx"))
     for t in folder.tables:
+        # A header without rows is a file someone meant to fill. (A register without rows is not
+        # refused: a template's sources sheet comes empty, and a figure citing a source it lacks
+        # is refused as unknown_source anyway.)
+        if t.role == "observations" and t.data is not None and t.data.num_rows == 0 and not t.problems:
+            what = "sheet" if t.sheet is not None else "file"
+            t.problem("no_rows", f"the {what} has a header but no rows; fill it or remove it")
         problems.extend(t.problems)
     register = [t for t in folder.tables if t.role == "sources"]
     for t in sorted(register, key=lambda t: t.sheet is not None):  # sources.csv first, then workbooks
@@ -237,6 +251,14 @@ def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
     for rec in t.data.to_pylist():
         row = rec.pop("row")
         clean = {k: v.strip() for k, v in rec.items() if isinstance(v, str) and v.strip()}
+        controls = [(k, v) for k, v in rec.items() if isinstance(v, str) and CONTROL_CHARACTER.search(v)]
+        if controls:
+            if "source_id" in clean:
+                folder.faulty_sources.append(clean["source_id"])
+            for col, v in controls:
+                problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column=col, rule="control_character",
+                                        value=escape_controls(v), message=control_message(v)))
+            continue
         try:
             src = SourceRow.model_validate(clean)
         except ValidationError as e:
@@ -324,8 +346,9 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
               ON y.folder = f.folder AND y.city = f.city""")
     normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en})
     for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
-        problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=message,
-                                value=value))
+        # shown escaped: a NUL or a terminal's escape sequence is never printed as it is
+        problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=escape_controls(message),
+                                value=escape_controls(value)))
     if problems:
         raise ProblemsFound(problems)
 

@@ -10,15 +10,53 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from pipeline.catalogue.models import Text
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+
+
+def _iso_date(v: object) -> object:
+    """A date written YYYY-MM-DD (or one the YAML loader already read as a date)."""
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    text = str(v).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise PydanticCustomError("date_not_real", "{value} is no day of the calendar; write the date as YYYY-MM-DD (a real date)",
+                                      {"value": text}) from None
+    m = re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
+    example = f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}" if m else "2024-03-12"
+    raise PydanticCustomError("date_format", "{value} is not a date as the file needs it: write YYYY-MM-DD (e.g. {example})",
+                              {"value": text, "example": example})
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date written YYYY-MM-DD: anything else is refused with the words to fix it."""
+
+
+def _web_address(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        parts = urlsplit(v)
+        host = parts.hostname
+    except ValueError:
+        host, parts = None, None
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not host or "." not in host.strip(".")
+            or re.search(r"\s", v)):
+        raise PydanticCustomError("not_a_url", "{value} is not a web address; write the full address, https://…", {"value": v})
+    return v
 
 
 class Model(BaseModel):
@@ -81,7 +119,7 @@ class SourceRow(Model):
     organisation: str = Field(min_length=1)
     dataset: str = Field(min_length=1)
     """The dataset or table id and name at the provider (e.g. ``BDL P2137``)."""
-    url: str | None = None
+    url: Annotated[str | None, AfterValidator(_web_address)] = None  # a full http(s) address
     retrieved_on: date
     """When the extract was taken (YYYY-MM-DD)."""
     licence: str = Field(min_length=1)
@@ -143,9 +181,10 @@ class AcceptedException(Model):
     """Year of the finding; left out, the acceptance holds for every year."""
     variable: str | None = None
     """Variable of the finding, for rules on observations."""
+    # who (a named person), their role, when (YYYY-MM-DD) and why: all four are required
     accepted_by: str = Field(min_length=1)
     role: str = Field(min_length=1)
-    accepted_on: date
+    accepted_on: IsoDate
     reason: str = Field(min_length=1)
 
 

@@ -15,6 +15,8 @@ there is none or it conflicts (and the variable is not a whole count).
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from pipeline.ingest.currencies import sign_rows
@@ -40,6 +42,26 @@ UNIT_KEY_SQL = """
 CREATE OR REPLACE TEMP MACRO unit_key(u) AS
   lower(regexp_replace(replace(replace(replace(replace(trim(u), '²', '2'), '³', '3'), 'µ', 'u'), 'μ', 'u'), '\\s+', ' ', 'g'))
 """
+
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""A C0 control character other than tab, line feed and carriage return: never part of a figure or
+a note (a NUL byte is what a broken export or a binary file leaves)."""
+_CONTROL_SQL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+"""The same, as an RE2 pattern for DuckDB."""
+_CONTROL_MESSAGE = ("the cell holds the control character '\\x{code}' (character {position}), invisible in most programs; "
+                    "delete it (it is often left by a broken export)")
+
+
+def escape_controls(text: str | None) -> str | None:
+    """``text`` with each control character written as ``\\x00``, fit to be shown."""
+    return None if text is None else CONTROL_CHARACTER.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def control_message(text: str) -> str:
+    """The message of rule ``control_character`` for a cell (the same words as the SQL's)."""
+    m = CONTROL_CHARACTER.search(text)
+    return _CONTROL_MESSAGE.format(code=f"{ord(m.group()):02x}", position=m.start() + 1)
+
 
 _PLAIN = r"-?\d+(\.\d+)?"
 """A clean plain number: the fast path, which needs no other pattern."""
@@ -97,7 +119,9 @@ SELECT row_number() OVER () AS cell_id, s.*,
        nullif(trim(regexp_replace(s.unit,      '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS unit_t,
        nullif(trim(regexp_replace(s.source_id, '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS source_t,
        lower(nullif(trim(s.status), ''))                                              AS status_t,
-       nullif(trim(s.note), '')                                                       AS note_t
+       nullif(trim(s.note), '')                                                       AS note_t,
+       regexp_matches(concat(s.city, s.year, s.variable, s.value, s.unit, s.source_id, s.status, s.note),
+                      '{_CONTROL_SQL}')                                              AS has_control
 FROM staging s;
 
 CREATE OR REPLACE TEMP TABLE parsed AS
@@ -256,6 +280,16 @@ PROBLEMS: list[tuple[str, str, str, str]] = [
     ("unknown_source", "source_id",
      "source_t IS NOT NULL AND NOT EXISTS (SELECT 1 FROM folder_sources s WHERE s.folder = parsed.folder AND s.source_id = parsed.source_t)",
      "printf('source %s is not in this folder''s sources.csv', source_t)"),
+]
+
+
+# A control character, in whichever column (tested once per row, then per column where one is found).
+_CONTROL_MESSAGE_SQL = "'" + _CONTROL_MESSAGE.replace("'", "''").replace("{code}", "%02x").replace("{position}", "%d") + "'"
+PROBLEMS += [
+    ("control_character", column, f"has_control AND regexp_matches({column}, '{_CONTROL_SQL}')",
+     f"printf({_CONTROL_MESSAGE_SQL}, ord(regexp_extract({column}, '{_CONTROL_SQL}')), "
+     f"strpos({column}, regexp_extract({column}, '{_CONTROL_SQL}')))")
+    for column in ("city", "year", "variable", "value", "unit", "source_id", "status", "note")
 ]
 
 

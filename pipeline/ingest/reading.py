@@ -6,24 +6,35 @@ file with blank lines, quoted line breaks or ragged rows is read by Python's csv
 knows the exact line of every record; both give the same staging rows. XLSX is read with
 openpyxl (DuckDB's excel extension would be downloaded at run time). Nothing here interprets a
 value: that is done in SQL by :mod:`pipeline.ingest.normalise`.
+
+What is read is bounded by :class:`pipeline.limits.Limits`: a workbook's zip directory is checked
+before anything is inflated (``xlsx_too_large``), a table stops at ``max_rows_per_file`` rows
+(``too_many_rows``) and a cell longer than ``max_field_chars`` is refused (``field_too_large``);
+each problem ends with the limit's name and environment variable.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.ingest.models import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from pipeline.ingest.normalise import escape_controls
+from pipeline.limits import Limits
+from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem
 from pipeline.store.models import Repair
 
@@ -54,7 +65,9 @@ class Table:
     repairs: list[Repair] = field(default_factory=list)
 
     def problem(self, rule: str, message: str, row: int | None = None, column: str | None = None, value: str | None = None) -> None:
-        self.problems.append(Problem(file=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule, message=message, value=value))
+        """Record a problem; a control character in its words is shown escaped (``\\x00``)."""
+        self.problems.append(Problem(file=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule,
+                                     message=escape_controls(message), value=escape_controls(value)))
 
     def repair(self, rule: str, row: int | None = None, column: str | None = None, original: str | None = None, repaired: str | None = None) -> None:
         self.repairs.append(Repair(file_id=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule, original=original, repaired=repaired))
@@ -114,7 +127,9 @@ def check_header(header: list[str], table: Table, required: Iterable[str], optio
 
 
 def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file_id: str,
-                   required: Iterable[str] = REQUIRED_COLUMNS, optional: Iterable[str] = OPTIONAL_COLUMNS) -> Table:
+                   required: Iterable[str] = REQUIRED_COLUMNS, optional: Iterable[str] = OPTIONAL_COLUMNS,
+                   limits: Limits | None = None) -> Table:
+    limits = limits or current_limits()
     table = Table(file_id)
     text = decode(data, table)
     if text is None:
@@ -123,55 +138,121 @@ def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file
     delim = max(DELIMITERS, key=lambda d: first.count(d))
     if DELIMITERS[delim]:
         table.repair(DELIMITERS[delim], row=1, original=delim)
-    header = next(csv.reader([first], delimiter=delim))
-    if not check_header(header, table, required, optional):
-        return table
-    body = data[data.index(b"\n") + 1:] if b"\n" in data else b""
-    regular = (not _BLANK_LINE.search(body.rstrip(b"\r\n"))
-               and not _irregular_line(delim, len(table.header)).search(body))
-    if regular and body.strip():
+    with _field_size_limit(len(text)):
         try:
-            _duckdb_csv(con, path, delim, table)
+            header = next(csv.reader([first], delimiter=delim))
+        except csv.Error as e:
+            table.problem("csv_syntax", f"the header cannot be read as CSV ({e}); check its quotes and separators", row=1)
             return table
-        except duckdb.Error:
-            pass  # ragged rows: the exact reader names each of them
-    _python_csv(text, delim, table)
+        if not check_header(header, table, required, optional):
+            return table
+        body = data[data.index(b"\n") + 1:] if b"\n" in data else b""
+        regular = (not _BLANK_LINE.search(body.rstrip(b"\r\n"))
+                   and not _irregular_line(delim, len(table.header)).search(body))
+        done = False
+        if regular and body.strip():
+            try:
+                _duckdb_csv(con, path, delim, table, limits)
+                done = True
+            except duckdb.Error:
+                pass  # ragged rows, a line longer than DuckDB reads: the exact reader names each of them
+        if not done:
+            _python_csv(text, delim, table, limits)
+    check_cells(table, limits)
     return table
 
 
-def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: Table) -> None:
+@contextmanager
+def _field_size_limit(chars: int) -> Iterator[None]:
+    """Let the csv module read a field as long as the whole text (the cell is then refused with its
+    row and column by :func:`check_cells`, not by a ``csv.Error``); restored afterwards."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, chars + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _too_many_rows(table: Table, limits: Limits, row: int) -> None:
+    what = "worksheet" if table.sheet is not None else "file"
+    table.problem("too_many_rows", f"the {what} has more than {limits.max_rows_per_file:,} rows (row {row} is past the limit); "
+                  f"split it into several files; {limits.hint('max_rows_per_file')}", row=row)
+    table.data = None
+
+
+def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: Table, limits: Limits | None = None) -> None:
+    limits = limits or current_limits()
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(table.header)))
     rel = con.sql(
-        f"""SELECT row_number() OVER () + 1 AS _row, * FROM read_csv(?, header = true, delim = ?,
-               quote = '"', escape = '"', auto_detect = false, all_varchar = true,
-               columns = {{{cols}}})""",
-        params=[str(path), delim],
+        f"""SELECT row_number() OVER () + 1 AS _row, * FROM (
+              SELECT * FROM read_csv(?, header = true, delim = ?, quote = '"', escape = '"', auto_detect = false,
+                                     all_varchar = true, columns = {{{cols}}})
+              LIMIT ?)""",
+        params=[str(path), delim, limits.max_rows_per_file + 1],
     )
     arrow = rel.to_arrow_table()
+    if arrow.num_rows > limits.max_rows_per_file:  # a regular file: the data row n is line n + 1
+        _too_many_rows(table, limits, limits.max_rows_per_file + 2)
+        return
     table.data = arrow.rename_columns(["row", *table.header]).cast(
         pa.schema([("row", pa.int32()), *((h, pa.string()) for h in table.header)]))
 
 
-def _python_csv(text: str, delim: str, table: Table) -> None:
+def _python_csv(text: str, delim: str, table: Table, limits: Limits | None = None) -> None:
+    limits = limits or current_limits()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    next(reader)
     width = len(table.header)
     rows: list[int] = []
     cols: list[list[str | None]] = [[] for _ in range(width)]
-    start = reader.line_num + 1
-    for record in reader:
-        row = start
-        start = reader.line_num + 1
-        if not any(c.strip() for c in record):
-            table.repair("empty_row_skipped", row=row)
-            continue
-        if len(record) != width:
-            table.problem("wrong_field_count", f"the row has {len(record)} fields, the header {width}; check separators and quotes", row=row, value=delim.join(record)[:80])
-            continue
-        rows.append(row)
-        for i, c in enumerate(record):
-            cols[i].append(c)
+    start, records = 1, 0
+    with _field_size_limit(len(text)):
+        try:
+            next(reader)
+            start = reader.line_num + 1
+            for record in reader:
+                row = start
+                start = reader.line_num + 1
+                if not any(c.strip() for c in record):
+                    table.repair("empty_row_skipped", row=row)
+                    continue
+                records += 1
+                if records > limits.max_rows_per_file:  # ragged rows count too: each would be a problem
+                    _too_many_rows(table, limits, row)
+                    return
+                if len(record) != width:
+                    table.problem("wrong_field_count", f"the row has {len(record)} fields, the header {width}; check separators and quotes", row=row, value=delim.join(record)[:80])
+                    continue
+                rows.append(row)
+                for i, c in enumerate(record):
+                    cols[i].append(c)
+        except csv.Error as e:
+            table.problem("csv_syntax", f"the file cannot be read as CSV from line {start} on ({e}); check its quotes and separators",
+                          row=start)
+            return
     table.data = _columns(table.header, rows, cols)
+
+
+def check_cells(table: Table, limits: Limits) -> None:
+    """Refuse a cell longer than ``max_field_chars`` (``field_too_large``), naming its row and
+    column; the table is then not loaded."""
+    if table.data is None or table.data.num_rows == 0:
+        return
+    rows = table.data.column("row")
+    found = False
+    for name in table.header:
+        column = table.data.column(name)
+        too_long = pc.fill_null(pc.greater(pc.utf8_length(column), limits.max_field_chars), False)
+        if not pc.any(too_long).as_py():
+            continue
+        found = True
+        for i in pc.indices_nonzero(too_long).to_pylist():
+            cell = column[i].as_py()
+            table.problem("field_too_large", f"the cell has {len(cell):,} characters; a cell holds a figure or a short note, "
+                          f"not a document; {limits.hint('max_field_chars')}", row=rows[i].as_py(), column=name,
+                          value=cell[:40] + "…")
+    if found:
+        table.data = None
 
 
 def _columns(header: list[str], rows: list[int], cols: list[list[str | None]]) -> pa.Table:
@@ -193,15 +274,21 @@ def cell_text(v: object) -> str | None:
     return str(v)
 
 
-def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> list[Table]:
+def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+              limits: Limits | None = None) -> list[Table]:
     """Every worksheet of a workbook as a table, by role.
 
     ``sheet_roles`` maps a role to its (required, optional) columns; a sheet named like a role
     (``sources``) takes that role, any other sheet whose header has the observation columns is
-    an observation table, and the rest are skipped and recorded.
+    an observation table, and the rest are skipped and recorded. The zip directory is checked
+    against ``limits`` before openpyxl inflates anything.
     """
     import openpyxl
 
+    limits = limits or current_limits()
+    refused = check_workbook_size(path, file_id, limits)
+    if refused is not None:
+        return [refused]
     out: list[Table] = []
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -232,36 +319,106 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
             width = len(t.header)
             row_numbers: list[int] = []
             cols: list[list[str | None]] = [[] for _ in range(width)]
+            over, records = False, 0
             for r, values in enumerate(rows, start=2):
                 texts = [cell_text(v) for v in values[:width]] + [None] * max(0, width - len(values))
                 extra = [cell_text(v) for v in values[width:] if v not in (None, "")]
                 if not any((x or "").strip() for x in texts) and not extra:
                     continue  # spreadsheets end in many blank rows; they are not repairs
+                records += 1
+                if records > limits.max_rows_per_file:
+                    _too_many_rows(t, limits, r)  # and read no further
+                    over = True
+                    break
                 if extra:
                     t.problem("wrong_field_count", "the row has cells beyond the last named column", row=r, value=extra[0])
                     continue
                 row_numbers.append(r)
                 for i, x in enumerate(texts):
                     cols[i].append(x)
+            if over:
+                out.append(t)
+                continue
             if _has_formulas(path, getattr(ws, "_worksheet_path", None)):
                 _formulas_of_empty_cells(path, ws.title, t.header, row_numbers, cols)
             t.data = _columns(t.header, row_numbers, cols)
+            check_cells(t, limits)
             out.append(t)
     finally:
         wb.close()
     return out
 
 
+def check_workbook_size(path: Path, file_id: str, limits: Limits) -> Table | None:
+    """The workbook refused before anything is inflated, or None: its zip directory must be
+    readable and its parts must inflate to at most ``max_xlsx_uncompressed_bytes`` together (a
+    zip bomb of a few megabytes inflates to gigabytes). The sizes the directory declares bound
+    what :mod:`zipfile` inflates, so the check holds for a directory that lies."""
+    t = Table(file_id)
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+            total = sum(p.file_size for p in parts)
+            if total <= limits.max_xlsx_uncompressed_bytes:
+                return None
+            largest = max(parts, key=lambda p: p.file_size)
+            sheet = _sheet_of_part(z, largest.filename)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
+        t.problem("unreadable_workbook", f"not a readable XLSX workbook ({type(e).__name__}: {e}); save it again as .xlsx")
+        return t
+    t.problem("xlsx_too_large", f"the workbook's parts inflate to {total:,} bytes; the largest is {largest.filename}"
+              + (f" (sheet {sheet!r})" if sheet else "") + f", {largest.file_size:,} bytes. Is it a zip bomb, or a sheet "
+              f"of stray formatting? Save only the data; {limits.hint('max_xlsx_uncompressed_bytes')}")
+    return t
+
+
+_SMALL_PART = 1 << 20
+"""Parts read to name a sheet (the workbook's list of sheets and its links) are read only below
+this size."""
+
+
+def _sheet_of_part(z: zipfile.ZipFile, part: str) -> str | None:
+    """The name of the worksheet stored in ``part`` (``xl/worksheets/sheet1.xml``), when the
+    workbook's small index parts tell it."""
+    try:
+        book, rels = z.getinfo("xl/workbook.xml"), z.getinfo("xl/_rels/workbook.xml.rels")
+        if book.file_size > _SMALL_PART or rels.file_size > _SMALL_PART:
+            return None
+        book_xml, rels_xml = z.read(book).decode("utf-8", "replace"), z.read(rels).decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    targets = {}
+    for rel in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels_xml):
+        rid, target = re.search(r'\bId="([^"]+)"', rel), re.search(r'\bTarget="([^"]+)"', rel)
+        if rid and target:
+            t = target.group(1).lstrip("/")
+            targets[rid.group(1)] = t if t.startswith("xl/") else "xl/" + t
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book_xml):
+        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\b\w+:id="([^"]+)"', sheet)
+        if name and rid and targets.get(rid.group(1)) == part:
+            return html.unescape(name.group(1))
+    return None
+
+
+_FORMULA_MARKS = (b"<f>", b"<f ", b":f>", b":f ")
+
+
 def _has_formulas(path: Path, part: str | None) -> bool:
-    """Whether the sheet's XML part holds any formula (``<f>``); True when that cannot be told."""
+    """Whether the sheet's XML part holds any formula (``<f>``); True when that cannot be told.
+    The part is scanned in chunks, never inflated whole into memory."""
     if part is None:
         return True
     try:
-        with zipfile.ZipFile(path) as z:
-            xml = z.read(part)
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            tail = b""
+            while chunk := f.read(1 << 20):
+                window = tail + chunk
+                if any(m in window for m in _FORMULA_MARKS):
+                    return True
+                tail = window[-3:]
     except (KeyError, OSError, zipfile.BadZipFile):
         return True
-    return b"<f>" in xml or b"<f " in xml or b":f>" in xml or b":f " in xml
+    return False
 
 
 def _formulas_of_empty_cells(path: Path, sheet: str, header: list[str], rows: list[int], cols: list[list[str | None]]) -> None:
