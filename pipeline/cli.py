@@ -36,6 +36,9 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="Read and check the indicator definitions.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+fetch_app = typer.Typer(help="Freeze public statistics into a city's raw folder (the only command that uses the network).",
+                        no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -91,6 +94,58 @@ def _catalogue(path: Path):
         return load_catalogue(path)
     except ProblemsFound as e:
         fail_on_problems(e)
+
+
+# --- fetch -------------------------------------------------------------------------------------
+
+
+def _years(text: str) -> list[int]:
+    """``2019-2023`` or ``2019,2021,2023``."""
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            return list(range(first, last + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: give years as 2019-2023 or 2019,2021,2023") from None
+
+
+@fetch_app.command("bdl")
+def fetch_bdl(
+    unit: Annotated[str | None, typer.Option(help="The gmina: its 7-digit TERYT code (2261011) or 12-digit BDL unit id.")] = None,
+    years: Annotated[str, typer.Option(help="Reference years: 2019-2023 or 2019,2021,2023.")] = "",
+    raw: Annotated[Path, typer.Option("--raw", help="The city's raw folder; the snapshot goes to <raw>/snapshots/bdl-<date>/.")] = Path("data/raw"),
+    name: Annotated[str | None, typer.Option(help="The gmina's name, to find it with the units search (faster than the walk).")] = None,
+    variable: Annotated[list[str] | None, typer.Option("--variable", help="Only these registry variables (repeatable).")] = None,
+    folder_name: Annotated[str | None, typer.Option(help="The snapshot folder's name (default bdl-<UTC date>).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="A BDL API key (X-ClientId): higher quotas.", envvar="BDL_API_KEY")] = None,
+    check_mapping: Annotated[bool, typer.Option("--check-mapping", help="Compare the unverified mapping entries with the API's variable metadata; write nothing.")] = False,
+    catalogue: CatalogueOpt = Path("indicators"),
+) -> None:
+    """Fetch the variables that indicators/sources/bdl.yaml maps from Statistics Poland's Local Data
+    Bank (BDL) into a frozen snapshot: the responses as received, with their SHA-256, licence and
+    retrieval time in snapshot.yaml. The build reads the snapshot offline like any input."""
+    from pipeline.fetch import BdlClient, BdlError, check_mapping as check, fetch_snapshot, format_check_report
+
+    cat = _catalogue(catalogue)
+    if "bdl" not in cat.sources:
+        err.print(f"[red]No BDL mapping:[/red] {catalogue}/sources/bdl.yaml is missing.")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        with BdlClient(api_key=api_key) as client:
+            if check_mapping:
+                typer.echo(format_check_report(check(client, cat.sources["bdl"])))
+                return
+            if not unit or not years:
+                raise typer.BadParameter("give --unit (TERYT) and --years")
+            with err.status("asking BDL…"):
+                folder = fetch_snapshot(client, raw, unit, _years(years), cat.sources["bdl"], name=name,
+                                        variables=variable or None, folder_name=folder_name)
+    except BdlError as e:
+        err.print(f"[red]BDL:[/red] {e}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"Snapshot written to {folder}/ (its files and their SHA-256 are listed in snapshot.yaml). "
+               "The next build reads it; nothing else uses the network.")
 
 
 # --- catalog -----------------------------------------------------------------------------------

@@ -59,3 +59,12 @@ def test_every_documented_rule_id_is_a_check_kind():
 
     documented = re.findall(r"^\| `([a-z0-9_<>:. -]+)` \| \d \|", README, flags=re.M)
     assert documented and set(documented) == {c.rule_id for c in CHECKS.values()}
+
+
+def test_every_bdl_mapping_entry_is_in_the_readme_table():
+    from pipeline.catalogue import load_catalogue
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {f"| `{v.variable}` | {v.bdl_variable_id} | {v.level.value} | {v.concept.value} | {v.status.value} |"
+            for v in load_catalogue(ROOT / "indicators").sources["bdl"].variables}
+    assert {r for r in rows if r not in text} == set()

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 from pydantic import ValidationError
 
 from pipeline.catalogue import Catalogue
@@ -40,6 +41,7 @@ from pipeline.ingest.normalise import (
     normalise,
     problems_sql,
 )
+from pipeline.ingest.snapshot import read_snapshot
 from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read_xlsx, to_arrow
 from pipeline.files import walk
 from pipeline.limits import Limits
@@ -53,6 +55,10 @@ CITY_FILES = ("city.yaml", "cities.yaml")
 SOURCES_FILE = "sources.csv"
 OBSERVATIONS_DIR = "observations"
 EXCEPTIONS_FILE = "exceptions.yaml"
+SNAPSHOTS_DIR = "snapshots"
+SNAPSHOT_READERS = {"bdl": read_snapshot}
+"""The reader of each public source's frozen snapshots (``snapshots/<source>-<date>/``): a new
+source is a new reader here and a mapping file in ``indicators/sources/``."""
 SHEET_ROLES = {
     "observations": (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
     "sources": (SOURCE_COLUMNS, SOURCE_OPTIONAL),
@@ -113,7 +119,7 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     try:
         for folder in folders:
             files = [p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)]
-            _read_folder(con, raw_root, folder, files, problems, limits)
+            _read_folder(con, raw_root, folder, files, catalogue, problems, limits)
         _check_cities(folders, catalogue, problems)
         report = _load(con, raw_root, folders, catalogue, problems)
         con.close()
@@ -130,7 +136,8 @@ def _file_id(raw_root: Path, path: Path) -> str:
     return path.relative_to(raw_root).as_posix() if path != raw_root else path.name
 
 
-def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problems: list[Problem], limits: Limits) -> None:
+def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalogue: Catalogue, problems: list[Problem],
+                 limits: Limits) -> None:
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
@@ -171,6 +178,8 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problem
             else:
                 problems.append(Problem(file=file_id, rule="unsupported_format",
                                         message=f"{suffix or 'a file without extension'} is not read; observation files are .csv (UTF-8) or .xlsx"))
+    _read_snapshots(raw_root, folder, sorted({p.relative_to(folder.path).parts[1] for p in paths
+                                              if _role(p.relative_to(folder.path)) == "snapshot"}), catalogue, problems)
     for t in folder.tables:
         # A header without rows is a file someone meant to fill. (A register without rows is not
         # refused: a template's sources sheet comes empty, and a figure citing a source it lacks
@@ -184,6 +193,36 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], problem
         _read_sources(t, folder, problems)
 
 
+def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue: Catalogue, problems: list[Problem]) -> None:
+    """The frozen snapshots of public statistics under ``snapshots/<source>-<date>/``: of each
+    source the latest is read (an older one stays an archived input, recorded as superseded)."""
+    latest: dict[str, str] = {}
+    for name in names:
+        source = name.split("-", 1)[0]
+        if source not in SNAPSHOT_READERS or source not in catalogue.sources:
+            problems.append(Problem(file=_file_id(raw_root, folder.path / SNAPSHOTS_DIR / name), rule="unknown_snapshot",
+                                    message=f"a snapshot folder is named <source>-<date>; the sources known are "
+                                    f"{', '.join(sorted(set(SNAPSHOT_READERS) & set(catalogue.sources))) or 'none'}"))
+            continue
+        if source in latest:
+            t = Table(_file_id(raw_root, folder.path / SNAPSHOTS_DIR / latest[source]), role="snapshot")
+            t.repair("snapshot_superseded", original=latest[source], repaired=name)
+            folder.tables.append(t)
+        latest[source] = name
+    accept = {v for city, _, _ in folder.cities for v in city.accept_powiat}
+    units = {v.id: v.unit for v in catalogue.variables.values()}
+    for source, name in sorted(latest.items()):
+        path = folder.path / SNAPSHOTS_DIR / name
+        tables, found, row = SNAPSHOT_READERS[source](path, _file_id(raw_root, path), catalogue.sources[source], units,
+                                                      accept_powiat=accept)
+        folder.tables.extend(tables)
+        problems.extend(found)
+        if row is not None:
+            t = Table(_file_id(raw_root, path / "snapshot.yaml"), role="sources")
+            t.data = pa.table({"row": pa.array([1], pa.int32()), **{k: pa.array([v], pa.string()) for k, v in row.items()}})
+            folder.tables.append(t)
+
+
 def _role(rel: Path) -> str:
     if rel.as_posix() in CITY_FILES:
         return "city"
@@ -193,6 +232,8 @@ def _role(rel: Path) -> str:
         return "exceptions"
     if rel.parts[0] == OBSERVATIONS_DIR:
         return "observations"
+    if rel.parts[0] == SNAPSHOTS_DIR and len(rel.parts) > 2:
+        return "snapshot"
     return "other"
 
 
@@ -344,7 +385,8 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
                                             GROUP BY folder HAVING count(*) = 1) fc USING (folder)
                   WHERE regexp_full_match(trim(s.year), '\\d{4}')) y
               ON y.folder = f.folder AND y.city = f.city""")
-    normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en})
+    normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en},
+              [(t.file_id, t.sheet, t.decimal_mark) for t in obs_tables if t.decimal_mark])
     for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
         # shown escaped: a NUL or a terminal's escape sequence is never printed as it is
         problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=escape_controls(message),

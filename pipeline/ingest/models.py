@@ -93,6 +93,10 @@ class City(Model):
     text_facts: dict[str, str] = Field(default_factory=dict)
     """Values of text variables of the registry (``government_type``, ``climate_type``…),
     which do not change from year to year."""
+    accept_powiat: list[str] = Field(default_factory=list)
+    """Registry variables whose county (powiat) value from a public-statistics snapshot the city
+    accepts as a proxy for its own (a gmina that is not a city with powiat rights); without it
+    such a value is refused (``bdl_powiat_for_gmina``)."""
 
 
 class Cities(Model):

@@ -217,7 +217,9 @@ FROM (
                      coalesce(e.file_dot, false) AS file_dot, coalesce(e.file_comma, false) AS file_comma
               FROM parsed g
               LEFT JOIN (SELECT file_id, sheet, bool_or(dot_evidence) AS file_dot, bool_or(comma_evidence) AS file_comma
-                         FROM parsed WHERE dot_evidence OR comma_evidence GROUP BY ALL) e
+                         FROM (SELECT file_id, sheet, dot_evidence, comma_evidence FROM parsed WHERE dot_evidence OR comma_evidence
+                               UNION ALL SELECT file_id, sheet, decimal_mark = '.', decimal_mark = ',' FROM declared_marks)
+                         GROUP BY ALL) e
                      ON e.file_id = g.file_id AND e.sheet IS NOT DISTINCT FROM g.sheet
               WHERE g.shape IN ('comma_group', 'dot_group')))
 ) s
@@ -345,8 +347,13 @@ FROM parsed
 """
 
 
-def normalise(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None) -> None:
-    """``aliases``: more spellings of units (an indicator's unit in each language), by unit."""
+def normalise(con: duckdb.DuckDBPyConnection, aliases: dict[str, list[str]] | None = None,
+              marks: list[tuple[str, str | None, str]] = ()) -> None:
+    """``aliases``: more spellings of units (an indicator's unit in each language), by unit;
+    ``marks``: (file_id, sheet, decimal mark) of the tables whose format fixes the mark."""
+    con.execute("CREATE OR REPLACE TEMP TABLE declared_marks (file_id VARCHAR, sheet VARCHAR, decimal_mark VARCHAR)")
+    if marks:
+        con.executemany("INSERT INTO declared_marks VALUES (?, ?, ?)", list(marks))
     con.execute(UNIT_KEY_SQL)
     con.execute("CREATE OR REPLACE TEMP TABLE unit_aliases (unit VARCHAR, alias VARCHAR)")
     rows = [(u, a) for u, more in [*UNIT_ALIASES.items(), *(aliases or {}).items()] for a in more]  # added to, not replaced

@@ -63,6 +63,9 @@ class Table:
     """Column ``row`` (int) and one text column per header name."""
     problems: list[Problem] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
+    decimal_mark: str | None = None
+    """The decimal mark the format itself fixes (a JSON response always writes ``.``): evidence
+    for reading a lone group (``2.782``), as another number of the file would be."""
 
     def problem(self, rule: str, message: str, row: int | None = None, column: str | None = None, value: str | None = None) -> None:
         """Record a problem; a control character in its words is shown escaped (``\\x00``)."""

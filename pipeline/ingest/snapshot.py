@@ -15,10 +15,10 @@ counting the ``values`` of ``results`` in order (result 1 value 1 is row 1). ``c
 (the folder's city), ``year`` the text BDL gave, ``variable`` and ``unit`` the registry's,
 ``source_id`` ``BDL``, ``value`` the JSON number exactly as written in the response, and ``note``
 ``BDL var <id>, attr <attrId> (<symbol>): <description>``, so every value keeps its variable id and
-flag. Two repairs are recorded in the table's ``repairs`` (original and repaired text, column
-``value``): ``bdl_unit_conversion`` where the mapping's conversion is not 1 (``12.5`` tys. zł →
-``12500``), and ``bdl_decimal_point`` where a value written with a decimal point would read as a
-thousands group in a Polish file (``2.782`` → ``2.7820``: JSON always writes a decimal point).
+flag. A repair is recorded in the table's ``repairs`` (original and repaired text, column ``value``),
+``bdl_unit_conversion``, where the mapping's conversion is not 1 (``12.5`` tys. zł → ``12500``).
+Each table declares its decimal mark ``.`` (JSON always writes a decimal point), so ingest reads
+``2.782`` as 2.782 in a Polish city, where a lone group in a CSV file would be read as 2782.
 
 The flag ``attrId`` decides the status (:data:`ATTRIBUTES`): 1 (and 3 "k", 7 "a", 20/21 "v",
 94 "z", kept with the note) a value; 9 "s" provisional; 11, 13, 17, 98 (methodological change)
@@ -75,10 +75,6 @@ ATTRIBUTES: dict[int, tuple[str | None, bool]] = {
     50: ("not_available", False),    # n: not yet available
     91: ("not_available", False),    # x: no information or confidential
 }
-
-_DOT_GROUP = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
-"""A number ingest would read as a lone thousands group in a Polish file (``1.395``)."""
-
 
 def powiat_rights(unit_id: str) -> bool:
     """Whether a 12-digit BDL gmina id is a city with powiat rights (TERYT powiat code 61–99)."""
@@ -235,7 +231,7 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
         skip.update(requested)
         return None
     county = unit_id != city.id
-    table = Table(file_id)
+    table = Table(file_id, decimal_mark=".")
     rows: list[int] = []
     cols: dict[str, list[str | None]] = {c: [] for c in STAGING_COLUMNS}
     pos = 0
@@ -307,9 +303,6 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
                     converted = _plain(Decimal(raw) * m.conversion)
                     table.repair("bdl_unit_conversion", row=pos, column="value", original=raw, repaired=converted)
                     text = converted
-                if _DOT_GROUP.fullmatch(text):
-                    table.repair("bdl_decimal_point", row=pos, column="value", original=text, repaired=text + "0")
-                    text += "0"
             seen.add((var, year))
             rows.append(pos)
             for col, cell in zip(STAGING_COLUMNS, (None, year, m.variable, text, unit, source_id, status, note)):

@@ -97,11 +97,11 @@ def test_the_unit_conversion_is_applied_and_recorded(tmp_path: Path):
     snap = make_snapshot(tmp_path, fake, variables=["population"])
     tables, problems, _ = convert(snap, conversion_mapping("1000"))
     assert problems == []
-    assert [r["value"] for r in rows(tables)] == ["486022", "2.7820"]
+    assert [r["value"] for r in rows(tables)] == ["486022", "2.782"]
     assert [(r.row, r.column, r.rule, r.original, r.repaired) for r in tables[0].repairs] == [
         (1, "value", "bdl_unit_conversion", "486.022", "486022"),
-        (2, "value", "bdl_unit_conversion", "0.002782", "2.782"),
-        (2, "value", "bdl_decimal_point", "2.782", "2.7820")]  # else a Polish file would read 2.782 as 2782
+        (2, "value", "bdl_unit_conversion", "0.002782", "2.782")]
+    assert tables[0].decimal_mark == "."  # so a Polish city reads 2.782 as 2.782, not 2782
     assert tables[0].repairs[0].file_id == f"{PREFIX}/{DATA}"
 
 
@@ -250,44 +250,33 @@ def test_the_recorded_by_unit_response_of_wielkopolskie(tmp_path: Path):
     assert {r["note"] for r in got} == {"BDL var 9, attr 1"}
 
 
-def _ingest_as_contract_csv(tmp_path: Path, mini_catalogue: Path) -> list[tuple]:
-    """Convert a Gdańsk snapshot, write its rows as a contract CSV (and its source row into sources.csv)
-    of a Polish city, run the real ingest and return the observations."""
+def _ingest_snapshot_of_a_polish_city(tmp_path: Path, mini_catalogue: Path) -> list[tuple]:
+    """A Gdańsk snapshot in a Polish city's folder, read by the real ingest with a catalogue whose
+    sources/bdl.yaml maps it; returns the observations."""
     source = mapping(variables=[mapping().variables[0], mapping().variables[1].model_copy(
         update={"variable": "life_expectancy", "bdl_variable_id": 999001, "unit": "lata"})])  # id constructed
     data = {GDANSK["id"]: {72305: [("2022", 486022, 1), ("2023", 486345, 9)], 999001: [("2022", 78.123, 1), ("2023", 0, 4)]}}
-    snap = make_snapshot(tmp_path / "fetched", FakeBdl(data=data), source=source)
-    tables, problems, src = read_snapshot(snap, PREFIX, source, {"population": "persons", "life_expectancy": "years"})
-    assert problems == []
+    make_snapshot(tmp_path, FakeBdl(data=data), source=source)
     city = tmp_path / "raw" / "gdansk"
-    (city / "observations").mkdir(parents=True)
     (city / "city.yaml").write_text(CITY_YAML.format(code="2261011"), encoding="utf-8")
-    with open(city / "sources.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, list(src))
-        w.writeheader()
-        w.writerow(src)
-    with open(city / "observations" / "bdl.csv", "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["year", "variable", "value", "unit", "source_id", "status", "note"])
-        w.writerows([r["year"], r["variable"], r["value"], r["unit"], r["source_id"], r["status"], r["note"]] for r in rows(tables))
+    (city / "sources.csv").write_text("source_id,organisation,dataset,url,retrieved_on,licence\n", encoding="utf-8")
+    (mini_catalogue / "sources").mkdir(exist_ok=True)
+    YAML(typ="safe", pure=True).dump(source.model_dump(mode="json", exclude_none=True), mini_catalogue / "sources" / "bdl.yaml")
     ingest(tmp_path / "raw", load_catalogue(mini_catalogue), tmp_path / "store.duckdb")
     con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
-    assert con.execute("SELECT source_id, organisation FROM sources").fetchall() == [("BDL", "Główny Urząd Statystyczny (GUS)")]
-    return con.execute("SELECT year, variable, value, status FROM observations ORDER BY variable, year").fetchall()
+    assert con.execute("SELECT source_id, organisation, file_id FROM sources").fetchall() == [
+        ("BDL", "Główny Urząd Statystyczny (GUS)", f"{PREFIX}/snapshot.yaml")]
+    return con.execute("SELECT year, variable, value, status, file_id, row FROM observations ORDER BY variable, year").fetchall()
 
 
-def test_converted_rows_pass_ingest_as_observations(tmp_path: Path, mini_catalogue: Path):
-    """Units, statuses and notes are accepted, and a decimal point stays a decimal point."""
-    assert _ingest_as_contract_csv(tmp_path, mini_catalogue) == [
-        (2022, "life_expectancy", Decimal("78.123"), None), (2023, "life_expectancy", None, "not_available"),
-        (2022, "population", Decimal("486022"), None), (2023, "population", Decimal("486345"), "provisional")]
-
-
-def test_without_the_decimal_point_repair_a_polish_city_would_read_thousands(tmp_path: Path, mini_catalogue: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch):
-    import pipeline.ingest.snapshot as converter
-    monkeypatch.setattr(converter, "_DOT_GROUP", re.compile(r"(?!)"))
-    assert _ingest_as_contract_csv(tmp_path, mini_catalogue)[0] == (2022, "life_expectancy", Decimal("78123"), None)
+def test_a_snapshot_in_a_city_folder_is_read_by_ingest_with_its_lineage(tmp_path: Path, mini_catalogue: Path):
+    """Units, statuses and notes are accepted; a decimal point in JSON stays a decimal point in a
+    Polish city (where a lone group 78.123 in a CSV file would be 78123); each value keeps its
+    response file and position."""
+    data = f"{PREFIX}/data-by-unit-042214361011-p0-1.json"
+    assert _ingest_snapshot_of_a_polish_city(tmp_path, mini_catalogue) == [
+        (2022, "life_expectancy", Decimal("78.123"), None, data, 3), (2023, "life_expectancy", None, "not_available", data, 4),
+        (2022, "population", Decimal("486022"), None, data, 1), (2023, "population", Decimal("486345"), "provisional", data, 2)]
 
 
 @pytest.mark.parametrize("unit_id, rights", [("042214361011", True), ("042214362011", True), ("071412865011", True),
