@@ -14,8 +14,8 @@ A row is one value of a response: ``row`` is the value's 1-based position in its
 counting the ``values`` of ``results`` in order (result 1 value 1 is row 1). ``city`` is empty
 (the folder's city), ``year`` the text BDL gave, ``variable`` and ``unit`` the registry's,
 ``source_id`` ``BDL``, ``value`` the JSON number exactly as written in the response, and ``note``
-``BDL var <id>, attr <attrId> (<symbol>): <description>``, so every value keeps its variable id and
-flag. A repair is recorded in the table's ``repairs`` (original and repaired text, column ``value``),
+``BDL var <id>, attr <attrId> (<symbol>): <description>`` (and, for a proxy, the mapping's
+deviation), so every value keeps its variable id and flag. A repair is recorded in the table's ``repairs`` (original and repaired text, column ``value``),
 ``bdl_unit_conversion``, where the mapping's conversion is not 1 (``12.5`` tys. zł → ``12500``).
 Each table declares its decimal mark ``.`` (JSON always writes a decimal point), so ingest reads
 ``2.782`` as 2.782 in a Polish city, where a lone group in a CSV file would be read as 2782.
@@ -271,6 +271,8 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
             continue
         where = "" if not county else (f"; published for powiat {unit_id} (the city with powiat rights)" if county_is_city else
                                        f"; value of powiat {unit_id}, the county, accepted as a proxy for gmina {city.id}")
+        if m.deviation is not None:  # a proxy is declared where the value is shown, as the standard asks
+            where += f"; proxy: {m.deviation.en}"
         for v in values:
             pos += 1
             year = str(v.get("year")) if isinstance(v, dict) else ""

@@ -59,7 +59,7 @@ def test_rows_have_the_staging_shape_lineage_and_a_source(tmp_path: Path):
          "source_id": "BDL", "status": "provisional", "note": "BDL var 72305, attr 9 (s): Szacunki wstępne"}]
     youth = [r for r in rows(tables) if r["variable"] == "youth_unemployed_persons"]
     assert [r["row"] for r in youth] == [1, 2]  # the position in its own response
-    assert youth[0]["note"].endswith("published for powiat 042214361000 (the city with powiat rights)")
+    assert youth[0]["note"].endswith("published for powiat 042214361000 (the city with powiat rights); proxy: 18-24, registered")
     SourceRow.model_validate(source)  # a valid row of sources.csv
     assert source["source_id"] == "BDL" and source["organisation"] == "Główny Urząd Statystyczny (GUS)"
     assert source["retrieved_on"] == "2025-01-31" and source["url"] == "https://bdl.stat.gov.pl/api/v1"
@@ -221,7 +221,7 @@ def test_a_powiat_value_the_city_accepts_as_a_proxy(tmp_path: Path):
     youth = [r for r in rows(tables) if r["variable"] == "youth_unemployed_persons"]
     assert [r["value"] for r in youth] == ["310", "290"]
     assert youth[0]["note"] == ("BDL var 8813, attr 1; value of powiat 011212001000, the county, accepted as a proxy for "
-                                "gmina 011212001011")
+                                "gmina 011212001011; proxy: 18-24, registered")  # the mapping's deviation, shown with the value
 
 
 def test_the_recorded_by_unit_response_of_wielkopolskie(tmp_path: Path):
