@@ -4,7 +4,9 @@ and a PDF printed by headless Chromium where it is installed; and one comparison
 side by side (:mod:`.comparison`).
 
 Reads only the build's store and the catalogue. The same store gives the same HTML and JSON bytes:
-queries are ordered, charts are written by hand (:mod:`.charts`), and nothing depends on the clock.
+queries are ordered, charts are written by hand (:mod:`.charts`), and nothing depends on the clock;
+a PDF is rewritten after Chromium prints it so that it is dated with the release date and its /ID
+comes from its content (:func:`print_pdf`), and printing the same page again gives the same bytes.
 
     render_dossier(con, catalogue, Path("reports"), ["en", "pl"], manifest=None, pdf=True)
 """
@@ -22,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -165,11 +168,74 @@ def find_chromium() -> str | None:
 
 
 class PdfError(RuntimeError):
-    """Chromium ran but wrote no PDF."""
+    """Chromium ran but wrote no PDF, or a damaged one; or the date to give the PDF is not valid."""
 
 
-def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300) -> Path:
-    """Print ``html`` to ``pdf`` with headless Chromium (a throw-away profile, no network services)."""
+PDF_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+"""The date of a PDF printed when neither a release date nor ``SOURCE_DATE_EPOCH`` is known."""
+
+
+def pdf_date(release_date: date | None = None) -> datetime:
+    """The date a printed PDF carries as its /CreationDate and /ModDate, never the clock:
+
+    1. ``release_date``, the release's date (the manifest's ``release_date``: configured, or taken
+       from the inputs), at midnight UTC — the date the open-data record and the dossier give;
+    2. else ``$SOURCE_DATE_EPOCH`` (seconds since 1970-01-01 UTC, the reproducible-builds.org
+       convention) when it is set; a value that is not a whole number raises :class:`PdfError`;
+    3. else :data:`PDF_EPOCH`, 1970-01-01T00:00:00Z.
+
+    A ``datetime`` is taken as it is (a naive one as UTC)."""
+    if isinstance(release_date, datetime):
+        return release_date if release_date.tzinfo else release_date.replace(tzinfo=timezone.utc)
+    if release_date is not None:
+        return datetime(release_date.year, release_date.month, release_date.day, tzinfo=timezone.utc)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError) as e:
+            raise PdfError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time in whole seconds since 1970-01-01 UTC") from e
+    return PDF_EPOCH
+
+
+def pdf_timestamp(when: datetime) -> str:
+    """``when`` as a PDF date string in UTC (``D:20240215000000+00'00'``, as Chromium writes them)."""
+    return f"D:{when.astimezone(timezone.utc):%Y%m%d%H%M%S}+00'00'"
+
+
+def reproducible_pdf(src: Path, dst: Path, when: datetime) -> None:
+    """Rewrite the PDF ``src`` to ``dst`` so that the same content gives the same bytes: /CreationDate
+    and /ModDate set to ``when``, any XMP metadata (which holds times too) dropped, and both parts of
+    the trailer /ID computed by qpdf from the content (``deterministic_id``) instead of kept or drawn
+    at random. Streams are kept as Chromium wrote them (not recompressed), and so are object streams.
+    A damaged file (one that qpdf would have to repair) raises :class:`PdfError`."""
+    import pikepdf
+
+    stamp = pikepdf.String(pdf_timestamp(when))
+    try:
+        with pikepdf.open(src) as doc:
+            if doc.get_warnings():  # qpdf repairs a truncated or damaged file silently: not a PDF to release
+                raise PdfError(f"Chromium wrote a damaged PDF ({'; '.join(doc.get_warnings()[:3])})")
+            if "/Metadata" in doc.Root:
+                del doc.Root["/Metadata"]
+            if "/ID" in doc.trailer:  # qpdf keeps the first of a file's two ids; both must come from the content
+                del doc.trailer["/ID"]
+            info = doc.docinfo
+            for key in ("/CreationDate", "/ModDate"):
+                info[key] = stamp
+            doc.save(dst, deterministic_id=True, fix_metadata_version=False, preserve_pdfa=False,
+                     object_stream_mode=pikepdf.ObjectStreamMode.preserve, compress_streams=True,
+                     recompress_flate=False, linearize=False, qdf=False)
+    except pikepdf.PdfError as e:
+        raise PdfError(f"Chromium wrote a PDF that cannot be read ({e})") from e
+
+
+def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300, *, release_date: date | None = None) -> Path:
+    """Print ``html`` to ``pdf`` with headless Chromium (a throw-away profile, no network services),
+    then make it reproducible (:func:`reproducible_pdf`): printing the same page twice gives the same
+    bytes. The PDF is dated :func:`pdf_date` of ``release_date`` (the release's date; without one,
+    ``$SOURCE_DATE_EPOCH``, else 1970-01-01), never the time it was printed."""
+    when = pdf_date(release_date)
     with tempfile.TemporaryDirectory(prefix="iso37120-chromium-") as profile:
         tmp = pdf.with_name(pdf.name + ".part")
         tmp.unlink(missing_ok=True)
@@ -182,7 +248,15 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300) -> Pat
         if not tmp.is_file() or tmp.stat().st_size == 0:
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise PdfError(f"Chromium wrote no PDF for {html.name} (exit {proc.returncode}): {' / '.join(tail)}")
-        os.replace(tmp, pdf)
+        fixed = pdf.with_name(pdf.name + ".fixed")
+        try:
+            reproducible_pdf(tmp, fixed, when)
+            os.replace(fixed, pdf)
+        except PdfError as e:
+            raise PdfError(f"{html.name}: {e}") from e
+        finally:
+            tmp.unlink(missing_ok=True)
+            fixed.unlink(missing_ok=True)
     return pdf
 
 
@@ -305,11 +379,12 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
         else:
             for page in pages:
                 try:
-                    written.append(print_pdf(page, page.with_suffix(".pdf"), chromium))
+                    written.append(print_pdf(page, page.with_suffix(".pdf"), chromium,
+                                             release_date=manifest.release_date if manifest else None))
                 except PdfError as e:
                     say(f"PDF skipped: {e}")
     return written
 
 
-__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "dossier_json", "find_chromium", "print_pdf",
-           "render_dossier", "render_html", "write_comparison"]
+__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "dossier_json", "find_chromium", "pdf_date", "print_pdf",
+           "render_dossier", "render_html", "reproducible_pdf", "write_comparison"]

@@ -111,8 +111,11 @@ def clause(ind: Indicator, catalogue: Catalogue) -> str:
 _CODES = "WITH codes AS (SELECT unnest($codes::VARCHAR[]) AS code) "
 _IN = "city_code IN (SELECT code FROM codes)"
 _FOLDERS = "folder IN (SELECT folder FROM cities WHERE " + _IN + ")"
+# A total order (rows equal in all of it are equal in every column): a city's rows and the build's
+# (city_code NULL) are read together, and a workbook's sheets share row numbers.
 _FINDING_ORDER = """level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, rule_id, year NULLS FIRST,
-    indicator_uid NULLS FIRST, variable NULLS FIRST, file_id NULLS FIRST, row NULLS FIRST, observed NULLS FIRST, message"""
+    indicator_uid NULLS FIRST, variable NULLS FIRST, file_id NULLS FIRST, row NULLS FIRST, observed NULLS FIRST, message,
+    city_code NULLS FIRST, sheet NULLS FIRST, expected NULLS FIRST, severity"""
 # Each query reads the rows of a batch of cities at once, ordered by city first ("_for" names the
 # city a row belongs to), so that a national build reads each table once per batch, not per city.
 CITY_QUERIES = {
@@ -398,7 +401,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
                              file_anchor=None)
                  for f in findings if f.rule_id == REVISION_RULE]
     for o in got["revised"]:
-        fed = sorted(uses.get((o["variable"], o["year"]), ()), key=lambda u: list(by_uid).index(u) if u in by_uid else 10**6)
+        fed = sorted(uses.get((o["variable"], o["year"]), ()), key=lambda u: (list(by_uid).index(u) if u in by_uid else 10**6, u))
         revisions.append(RevisionRow(
             kind="revised_input", year=o["year"], indicators=[x for x in (ref(u) for u in fed) if x], variable=o["variable"],
             change=o["value_text"] if o["value"] is None else i18n.plain(o["value"]), note=o["note"], file_id=o["file_id"],

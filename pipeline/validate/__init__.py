@@ -20,6 +20,11 @@ from pipeline.validate.base import PREPARE_SQL, Rule, sql_in
 from pipeline.validate.checks import CHECKS, all_rules, revision, unused_exception
 
 FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
+FINDING_ORDER = ("level, severity, rule_id, city_code, year, variable, file_id, row, "
+                 "indicator_uid, sheet, observed, expected, message")
+"""The order of the report's findings: a total one (a rule for every indicator, such as
+break_in_series or revision, has many findings that differ only in the indicator; a workbook's
+sheets share row numbers); rows equal in every key are equal in every column."""
 
 
 class ValidationError(RuntimeError):
@@ -99,16 +104,31 @@ def _cross_check(rules: list[Rule], failed: dict[str, int], gx_counts: dict[str,
             raise ValidationError(f"{rule}: Great Expectations found {gx_n} failing rows, SQL {sql_n}")
 
 
+# The acceptance of each finding that an entry of exceptions.yaml names. Where several entries name
+# the same finding (one for the whole folder and one for its year, say), the first in the file
+# (file, line, then every other column, so that even two entries on one line are ordered) gives
+# who accepted it: an UPDATE ... FROM with several matching rows would take any one of them.
+ACCEPT_SQL = """
+UPDATE findings SET accepted = true, accepted_by = m.e.accepted_by, accepted_role = m.e.role,
+       accepted_on = m.e.accepted_on, acceptance_reason = m.e.reason
+FROM (SELECT f.rowid AS finding,
+             first({'accepted_by': e.accepted_by, 'role': e.role, 'accepted_on': e.accepted_on, 'reason': e.reason}
+                   ORDER BY e.file_id, e.line, e.city_code NULLS FIRST, e.year NULLS FIRST, e.variable NULLS FIRST,
+                            e.accepted_by, e.role, e.accepted_on, e.reason) AS e
+      FROM findings f
+      JOIN cities c ON c.city_code = f.city_code
+      JOIN accepted_exceptions e ON c.folder = e.folder AND e.rule_id = f.rule_id
+      WHERE (e.city_code IS NULL OR e.city_code = f.city_code)
+        AND (e.year IS NULL OR e.year = f.year)
+        AND (e.variable IS NULL OR e.variable = f.variable)
+      GROUP BY f.rowid) m
+WHERE findings.rowid = m.finding
+"""
+
+
 def _accept(con: duckdb.DuckDBPyConnection) -> None:
     stale = unused_exception.CHECK
-    con.execute("""
-        UPDATE findings f SET accepted = true, accepted_by = e.accepted_by, accepted_role = e.role,
-               accepted_on = e.accepted_on, acceptance_reason = e.reason
-        FROM accepted_exceptions e JOIN cities c ON c.folder = e.folder
-        WHERE c.city_code = f.city_code AND e.rule_id = f.rule_id
-          AND (e.city_code IS NULL OR e.city_code = f.city_code)
-          AND (e.year IS NULL OR e.year = f.year)
-          AND (e.variable IS NULL OR e.variable = f.variable)""")
+    con.execute(ACCEPT_SQL)
     # An acceptance that matches nothing is stale: say so, so that it is removed or corrected.
     con.execute("""
         INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected, message, file_id, row)
@@ -132,7 +152,7 @@ def report(con: duckdb.DuckDBPyConnection) -> ValidationReport:
             for r in con.execute("SELECT * FROM rule_runs ORDER BY level, rule_id").fetchall()]
     cols = [d[0] for d in con.execute("SELECT * FROM findings LIMIT 0").description]
     findings = [Finding(**dict(zip(cols, r))) for r in con.execute(
-        "SELECT * FROM findings ORDER BY level, severity, rule_id, city_code, year, variable, file_id, row").fetchall()]
+        f"SELECT * FROM findings ORDER BY {FINDING_ORDER}").fetchall()]
     summary = [SummaryRow(level=lv, severity=sev, findings=n, accepted=a) for lv, sev, n, a in con.execute(
         """SELECT level, severity, count(*), count(*) FILTER (WHERE accepted) FROM findings
            GROUP BY level, severity ORDER BY level, CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END""").fetchall()]

@@ -169,6 +169,29 @@ exceptions:
         "range_results_test-ed:5.1", "information", "testville/exceptions.yaml", 13)
 
 
+def test_a_finding_that_two_entries_accept_is_accepted_by_the_first_in_the_file(tmp_path, mini_catalogue):
+    bad = {**GOOD, "firefighters": (10, 30)}
+    exceptions = """\
+exceptions:
+  - rule_id: yoy_change_results_test-ed:5.2
+    year: 2023
+    accepted_by: Zofia Zielinska
+    role: Fire service liaison
+    accepted_on: 2024-03-14
+    reason: Two new fire stations in 2023.
+  - rule_id: yoy_change_results_test-ed:5.2
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: 2024-03-12
+    reason: Any year, checked with the fire service.
+"""
+    report, _ = run(tmp_path, mini_catalogue, rows(bad), exceptions)
+    [f] = [f for f in report.findings if f.rule_id == "yoy_change_results_test-ed:5.2"]
+    assert f.accepted and (f.accepted_by, f.accepted_role, str(f.accepted_on)) == (
+        "Zofia Zielinska", "Fire service liaison", "2024-03-14")
+    assert not [f for f in report.findings if f.test == "unused_exception"]
+
+
 def test_revision_without_record_is_a_warning(tmp_path, mini_catalogue):
     first, con = run(tmp_path, mini_catalogue, rows(GOOD))
     con.close()
