@@ -48,6 +48,12 @@ def escaping_formula(folder, cat):
         "(population - previous(population)) / previous(population) * 100", "population + (SELECT 1 FROM read_csv('/etc/passwd'))"))
 
 
+def formula(text: str):
+    """A definition whose formula is ``text`` (sqlglot raised TokenError and RecursionError on these)."""
+    return lambda folder, cat: (cat / "test-ed" / "P14-P-09.yaml").write_text(INDICATORS["P-01"].replace(
+        "(population - previous(population)) / previous(population) * 100", text))
+
+
 def outside_link(folder, cat):
     secret = folder.parent.parent / "secret.csv"
     secret.write_text(HEADER)
@@ -142,6 +148,9 @@ CASES = {
     "YAML error in city.yaml": (city_yaml, "yaml_syntax"),
     "YAML error in a definition": (catalogue_yaml_error, "yaml_syntax"),
     "formula escaping its sandbox": (escaping_formula, "formula_not_allowed"),
+    "formula with an unterminated string": (formula("population + 'x"), {"rule": "formula_not_allowed", "file": "indicators/test-ed/P14-P-09.yaml"}),
+    "formula nested 10 000 deep": (formula("(" * 10_000 + "population" + ")" * 10_000), "formula_not_allowed"),
+    "formula nested past the depth limit": (formula("abs(" * 40 + "population" + ")" * 40), "formula_not_allowed"),
     "path outside the raw folder": (outside_link, "outside_raw_folder"),
     "odd workbook with a formula": (odd_workbook, "not_a_number"),
     # resource limits: a small limit from the environment keeps the case fast
