@@ -184,8 +184,8 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
     con = connect(work)
     try:
         progress("validate")
-        compared = rel.archive_previous(previous.results, previous.build_id, staging) if previous else None
-        checked = validate(con, catalogue, previous=(staging / compared.path).parent if compared else None)
+        compared = rel.archive_previous(previous, staging) if previous else None
+        checked = validate(con, catalogue, previous=staging / rel.PREVIOUS_DIR if compared else None)
         if checked.blocking:
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
@@ -288,7 +288,7 @@ def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = l
     progress("checking the release against its manifest")
     mismatches = rel.integrity(release_dir, released)
     cfg = PublishConfig.model_validate_json(released.configuration["publish_config"])
-    previous = (rel.Previous(released.previous.build_id, release_dir / rel.PREVIOUS_RESULTS)
+    previous = (rel.Previous(released.previous.build_id, release_dir / rel.PREVIOUS_DIR)
                 if released.previous is not None else None)
     result = build(archive / "raw", scratch / "out", load_catalogue(archive / "indicators"), reports=scratch / "reports",
                    store=scratch / "store.duckdb", langs=released.configuration["langs"].split(","), pdf=False,

@@ -106,31 +106,38 @@ def archive(raw: Path, catalogue_root: Path, release: Path) -> None:
             shutil.copyfile(p, dst)
 
 
-PREVIOUS_RESULTS = f"{ARCHIVE}/previous/results.parquet"
+PREVIOUS_DIR = f"{ARCHIVE}/previous"
+PREVIOUS_TABLES = ("results", "observations")
+"""What the revision rule reads of the previous release: its values and the inputs behind them."""
 
 
 @dataclass(frozen=True)
 class Previous:
-    """A release to compare with: its build id and its results (a Parquet file)."""
+    """A release to compare with: its build id and the folder of its tables as Parquet files."""
 
     build_id: str
-    results: Path
+    folder: Path
 
 
 def previous_of(out: Path) -> Previous | None:
     """The release now in ``out``, if it has a manifest and its results."""
     current = read_manifest(out)
-    results = out / "store" / "results.parquet"
-    return Previous(current.build_id, results) if current is not None and results.is_file() else None
+    store = out / "store"
+    return Previous(current.build_id, store) if current is not None and (store / "results.parquet").is_file() else None
 
 
-def archive_previous(results: Path, previous_build_id: str, release: Path) -> PreviousRelease:
-    """Copy what the build reads of the previous release (its results) into the new release's
-    archive, so ``verify`` can compare with exactly that again."""
-    dst = release / PREVIOUS_RESULTS
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(results, dst)
-    return PreviousRelease(build_id=previous_build_id, path=PREVIOUS_RESULTS, sha256=sha256_file(dst))
+def archive_previous(previous: Previous, release: Path) -> PreviousRelease:
+    """Copy what the build reads of the previous release into the new release's archive, so
+    ``verify`` can compare with exactly that again."""
+    folder = release / PREVIOUS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for table in PREVIOUS_TABLES:
+        src = previous.folder / f"{table}.parquet"
+        if src.is_file():
+            shutil.copyfile(src, folder / src.name)
+            files.append(OutputFile(path=f"{PREVIOUS_DIR}/{src.name}", bytes=src.stat().st_size, sha256=sha256_file(folder / src.name)))
+    return PreviousRelease(build_id=previous.build_id, files=files)
 
 
 def _files(release: Path, under: str | None) -> list[OutputFile]:
@@ -228,10 +235,11 @@ def integrity(release: Path, released: Manifest) -> list[Mismatch]:
             found.append(Mismatch(path=path, what="input", status="missing" if path not in on_disk else "changed",
                                   manifest_sha256=f.sha256, actual_sha256=on_disk.get(path),
                                   message=f"input {f.file_id}: the archived file does not have the SHA-256 the manifest gives"))
-    if released.previous is not None and on_disk.get(released.previous.path) != released.previous.sha256:
-        found.append(Mismatch(path=released.previous.path, what="previous", status="changed",
-                              manifest_sha256=released.previous.sha256, actual_sha256=on_disk.get(released.previous.path),
-                              message=f"what was read of the previous release {released.previous.build_id[:12]} is not what the manifest gives"))
+    for f in released.previous.files if released.previous else []:
+        if on_disk.get(f.path) != f.sha256:
+            found.append(Mismatch(path=f.path, what="previous", status="missing" if f.path not in on_disk else "changed",
+                                  manifest_sha256=f.sha256, actual_sha256=on_disk.get(f.path),
+                                  message=f"what was read of the previous release {released.previous.build_id[:12]} is not what the manifest gives"))
     raw, indicators = release / ARCHIVE / "raw", release / ARCHIVE / "indicators"
     try:
         definitions = tree_digest(indicators, CATALOGUE_FOLDER)

@@ -140,12 +140,12 @@ class OutputFile(Row):
 
 class PreviousRelease(Row):
     """The release a build compared its values with (the revision rule), and what it read of it:
-    that file is archived in the new release, so ``verify`` re-runs the same comparison."""
+    those files are archived in the new release, so ``verify`` re-runs the same comparison."""
 
     build_id: str
-    path: str
-    """The archived copy, relative to the release folder (``archive/previous/results.parquet``)."""
-    sha256: str
+    files: list[OutputFile]
+    """The archived copies (``archive/previous/results.parquet``, ``observations.parquet``) with
+    their size and SHA-256."""
 
 
 MANIFEST_VERSION = "1.1"

@@ -32,9 +32,11 @@ class ValidationError(RuntimeError):
 
 
 def _previous_results(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
+    """The previous release's values and the inputs behind them, for the revision rule."""
     prev = open_store(previous)
     try:
         con.register("previous_results", prev.sql("SELECT city_code, indicator_uid, year, value FROM results").to_arrow_table())
+        con.register("previous_observations", prev.sql("SELECT city_code, year, variable, value, value_text FROM observations").to_arrow_table())
     finally:
         prev.close()
 

@@ -204,6 +204,10 @@ def test_revision_without_record_is_a_warning(tmp_path, mini_catalogue):
     report = validate(con, cat, previous=tmp_path / "previous.duckdb")
     [f] = [f for f in report.findings if f.rule_id == "revision_results_value"]
     assert (f.indicator_uid, f.year, f.observed) == ("test-ed:5.2", 2022, "1000 → 1100")
+    # the indicator, the year and the input row that changed, with its place
+    assert f.message == ("5.2 2022: the released value 1000 is now 1100 and no input is marked revised; "
+                         "inputs changed since: firefighters 2022 10 → 11 (testville/observations/obs.csv row 8)")
+    assert (f.file_id, f.row) == ("testville/observations/obs.csv", 8)
 
 
 @pytest.mark.parametrize("status", ["revised"])
