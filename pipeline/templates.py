@@ -8,6 +8,12 @@ only the variables the indicators of an edition use. Each workbook has four shee
 ``sources``       the source register's columns, to fill;
 ``variables``     what each variable means (skipped by ingest: its header has no ``value`` column).
 
+Every sheet is protected without a password (an office that means to can unprotect it): only the
+cells a provider fills are unlocked, each input column has a drop-down or a check with an input
+prompt and an error message, and every sheet prints landscape on A4, fitted to the page width with
+its header row repeated. Row heights of wrapped text are set explicitly (LibreOffice does not
+size the rows of a file written by openpyxl).
+
 Everything that the contract lists (columns, statuses, quality classes, the year range) is taken
 from :mod:`pipeline.ingest.models`, so the templates cannot drift from what ingest accepts. Text
 from the catalogue is always written as a text cell, never as a formula, and the files are
@@ -26,9 +32,10 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -64,9 +71,21 @@ EXTRA_ROWS = 500
 SOURCE_ROWS = 50
 
 _RISKY_START = ("=", "+", "-", "@", "\t", "\r")
-_BOLD = Font(bold=True)
+_BOLD = Font(name="Calibri", family=2, sz=11, bold=True)
+"""Named: a font without a name is drawn in a serif fallback by LibreOffice."""
 _HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_INPUT_FILL = PatternFill("solid", fgColor="FFF7D6")
+"""Pale yellow: the cells of the pre-filled rows that the provider types into."""
+_LOCKED = Protection(locked=True)
+_UNLOCKED = Protection(locked=False)
+
+OBSERVATION_INPUT = ("value", "source_id", "status", "note")
+"""What a provider fills in a pre-filled row of the observations sheet (also ``year`` when no
+years were given). ``variable`` and ``unit`` are pre-filled and locked there; every column is
+open in the rows below, for rows people add (further years, a variable they add)."""
+LINE_POINTS = 15.0
+"""Height of one line of 11-point Calibri (or its metric twin Carlito in LibreOffice), in points."""
 
 
 class TemplateError(ValueError):
@@ -134,6 +153,45 @@ KIND_TEXT: dict[VariableKind, tuple[str, str]] = {
 }
 
 
+# Counts. One small helper with the CLDR plural rules of the two languages, until the texts move to
+# gettext: ``ngettext`` (with the catalogue's Plural-Forms header) will then replace it.
+
+def plural_category(n: int, lang: str) -> str:
+    """The CLDR plural category of the whole number ``n``: Polish ``one`` / ``few`` / ``many``,
+    English ``one`` / ``other``."""
+    if lang == "pl":
+        if n == 1:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    if lang == "en":
+        return "one" if n == 1 else "other"
+    raise ValueError(f"no plural rule for language {lang!r}")
+
+
+COUNT_TEXT: dict[str, dict[str, dict[str, str]]] = {  # phrase: language: CLDR category: words
+    "variables": {
+        "pl": {"one": "{n} zmienna, opisana", "few": "{n} zmienne, opisane", "many": "{n} zmiennych, opisanych"},
+        "en": {"one": "{n} variable, described", "other": "{n} variables, described"},
+    },
+    "rows_prefilled": {
+        "pl": {"one": "{n} wiersz wpisany z góry", "few": "{n} wiersze wpisane z góry",
+               "many": "{n} wierszy wpisanych z góry"},
+        "en": {"one": "{n} row pre-filled", "other": "{n} rows pre-filled"},
+    },
+}
+"""Every sentence of the workbooks that holds a count. The participles agree with the number too
+(1 zmienna opisana, 2 zmienne opisane, 5 zmiennych opisanych)."""
+
+
+def counted(n: int, phrase: str) -> tuple[str, str]:
+    """The count phrase ``phrase`` for ``n``, as (pl, en): ``counted(2, "variables")`` →
+    ``("2 zmienne, opisane", "2 variables, described")``."""
+    forms = COUNT_TEXT[phrase]
+    return forms["pl"][plural_category(n, "pl")].format(n=n), forms["en"][plural_category(n, "en")].format(n=n)
+
+
 def _plain(text: str | None) -> str:
     return re.sub(r"``([^`]*)``", r"\1", text or "").replace("\n", " ")
 
@@ -152,6 +210,58 @@ def _column_text(name: str, model: type) -> tuple[str, str]:
     field = model.model_fields.get(name)
     en = _plain(field.description if field else "")
     return en, en
+
+
+PROMPT_TEXT: dict[tuple[str, str], tuple[str, str, str]] = {  # (sheet, column): (title, pl, en)
+    ("observations", "year"): ("Rok / Year", "Rok kalendarzowy, 4 cyfry (np. 2023).",
+                               "Calendar year, four digits (e.g. 2023)."),
+    ("observations", "variable"): ("Zmienna / Variable",
+                                   "Wpisana z góry. W nowym wierszu wybierz z listy (opis w arkuszu variables).",
+                                   "Pre-filled. In a new row choose one from the list (see sheet variables)."),
+    ("observations", "value"): ("Wartość / Value",
+                                "Wartość w jednostce z kolumny unit. Puste tylko ze statusem.",
+                                "The figure, in the unit of column unit. Empty only with a status."),
+    ("observations", "unit"): ("Jednostka / Unit",
+                               "Wpisana z góry – nie zmieniaj, przelicz wartość. LCU = waluta miasta.",
+                               "Pre-filled – do not change it, convert the figure. LCU = the city's currency."),
+    ("observations", "source_id"): ("Źródło / Source",
+                                    "source_id z arkusza sources (lub z sources.csv miasta); wymagany przy każdej wartości.",
+                                    "A source_id from the sources sheet (or the city's sources.csv); needed for every figure."),
+    ("observations", "status"): ("Status",
+                                 "Puste = wartość ostateczna. not_available / not_applicable: value puste, powód w note.",
+                                 "Empty = a final figure. not_available / not_applicable: value empty, the reason in note."),
+    ("observations", "note"): ("Uwaga / Note",
+                               "Powód przy not_available / not_applicable; wyjaśnienie dużej zmiany rok do roku.",
+                               "The reason for not_available / not_applicable; explain a large change on the year before."),
+    ("sources", "source_id"): ("source_id",
+                               "Unikalny identyfikator: litery, cyfry, . _ -, do 32 znaków (np. GUS-2024).",
+                               "A unique id: letters, digits, . _ -, up to 32 characters (e.g. GUS-2024)."),
+    ("sources", "organisation"): ("Instytucja / Organisation", "Instytucja, która udostępniła dane (wymagane).",
+                                  "The organisation that supplied the figures (required)."),
+    ("sources", "dataset"): ("Zbiór / Dataset", "Zbiór lub tabela u dostawcy, np. BDL P2137 (wymagane).",
+                             "The dataset or table at the provider, e.g. BDL P2137 (required)."),
+    ("sources", "url"): ("Adres / URL", "Pełny adres strony zbioru, https://… (jeśli jest).",
+                         "The full web address of the dataset, https://… (if any)."),
+    ("sources", "retrieved_on"): ("Data / Date", "Data pobrania danych, RRRR-MM-DD (wymagane).",
+                                  "When the extract was taken, YYYY-MM-DD (required)."),
+    ("sources", "licence"): ("Licencja / Licence", "Licencja, np. CC-BY-4.0, albo warunki dostawcy (wymagane).",
+                             "The licence, e.g. CC-BY-4.0, or the provider's terms (required)."),
+    ("sources", "quality_class"): ("Klasa jakości / Quality class", "Klasa jakości danych – wybierz z listy.",
+                                   "Data-quality class – choose from the list."),
+    ("sources", "origin"): ("Pochodzenie / Origin", "Jak powstały dane (rejestr, badanie, model…).",
+                            "How the figures were produced (register, survey, model…)."),
+    ("sources", "contact"): ("Kontakt / Contact", "Osoba kontaktowa u dostawcy.", "Contact person at the provider."),
+}
+"""The input prompt of each input column (Excel allows 32 characters of title, 255 of text)."""
+
+VALUE_PROMPT: dict[str, tuple[str, str]] = {  # what a value cell expects, by the kind of its variable
+    "share": ("Odsetek 0–100 (nie ułamek 0–1).", "A percentage 0–100 (not a fraction 0–1)."),
+    "whole": ("Liczba całkowita ≥ 0.", "A whole number ≥ 0."),
+    "non_negative": ("Liczba ≥ 0.", "A number ≥ 0."),
+    "number": ("Liczba (może być ujemna).", "A number (may be negative)."),
+    "text": ("Opis słowny.", "A fact in words."),
+    "any": ("Liczba albo, dla zmiennej tekstowej, opis słowny.", "A number or, for a text variable, a fact in words."),
+}
 
 
 def year_bounds() -> tuple[int, int]:
@@ -259,15 +369,19 @@ def build_workbook(catalogue: Catalogue, plan: Plan, users: dict[str, list[Indic
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     wb.properties.lastModifiedBy = None
+    # sheet names are part of the contract (a sheet named "sources" is read as the source register)
+    wb.security = WorkbookProtection(lockStructure=True)
     instructions = wb.active
     instructions.title = "instructions"
     obs = wb.create_sheet("observations")
     src = wb.create_sheet("sources")
     var = wb.create_sheet("variables")
     _variables_sheet(var, catalogue, plan, users, edition)
-    n_rows = _observations_sheet(obs, plan, years, var.title)
+    n_rows = _observations_sheet(obs, plan, years, var.title, src.title)
     _sources_sheet(src)
     _instructions_sheet(instructions, catalogue, plan, edition, years, n_rows)
+    for ws in wb.worksheets:
+        _print_setup(ws, gridlines=ws is not instructions)
     wb.active = 0
     return wb
 
@@ -294,6 +408,7 @@ def _header(ws: Worksheet, names: Iterable[str], widths: dict[str, int], default
         c = put(ws, 1, col, name)
         c.font = _BOLD
         c.fill = _HEADER_FILL
+        c.protection = _LOCKED
         ws.column_dimensions[get_column_letter(col)].width = widths.get(name, default)
     ws.freeze_panes = "A2"
 
@@ -302,17 +417,130 @@ def _col(names: tuple[str, ...], name: str) -> str:
     return get_column_letter(names.index(name) + 1)
 
 
+# --- protection, checks, printing, row heights --------------------------------------------------
+
+
+def _protect(ws: Worksheet, *, sort: bool = False, autofilter: bool = False) -> None:
+    """Protect the sheet without a password, so that an office can unprotect it deliberately
+    (Excel: Review › Unprotect Sheet; LibreOffice: Tools › Protect Sheet). Resizing rows and
+    columns stays allowed everywhere; sorting and the auto-filter only where asked. Formatting
+    cells stays forbidden: it would let anyone unlock a cell by the way."""
+    p = ws.protection
+    p.sheet = True  # and no password: none is ever set
+    p.formatColumns = False  # in OOXML an attribute that is true forbids the action
+    p.formatRows = False
+    p.sort = not sort
+    p.autoFilter = not autofilter
+    p.selectLockedCells = False
+    p.selectUnlockedCells = False
+
+
+def _print_setup(ws: Worksheet, gridlines: bool) -> None:
+    """Landscape A4, fitted to the page width (as many pages down as it takes), the header row
+    repeated on every page, and the sheet name with page numbers in the footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = gridlines
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.left.text = "&F"
+    ws.oddFooter.right.text = "&A – &P / &N"
+
+
+def _validation(sheet: str, column: str, type: str | None = None, *, error: str | None = None,
+                warning: bool = False, want: tuple[str, str] | None = None, **kw: object) -> DataValidation:
+    """A data validation with the input prompt of ``column`` (``want``, what the cell expects, is
+    put before it) and, when ``error`` is given, that error message (a warning that lets the
+    entry stand, or a stop)."""
+    title, pl, en = PROMPT_TEXT[(sheet, column)]
+    if want:
+        pl, en = f"{want[0]} {pl}", f"{want[1]} {en}"
+    dv = DataValidation(type=type, allow_blank=True, showInputMessage=True, promptTitle=title,
+                        prompt=f"{pl}\n{en}", **kw)
+    if error:
+        dv.showErrorMessage = True
+        dv.errorTitle = title
+        dv.error = error
+        dv.errorStyle = "warning" if warning else "stop"
+    elif warning:
+        dv.errorStyle = "warning"
+    return dv
+
+
+def _list_literal(items: Iterable[str]) -> str | None:
+    """A drop-down list written into the validation (``"a,b,c"``), or None when an item holds a
+    comma or a quote, or the list is longer than the 255 characters Excel allows."""
+    items = list(items)
+    if any("," in i or '"' in i for i in items):
+        return None
+    text = '"' + ",".join(items) + '"'
+    return text if len(text) <= 255 else None
+
+
+_NARROW = frozenset(" .,:;'!|()[]{}/-ijlfrtI")
+_WIDE = frozenset("mwMW@%—")
+
+
+def _char_width(ch: str) -> float:
+    """The width of ``ch`` in Calibri/Carlito, roughly, in digits (a spreadsheet's width unit)."""
+    if ch in _NARROW:
+        return 0.55
+    if ch in _WIDE:
+        return 1.5
+    return 1.2 if ch.isupper() else 1.0
+
+
+def text_lines(text: str, width: float, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to, word by word, in a column ``width`` digits wide. Only
+    95 % of the width is counted as usable (bold letters as 7 % wider), so that a somewhat wider
+    font (a fallback for Calibri) still fits: a row a little too tall, never one cut off."""
+    room = width * 0.95 / (1.07 if bold else 1.0)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split(" "):
+            w = sum(map(_char_width, word))
+            if used and used + 0.55 + w > room:  # the word goes to the next line
+                lines += 1
+                used = 0.0
+            used += (0.55 if used else 0.0) + w
+            while used > room:  # a word longer than the line breaks inside
+                lines += 1
+                used -= room
+    return lines
+
+
+def _fit_row_height(ws: Worksheet, row: int, cells: Iterable[tuple[str, float, bool]]) -> None:
+    """Set the height of ``row`` to show every line of its wrapped cells (text, column width,
+    bold). LibreOffice does not size such rows itself in a file written by openpyxl, and a row
+    left at one line shows the wrapped text overlapping the rows below."""
+    lines = max((text_lines(t, w, b) for t, w, b in cells if t), default=1)
+    if lines > 1:
+        ws.row_dimensions[row].height = round(lines * LINE_POINTS + 3, 1)
+
+
+# --- the sheets -------------------------------------------------------------------------------------
+
+
 def _indicator_ref(ind: Indicator, one_edition: bool) -> str:
     """The clause id (``5.1``), or the uid (``iso37120-2014:5.1``) when several editions are listed."""
     return ind.id if one_edition else ind.uid
 
 
+VARIABLE_WIDTHS = {"id": 34, "name_en": 30, "name_pl": 30, "unit": 14, "kind": 10, "whole_number": 15, "provider": 20,
+                   "description_en": 60, "description_pl": 60, "used_by_indicators": 22, "must_not_exceed": 28}
+
+
 def _variables_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, users: dict[str, list[Indicator]],
                      edition: str | None) -> None:
+    """For reading: locked throughout (the auto-filter still works)."""
     one_edition = edition is not None or len(catalogue.editions) == 1
-    _header(ws, VARIABLE_COLUMNS, {"id": 34, "name_en": 30, "name_pl": 30, "unit": 14, "kind": 10, "whole_number": 13,
-                                   "provider": 20, "description_en": 60, "description_pl": 60,
-                                   "used_by_indicators": 22, "must_not_exceed": 28})
+    _header(ws, VARIABLE_COLUMNS, VARIABLE_WIDTHS)
     for r, v in enumerate(plan.variables, start=2):
         row = {"id": v.id, "name_en": v.name.en, "name_pl": v.name.pl, "unit": v.unit, "kind": v.kind.value,
                "whole_number": "yes / tak" if v.integer else "", "provider": v.provider,
@@ -320,9 +548,11 @@ def _variables_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, users: dic
                "used_by_indicators": ", ".join(_indicator_ref(i, one_edition) for i in users.get(v.id, [])),
                "must_not_exceed": v.not_above or ""}
         for c, name in enumerate(VARIABLE_COLUMNS, start=1):
-            cell = put(ws, r, c, row[name])
-            if name.startswith("description"):
-                cell.alignment = _WRAP
+            put(ws, r, c, row[name]).alignment = _WRAP
+        _fit_row_height(ws, r, ((str(row[n]), VARIABLE_WIDTHS[n], False) for n in VARIABLE_COLUMNS))
+    last = len(plan.variables) + 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(VARIABLE_COLUMNS))}{last}"
+    _protect(ws, autofilter=True)
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -336,93 +566,130 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _value_validation(kind: VariableKind, integer: bool) -> DataValidation | None:
+def _value_validation(kind: VariableKind, integer: bool) -> DataValidation:
     """A permissive check of the value cell: only a warning, so a figure typed as text (a decimal
-    comma in an English Excel, ``1 234,5``) can still be kept; the pipeline reads it."""
+    comma in an English Excel, ``1 234,5``) can still be kept; the pipeline reads it. A text
+    variable gets the prompt alone."""
     if kind is VariableKind.text:
-        return None
+        return _validation("observations", "value", warning=True, want=VALUE_PROMPT["text"])
     if kind is VariableKind.share:
-        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
-        want = "0–100"
+        args: dict[str, object] = {"type": "decimal", "operator": "between", "formula1": "0", "formula2": "100"}
+        want, key = "0–100", "share"
     elif kind.non_negative:
-        dv = DataValidation(type="whole" if integer else "decimal", operator="greaterThanOrEqual", formula1="0")
-        want = "≥ 0" + (", całkowita / whole" if integer else "")
+        args = {"type": "whole" if integer else "decimal", "operator": "greaterThanOrEqual", "formula1": "0"}
+        want, key = "≥ 0" + (", całkowita / whole" if integer else ""), "whole" if integer else "non_negative"
     else:
-        dv = DataValidation(type="decimal", operator="between", formula1="-1E+100", formula2="1E+100")
-        want = "liczba / a number"
-    dv.allow_blank = True
-    dv.errorStyle = "warning"
-    dv.showErrorMessage = True
-    dv.errorTitle = "Wartość / Value"
-    dv.error = (f"Oczekiwano: {want} ({kind.value}). Tekst z przecinkiem dziesiętnym jest akceptowany – kliknij Tak. / "
-                f"Expected: {want} ({kind.value}). A decimal comma typed as text is accepted: click Yes.")
-    return dv
+        args = {"type": "decimal", "operator": "between", "formula1": "-1E+100", "formula2": "1E+100"}
+        want, key = "liczba / a number", "number"
+    error = (f"Oczekiwano: {want} ({kind.value}). Tekst z przecinkiem dziesiętnym jest akceptowany – kliknij Tak. / "
+             f"Expected: {want} ({kind.value}). A decimal comma typed as text is accepted: click Yes.")
+    return _validation("observations", "value", error=error, warning=True, want=VALUE_PROMPT[key], **args)
 
 
-def _observations_sheet(ws: Worksheet, plan: Plan, years: list[int] | None, variables_sheet: str) -> int:
+def _observations_sheet(ws: Worksheet, plan: Plan, years: list[int] | None, variables_sheet: str,
+                        sources_sheet: str) -> int:
+    """The pre-filled rows, locked but for the cells the provider fills (tinted); every column is
+    open below them, for rows people add. Returns the number of pre-filled rows."""
     cols = OBSERVATION_COLUMNS
     _header(ws, cols, {"year": 8, "variable": 38, "value": 16, "unit": 16, "source_id": 16, "status": 16, "note": 50})
+    for c in range(1, len(cols) + 1):  # the default of a column's cells: the rows below the pre-filled ones
+        ws.column_dimensions[get_column_letter(c)].protection = _UNLOCKED
+    inputs = OBSERVATION_INPUT + (() if years else ("year",))
     rows_by_kind: dict[tuple[VariableKind, bool], list[int]] = {}
     r = 1
     for v in plan.variables:
         for year in (years or [None]):
             r += 1
-            put(ws, r, cols.index("year") + 1, year)
-            put(ws, r, cols.index("variable") + 1, v.id)
-            put(ws, r, cols.index("unit") + 1, v.unit)
+            given = {"year": year, "variable": v.id, "unit": v.unit}
+            for c, name in enumerate(cols, start=1):
+                cell = put(ws, r, c, given.get(name))
+                if name in inputs:
+                    cell.protection = _UNLOCKED
+                    cell.fill = _INPUT_FILL
+                else:
+                    cell.protection = _LOCKED
             rows_by_kind.setdefault((v.kind, v.integer), []).append(r)
     last = r + EXTRA_ROWS
 
     low, high = year_bounds()
-    year_dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high), allow_blank=True,
-                             showErrorMessage=True, errorTitle="Rok / Year",
-                             error=f"Rok kalendarzowy {low}–{high}, 4 cyfry. / A calendar year {low}–{high}, four digits.")
+    year_dv = _validation("observations", "year", "whole", operator="between", formula1=str(low), formula2=str(high),
+                          error=f"Rok kalendarzowy {low}–{high}, 4 cyfry. / A calendar year {low}–{high}, four digits.")
     n_vars = len(plan.variables)
-    var_dv = DataValidation(type="list", formula1=f"{quote_sheetname(variables_sheet)}!$A$2:$A${n_vars + 1}",
-                            allow_blank=True, showErrorMessage=True, errorTitle="Zmienna / Variable",
-                            error="Wybierz zmienną z listy (arkusz variables). / Choose a variable from the list (sheet variables).")
-    status_dv = DataValidation(type="list", formula1='"' + ",".join(s.value for s in Status) + '"', allow_blank=True,
-                               showErrorMessage=True, errorTitle="Status",
-                               error="Wybierz status z listy albo zostaw puste. / Choose a status from the list or leave it empty.")
-    for dv, name in ((year_dv, "year"), (var_dv, "variable"), (status_dv, "status")):
+    var_dv = _validation("observations", "variable", "list",
+                         formula1=f"{quote_sheetname(variables_sheet)}!$A$2:$A${n_vars + 1}",
+                         error="Wybierz zmienną z listy (arkusz variables). / Choose a variable from the list (sheet variables).")
+    units = list(dict.fromkeys(v.unit for v in plan.variables))
+    unit_list = _list_literal(units) or (f"{quote_sheetname(variables_sheet)}!"
+                                         f"${_col(VARIABLE_COLUMNS, 'unit')}$2:${_col(VARIABLE_COLUMNS, 'unit')}${n_vars + 1}")
+    unit_dv = _validation("observations", "unit", "list", formula1=unit_list, warning=True,
+                          error="Jednostka zmiennej jest w arkuszu variables (dla LCU także kod waluty miasta). Tak = zostaw. / "
+                                "The variable's unit is on the variables sheet (for LCU also the city's currency code). Yes = keep it.")
+    source_dv = _validation("observations", "source_id", "list",
+                            formula1=f"{quote_sheetname(sources_sheet)}!$A$2:$A${SOURCE_ROWS + 1}", warning=True,
+                            error="Tego source_id nie ma w arkuszu sources. Jeśli jest w sources.csv miasta, kliknij Tak. / "
+                                  "This source_id is not on the sources sheet. If it is in the city's sources.csv, click Yes.")
+    status_dv = _validation("observations", "status", "list", formula1=_list_literal(s.value for s in Status),
+                            error="Wybierz status z listy albo zostaw puste. / Choose a status from the list or leave it empty.")
+    note_dv = _validation("observations", "note")
+    for dv, name in ((year_dv, "year"), (var_dv, "variable"), (unit_dv, "unit"), (source_dv, "source_id"),
+                     (status_dv, "status"), (note_dv, "note")):
         c = _col(cols, name)
         dv.add(f"{c}2:{c}{last}")
         ws.add_data_validation(dv)
     vc = _col(cols, "value")
     for (kind, integer), rows in rows_by_kind.items():
         dv = _value_validation(kind, integer)
-        if dv is None:
-            continue
         for a, b in _runs(rows):
             dv.add(f"{vc}{a}:{vc}{b}" if a != b else f"{vc}{a}")
         ws.add_data_validation(dv)
+    added = _validation("observations", "value", warning=True, want=VALUE_PROMPT["any"])
+    added.add(f"{vc}{r + 1}:{vc}{last}")
+    ws.add_data_validation(added)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{r}"
+    _protect(ws, autofilter=True)
     return r - 1
 
 
 def _sources_sheet(ws: Worksheet) -> None:
+    """Open below the header (rows are whole sources: sorting them is safe); the checks cover the
+    first :data:`SOURCE_ROWS` rows, the range the source_id drop-down of the observations lists."""
     cols = SOURCE_SHEET_COLUMNS
     _header(ws, cols, {"source_id": 16, "organisation": 30, "dataset": 30, "url": 36, "retrieved_on": 14,
                        "licence": 16, "quality_class": 26, "origin": 24, "contact": 24})
+    for c in range(1, len(cols) + 1):
+        ws.column_dimensions[get_column_letter(c)].protection = _UNLOCKED
     last = SOURCE_ROWS + 1
     d = _col(cols, "retrieved_on")
     ws.column_dimensions[d].number_format = "yyyy-mm-dd"
-    qc = _col(cols, "quality_class")
-    dv = DataValidation(type="list", formula1='"' + ",".join(q.value for q in QualityClass) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="quality_class",
-                        error="Wybierz klasę z listy albo zostaw puste. / Choose a class from the list or leave it empty.")
-    dv.add(f"{qc}2:{qc}{last}")
-    ws.add_data_validation(dv)
-    date_dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True, errorStyle="warning",
-                             showErrorMessage=True, errorTitle="retrieved_on",
-                             error="Data RRRR-MM-DD. / A date, YYYY-MM-DD.")
-    date_dv.add(f"{d}2:{d}{last}")
-    ws.add_data_validation(date_dv)
+    sid, url = _col(cols, "source_id"), _col(cols, "url")
+    checks = {
+        "source_id": _validation("sources", "source_id", "custom",
+                                 formula1=f"AND(LEN({sid}2)<=32,COUNTIF(${sid}$2:${sid}${last},{sid}2)=1)",
+                                 error="Do 32 znaków, bez powtórzeń w tym arkuszu. / Up to 32 characters, not repeated on this sheet."),
+        "url": _validation("sources", "url", "custom", formula1=f'OR(LEFT({url}2,8)="https://",LEFT({url}2,7)="http://")',
+                           warning=True, error="Pełny adres: https://… / The full address: https://…"),
+        "retrieved_on": _validation("sources", "retrieved_on", "date", operator="greaterThan", formula1="1", warning=True,
+                                    error="Data RRRR-MM-DD. / A date, YYYY-MM-DD."),
+        "quality_class": _validation("sources", "quality_class", "list",
+                                     formula1=_list_literal(q.value for q in QualityClass),
+                                     error="Wybierz klasę z listy albo zostaw puste. / Choose a class from the list or leave it empty."),
+    }
+    for name in cols:
+        dv = checks.get(name) or _validation("sources", name)
+        c = _col(cols, name)
+        dv.add(f"{c}2:{c}{last}")
+        ws.add_data_validation(dv)
+    _protect(ws, sort=True)
+
+
+INSTRUCTION_WIDTH = 80
+"""Width of the two columns (Polish, English) of the instructions sheet."""
 
 
 def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition: str | None,
                         years: list[int] | None, n_rows: int) -> None:
-    ws.column_dimensions["A"].width = 80
-    ws.column_dimensions["B"].width = 80
+    ws.column_dimensions["A"].width = INSTRUCTION_WIDTH
+    ws.column_dimensions["B"].width = INSTRUCTION_WIDTH
     lines: list[tuple[str, str, bool]] = []  # (pl, en, bold)
 
     def add(pl: str, en: str, bold: bool = False) -> None:
@@ -436,18 +703,22 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
         "Edition: " + "; ".join(f"{e.title.en} ({e.id})" for e in eds))
     add("", "")
     add("Kto wypełnia", "Who fills it in", True)
-    add(f"{who_pl}: {len(plan.variables)} zmiennych, opisanych w arkuszu variables (co liczyć, w jakiej jednostce, "
+    n_pl, n_en = counted(len(plan.variables), "variables")
+    add(f"{who_pl}: {n_pl} w arkuszu variables (co liczyć, w jakiej jednostce, "
         "dla których wskaźników). Miasto wkłada wypełniony plik do folderu observations/ swoich danych.",
-        f"{who_en}: {len(plan.variables)} variables, described on the variables sheet (what to count, in which unit, "
+        f"{who_en}: {n_en} on the variables sheet (what to count, in which unit, "
         "for which indicators). The city puts the filled workbook into the observations/ folder of its data.")
     add("", "")
     add("Arkusze", "Sheets", True)
+    rows_pl, rows_en = counted(n_rows, "rows_prefilled")
     add("observations – dane: " + ("po jednym wierszu na zmienną i rok (" + ", ".join(map(str, years)) + ")"
-                                   if years else "po jednym wierszu na zmienną; wpisz rok, a dla kolejnych lat skopiuj wiersz")
-        + f"; {n_rows} wierszy wpisanych z góry.",
+                                   if years else "po jednym wierszu na zmienną; wpisz rok, a dla kolejnych lat skopiuj "
+                                                 "wiersz do pustych wierszy poniżej")
+        + f"; {rows_pl}.",
         "observations – the figures: " + ("one row per variable and year (" + ", ".join(map(str, years)) + ")"
-                                          if years else "one row per variable; fill in the year, and copy the row for further years")
-        + f"; {n_rows} rows pre-filled.")
+                                          if years else "one row per variable; fill in the year, and copy the row into "
+                                                        "the empty rows below for further years")
+        + f"; {rows_en}.")
     add("sources – rejestr źródeł: jeden wiersz na źródło, na które powołuje się kolumna source_id.",
         "sources – the source register: one row per source that column source_id refers to.")
     add("variables – opis zmiennych (tylko do odczytu; ten arkusz nie jest wczytywany).",
@@ -458,6 +729,14 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
         "Do not rename sheets or columns and do not add columns of your own (put remarks in note): any column other than "
         + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " stops the file from loading "
         "(a city column is needed only when one file holds the figures of several cities).")
+    add("Arkusze są chronione (bez hasła): wpisywać można w żółte komórki wierszy wpisanych z góry, w puste wiersze "
+        "poniżej nich i w arkusz sources. Po zaznaczeniu komórki pojawia się podpowiedź; listy rozwijane podają dozwolone "
+        "wartości. Ochronę można świadomie zdjąć: Excel – Recenzja › Nie chroń arkusza; LibreOffice – Narzędzia › "
+        "Chroń arkusz.",
+        "The sheets are protected (with no password): you can type into the yellow cells of the pre-filled rows, into "
+        "the empty rows below them and into the sources sheet. A selected cell shows a prompt; the drop-down lists offer "
+        "the values allowed. The protection can be removed deliberately: Excel – Review › Unprotect Sheet; "
+        "LibreOffice – Tools › Protect Sheet.")
     add("", "")
     add("Zasady", "Rules", True)
     low, high = year_bounds()
@@ -521,7 +800,9 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
             cell.alignment = _WRAP
             if bold:
                 cell.font = _BOLD
+        _fit_row_height(ws, r, ((pl, INSTRUCTION_WIDTH, bold), (en, INSTRUCTION_WIDTH, bold)))
     ws.freeze_panes = "A2"
+    _protect(ws)
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
