@@ -77,12 +77,19 @@ class Licence(Strict):
     """The licence of every file of the bundle."""
 
     uri: Annotated[str, Field(pattern=IRI)] = "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"
-    """The licence in the EU licence vocabulary (``dct:license`` of every distribution)."""
+    """The licence in the EU licence vocabulary: described in the DCAT record and linked
+    (``owl:sameAs``) from the licence ``url`` that every distribution names."""
     id: str = Field(default="CC-BY-4.0", min_length=1)
     """Its SPDX id (``licenses[].name`` of datapackage.json)."""
     title: str = "Creative Commons Attribution 4.0 International"
     url: Annotated[str, Field(pattern=IRI)] = "https://creativecommons.org/licenses/by/4.0/"
-    """The licence text."""
+    """The licence text: the ``dct:license`` of every distribution of the DCAT record, which a CKAN
+    portal whose licence register lists this address (as the Open Definition register does) maps
+    to its licence."""
+    ckan_title: str | None = Field(default=None, min_length=1)
+    """The ``dct:title`` of the licence in the DCAT record: what a CKAN portal with CKAN's default
+    licence register matches (``Creative Commons Attribution`` is its ``cc-by``). Default: CKAN's
+    title of the licence's SPDX ``id`` (CC BY, CC BY-SA, CC0, ODbL, ODC-By, PDDL, OGL-UK), else ``title``."""
     type: LicenceType = LicenceType.Attribution
 
 
@@ -123,9 +130,16 @@ class PublishConfig(Strict):
     """The dataset description; generated from the cities and years when absent."""
     keywords: Keywords = Field(default_factory=lambda: Keywords())
     """Keywords in both languages (the standard and the city names are always added)."""
+    landing_page: Annotated[str, Field(pattern=IRI)] | None = None
+    """The web page of the dataset (``dcat:landingPage``; CKAN's ``url``). Default: the
+    publisher's homepage; with neither, the record has no landing page."""
     release_date: date | None = None
-    """The date written as ``created``/``issued``. If absent it is derived from the inputs (the
-    latest ``retrieved_on`` of the source register), so two builds of the same inputs are identical."""
+    """The date of this release: ``created`` of datapackage.json and ``dct:modified`` of the DCAT
+    record. If absent it is derived from the inputs (the latest ``retrieved_on`` of the source
+    register), so two builds of the same inputs are identical."""
+    first_issued: date | None = None
+    """The date of the first release of the dataset (``dct:issued`` of the DCAT record), which
+    stays the same every year. Default: the release date (right for the first release only)."""
     version: str | None = Field(default=None, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]*$")
     """The version of the release; default: the release date as ``YYYY.M.D``."""
     version_notes: Text | None = None
@@ -134,7 +148,8 @@ class PublishConfig(Strict):
     """IRI of the standard each catalogue edition implements (``dct:conformsTo``), by edition id; an
     edition not listed gets an IRI under the dataset's."""
     locations: dict[str, Location] = Field(default_factory=dict)
-    """Places of the cities, by city code."""
+    """Places of the cities (``dct:spatial``), by city code: a GeoNames or EU place IRI, which
+    CKAN keeps as ``spatial_uri``, and the centroid and bounding box."""
 
     @field_validator("portal_base_url", "download_base_url")
     @classmethod

@@ -8,17 +8,38 @@ its ``skos:prefLabel`` and scheme, so the record validates without the vocabular
 
 Every node has an IRI (no blank nodes), values are sorted and keys are sorted, so the same
 metadata always gives the same bytes, in JSON-LD and in the Turtle that rdflib writes from it.
+
+It is also written for CKAN's harvester (ckanext-dcat, profile ``euro_dcat_ap_3``), which reads
+only some properties and only in some ways:
+
+- licence: it takes the first ``dct:license`` of the distributions and looks its IRI up among the
+  ``url`` of the portal's licence register, then its ``dct:title`` among the titles. So every
+  distribution names the licence text (``https://creativecommons.org/licenses/by/4.0/``, the
+  ``url`` of ``CC-BY-4.0`` in the Open Definition register), whose ``dct:title`` is CKAN's own
+  title of it (``Creative Commons Attribution``, ``cc-by`` of CKAN's default register), and which
+  is ``owl:sameAs`` the EU vocabulary's licence. DCAT-AP allows one ``dct:license`` per
+  distribution and does not require the EU vocabulary for it. The licence node has no
+  ``rdfs:label``: CKAN would read a label in place of the IRI.
+- landing page: ``dcat:landingPage`` → ``url`` (the page, too, has no ``rdfs:label``).
+- place: each ``dct:spatial`` IRI → ``spatial_uri`` (one: CKAN keeps the last it reads), the
+  location's ``rdfs:label`` (after its ``skos:prefLabel``) → ``spatial_text``, ``locn:geometry``
+  → ``spatial``, ``dcat:bbox`` and ``dcat:centroid`` → ``spatial_bbox`` and ``spatial_centroid``.
+  A location has one ``rdfs:label`` (English) so that the text does not depend on the order of
+  the triples; ``skos:prefLabel`` and ``locn:geographicName`` give both languages.
+- dates: ``dct:issued`` (the first release, the same every year) and ``dct:modified`` (this
+  release) → ``issued`` and ``modified``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
 
 from pipeline import __version__
 from pipeline.catalogue.models import Text
-from pipeline.publish.config import slug
+from pipeline.publish.config import Licence, slug
 from pipeline.publish.files import STANDARDS, FileSpec
 from pipeline.publish.metadata import Meta
 
@@ -27,6 +48,7 @@ IANA = "https://www.iana.org/assignments/media-types/"
 SPDX = "http://spdx.org/rdf/terms#"
 LICENCE_TYPE = "http://purl.org/adms/licencetype/"
 PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
+OWL = "http://www.w3.org/2002/07/owl#"
 REGI = EU + "data-theme/REGI"
 ANNUAL = EU + "frequency/ANNUAL"
 
@@ -38,6 +60,7 @@ CONTEXT = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "gsp": "http://www.opengis.net/ont/geosparql#",
     "locn": "http://www.w3.org/ns/locn#",
+    "owl": OWL,
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "spdx": SPDX,
@@ -53,10 +76,24 @@ SCHEMES = {
     EU + "file-type": "File type",
     EU + "planned-availability": "Planned availability",
     EU + "access-right": "Access right",
+    EU + "country": "Country",
+    EU + "place": "Place",
     LICENCE_TYPE + "1.0": "Licence type",
     PUBLISHER_TYPE + "1.0": "Publisher type",
 }
 LANGUAGES = {"ENG": Text(en="English", pl="angielski"), "POL": Text(en="Polish", pl="polski")}
+CKAN_LICENCE_TITLES = {
+    "CC-BY-": "Creative Commons Attribution",
+    "CC-BY-SA-": "Creative Commons Attribution Share-Alike",
+    "CC0-1.0": "Creative Commons CCZero",
+    "ODbL-1.0": "Open Data Commons Open Database License (ODbL)",
+    "ODC-By-1.0": "Open Data Commons Attribution License",
+    "PDDL-1.0": "Open Data Commons Public Domain Dedication and License (PDDL)",
+    "OGL-UK-3.0": "UK Open Government Licence (OGL)",
+}
+"""Titles of CKAN's default licence register (``ckan.model.license``, CKAN 2.12), by SPDX id
+(a key ending in ``-`` matches every version): ckanext-dcat matches a licence's ``dct:title``
+against them. The titles are not versioned: ``cc-by`` stands for every CC BY."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +162,16 @@ class Graph:
         return {"@context": CONTEXT, "@graph": graph}
 
 
+def ckan_licence_title(licence: Licence) -> str:
+    """The ``dct:title`` of the licence: configured, else CKAN's title of its SPDX id, else its own title."""
+    if licence.ckan_title:
+        return licence.ckan_title
+    for key, title in CKAN_LICENCE_TITLES.items():  # CC-BY-4.0 is CC-BY-'s, CC-BY-SA-4.0 and CC-BY-NC-4.0 are not
+        if licence.id == key or (key.endswith("-") and re.fullmatch(re.escape(key) + r"[0-9.]+", licence.id)):
+            return title
+    return licence.title
+
+
 def _words(identifier: str) -> str:
     """``LocalAuthority`` → ``Local authority``."""
     out = "".join(" " + c.lower() if c.isupper() and i else c for i, c in enumerate(identifier))
@@ -135,13 +182,17 @@ def record(meta: Meta, files: list[Published]) -> dict:
     """The DCAT-AP record of the dataset, as a JSON-LD document."""
     g = Graph()
     cfg = meta.config
-    issued = typed(meta.release_date.isoformat(), "xsd:date")
+    issued = typed(meta.first_issued.isoformat(), "xsd:date")
+    modified = typed(meta.release_date.isoformat(), "xsd:date")
 
     lic = cfg.licence
+    licence_type = g.concept(LICENCE_TYPE + lic.type.value, LICENCE_TYPE + "1.0", _words(lic.type.value))
     g.concept(lic.uri, EU + "licence", lic.title, "dct:LicenseDocument")
-    g.add(lic.uri, "dct:LicenseDocument", dct__title=lit(lic.title, "en"),
-          dct__type=g.concept(LICENCE_TYPE + lic.type.value, LICENCE_TYPE + "1.0", _words(lic.type.value)),
-          rdfs__seeAlso=ref(lic.url))
+    g.add(lic.uri, "dct:LicenseDocument", dct__title=lit(lic.title, "en"), dct__type=licence_type,
+          rdfs__seeAlso=ref(lic.url) if lic.url != lic.uri else None)
+    # What the distributions name: the licence text, titled as CKAN's register titles it (see above).
+    licence = g.add(lic.url, "dct:LicenseDocument", dct__title=lit(ckan_licence_title(lic), "en"),
+                    dct__type=licence_type, owl__sameAs=ref(lic.uri) if lic.url != lic.uri else None)
 
     pub = meta.publisher
     publisher = g.add(meta.publisher_iri, ["foaf:Agent", "foaf:Organization"], foaf__name=lit(pub.name),
@@ -156,10 +207,18 @@ def record(meta: Meta, files: list[Published]) -> dict:
     places = []
     for c in meta.cities:
         loc = c.location
-        places.append(ref(g.add(loc.uri or f"{meta.iri}#location-{slug(c.code)}", "dct:Location",
-                                locn__geographicName=texts(c.name), dct__identifier=lit(c.code),
-                                dcat__centroid=typed(loc.centroid, "gsp:wktLiteral") if loc.centroid else None,
-                                dcat__bbox=typed(loc.bbox, "gsp:wktLiteral") if loc.bbox else None)))
+        geometry = loc.bbox or loc.centroid
+        place = g.add(loc.uri or f"{meta.iri}#location-{slug(c.code)}", "dct:Location",
+                      locn__geographicName=texts(c.name), skos__prefLabel=texts(c.name), rdfs__label=lit(c.name.en, "en"),
+                      dct__identifier=lit(c.code),
+                      locn__geometry=typed(geometry, "gsp:wktLiteral") if geometry else None,
+                      dcat__centroid=typed(loc.centroid, "gsp:wktLiteral") if loc.centroid else None,
+                      dcat__bbox=typed(loc.bbox, "gsp:wktLiteral") if loc.bbox else None)
+        for scheme in (EU + "place", EU + "country"):  # an EU authority place is a concept of its scheme
+            if place.startswith(scheme + "/"):
+                g.add(scheme, "skos:ConceptScheme", dct__title=lit(SCHEMES[scheme], "en"))
+                g.add(place, "skos:Concept", skos__inScheme=ref(scheme))
+        places.append(ref(place))
     standards = []
     for ed in meta.editions:
         standards.append(ref(g.add(meta.standard_iri(ed.id), "dct:Standard", dct__title=texts(ed.title),
@@ -189,16 +248,17 @@ def record(meta: Meta, files: list[Published]) -> dict:
             dcat__mediaType=ref(media),
             dcat__byteSize=typed(str(f.bytes), "xsd:nonNegativeInteger"),
             spdx__checksum=ref(checksum),
-            dct__license=ref(lic.uri),
+            dct__license=ref(licence),
             dcatap__availability=g.concept(EU + "planned-availability/STABLE", EU + "planned-availability",
                                            Text(en="stable", pl="stabilna")),
             dct__conformsTo=conforms,
-            dct__issued=issued, dct__modified=issued,
+            dct__issued=issued, dct__modified=modified,
         )))
 
     g.add(meta.iri, "dcat:Dataset",
           dct__title=texts(meta.title), dct__description=texts(meta.description),
           dct__identifier=lit(meta.dataset_id),
+          dcat__landingPage=ref(g.add(meta.landing_page, "foaf:Document")) if meta.landing_page else None,
           dct__publisher=ref(publisher), dcat__contactPoint=ref(contact),
           dcat__keyword=[lit(k, "en") for k in meta.keywords_en] + [lit(k, "pl") for k in meta.keywords_pl],
           dcat__theme=g.concept(REGI, EU + "data-theme", Text(en="Regions and cities", pl="Regiony i miasta")),
@@ -208,7 +268,7 @@ def record(meta: Meta, files: list[Published]) -> dict:
                          for code, label in LANGUAGES.items()],
           dct__conformsTo=standards,
           dcat__version=lit(meta.version), adms__versionNotes=texts(meta.version_notes),
-          dct__issued=issued, dct__modified=issued,
+          dct__issued=issued, dct__modified=modified,
           dct__accessRights=g.concept(EU + "access-right/PUBLIC", EU + "access-right", Text(en="public", pl="publiczny"),
                                       "dct:RightsStatement"),
           dct__provenance=ref(provenance),

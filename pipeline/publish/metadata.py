@@ -61,6 +61,9 @@ class Meta:
     last_year: int
     release_date: date
     release_date_derived: bool
+    first_issued: date
+    """The date of the first release (``dct:issued``); ``release_date`` is this one's (``dct:modified``)."""
+    landing_page: str | None
     version: str
     version_notes: Text
     sources: tuple[Source, ...]
@@ -96,6 +99,12 @@ def dataset_metadata(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, confi
     # Dates and version: configured, or derived from the inputs (never the clock).
     latest = con.execute(f"SELECT max(retrieved_on) FROM sources WHERE {PUBLISHED_FOLDERS}").fetchall()[0][0]
     release = config.release_date or latest or date(last + 1, 1, 1)
+    first_issued = config.first_issued or release
+    if first_issued > release:
+        raise ProblemsFound([Problem(file=config_file, field="first_issued", rule="first_issued_after_release",
+                                     value=first_issued.isoformat(), message=(
+            f"the first release ({first_issued.isoformat()}) cannot be later than this release "
+            f"({release.isoformat()}); give the date the dataset was first published"))], "publish configuration")
     version = config.version or f"{release.year}.{release.month}.{release.day}"
     iri = config.portal_base_url + dataset_id
     title, description = _title_and_description(cities, editions, first, last, config)
@@ -118,7 +127,8 @@ def dataset_metadata(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, confi
                 keywords_pl=_unique([*config.keywords.pl, *(c.name.pl for c in cities)]),
                 publisher=publisher, publisher_iri=publisher.uri or f"{iri}#publisher", contact=contact, config=config,
                 cities=cities, editions=editions, first_year=first, last_year=last, release_date=release,
-                release_date_derived=config.release_date is None, version=version, version_notes=notes,
+                release_date_derived=config.release_date is None, first_issued=first_issued,
+                landing_page=config.landing_page or publisher.homepage, version=version, version_notes=notes,
                 sources=sources, reported=reported, values=values)
 
 
@@ -192,7 +202,14 @@ def _title_and_description(cities: tuple[City, ...], editions: tuple[Edition, ..
     years = f"{first}–{last}" if first != last else str(first)
     standard = ", ".join(f"{e.standard}:{e.year}" for e in editions) or "ISO 37120"
     fictional = all(c.fictional for c in cities)
-    title = config.title or Text(en=f"{standard} city indicators: {names_en}", pl=f"Wskaźniki miejskie {standard}: {names_pl}")
+    n = len(cities)
+    if config.title:
+        title = config.title
+    elif n > TITLE_NAMES:  # every name would make a title no portal shows whole
+        title = Text(en=f"{standard} city indicators of {n} cities, {years}",
+                     pl=f"Wskaźniki miejskie {standard} dla {n} {_miasta(n)}, {years}")
+    else:
+        title = Text(en=f"{standard} city indicators: {names_en}", pl=f"Wskaźniki miejskie {standard}: {names_pl}")
     description = config.description or Text(
         en=(f"Indicators of {standard} (city services and quality of life) for {names_en}, {years}: the whole time "
             "series, republished every year. One row per city, indicator and year with the value, unit, status, "
@@ -205,6 +222,10 @@ def _title_and_description(cities: tuple[City, ...], editions: tuple[Edition, ..
             "Dołączone są dane wejściowe (z plikiem, wierszem i skrótem SHA-256) oraz rejestr źródeł, aby każdą "
             "wartość można było prześledzić do danych wejściowych." + (" Dane są fikcyjne: przykład." if fictional else "")))
     return title, description
+
+
+TITLE_NAMES = 3
+"""The generated title names the cities up to this many, and gives their number beyond."""
 
 
 def _miasta(n: int) -> str:

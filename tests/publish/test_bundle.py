@@ -34,6 +34,7 @@ from tests.publish.validators import (
 
 DCT = Namespace("http://purl.org/dc/terms/")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 runner = CliRunner()
 
@@ -68,7 +69,13 @@ def test_no_clock_time_the_release_date_comes_from_the_inputs_or_the_configurati
     package = json.loads((tmp_path / "dated" / "datapackage.json").read_text())
     assert (package["created"], package["version"], report.release_date_derived) == ("2025-03-31T00:00:00Z", "2025.3.31", False)
     g = dcat_graph(tmp_path / "dated")
-    assert str(g.value(next(g.subjects(RDF.type, DCAT.Dataset)), DCT.issued)) == "2025-03-31"
+    ds = next(g.subjects(RDF.type, DCAT.Dataset))
+    assert (str(g.value(ds, DCT.issued)), str(g.value(ds, DCT.modified))) == ("2025-03-31", "2025-03-31")
+    run_publish(bundle.store, bundle.catalogue_root, tmp_path / "later",
+                CONFIG.model_copy(update={"release_date": date(2026, 3, 31), "first_issued": date(2025, 3, 31)}))
+    g = dcat_graph(tmp_path / "later")
+    ds = next(g.subjects(RDF.type, DCAT.Dataset))
+    assert (str(g.value(ds, DCT.issued)), str(g.value(ds, DCT.modified))) == ("2025-03-31", "2026-03-31")
 
 
 # --- one set of field definitions ----------------------------------------------------------------
@@ -159,7 +166,10 @@ def test_the_licence_is_configurable_and_on_every_distribution(tmp_path, bundle)
     run_publish(bundle.store, bundle.catalogue_root, tmp_path / "cc0", CONFIG.model_copy(update={"licence": cc0}))
     g = dcat_graph(tmp_path / "cc0")
     licences = {g.value(d, DCT.license) for d in g.subjects(RDF.type, DCAT.Distribution)}
-    assert licences == {URIRef(cc0.uri)}
+    assert licences == {URIRef(cc0.url)}     # the licence text, the same as (owl:sameAs) the EU vocabulary's
+    assert g.value(URIRef(cc0.url), OWL.sameAs) == URIRef(cc0.uri)
+    assert g.value(URIRef(cc0.url), DCT.title) == Literal("Creative Commons CCZero", lang="en")   # CKAN's cc-zero
+    assert g.value(URIRef(cc0.uri), DCT.title) == Literal(cc0.title, lang="en")
     assert json.loads((tmp_path / "cc0" / "datapackage.json").read_text())["licenses"][0]["name"] == "CC0-1.0"
 
 

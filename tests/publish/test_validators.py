@@ -23,6 +23,7 @@ from tests.publish.validators import (
 DCT = Namespace("http://purl.org/dc/terms/")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
 EU = "http://publications.europa.eu/resource/authority/"
 
 
@@ -74,13 +75,15 @@ def test_dcat_record_says_what_portals_need(bundle):
     assert g.value(ds, DCAT.version) == Literal(bundle.report.version)
     assert {t.language for t in g.objects(ds, ADMS.versionNotes)} == {"en", "pl"}
     assert g.value(ds, DCT.conformsTo) is not None and g.value(ds, DCT.spatial) is not None
+    assert g.value(ds, DCAT.landingPage) == URIRef("https://testville.example.org/")
+    assert g.value(URIRef("https://creativecommons.org/licenses/by/4.0/"), OWL.sameAs) == URIRef(EU + "licence/CC_BY_4_0")
     period = g.value(ds, DCT.temporal)
     assert (str(g.value(period, DCAT.startDate)), str(g.value(period, DCAT.endDate))) == ("2022-01-01", "2023-12-31")
     assert str(g.value(ds, DCT.identifier)) == "iso37120-0001" == bundle.report.dataset_id
     distributions = list(g.objects(ds, DCAT.distribution))
     assert len(distributions) == 8
     for d in distributions:
-        assert g.value(d, DCT.license) == URIRef(EU + "licence/CC_BY_4_0")
+        assert g.value(d, DCT.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
         assert str(g.value(d, DCAT.mediaType)).startswith("https://www.iana.org/assignments/media-types/")
         assert str(g.value(d, DCT["format"])).startswith(EU + "file-type/")
     # Every vocabulary IRI carries its type; every concept its label (so the shapes pass offline).
