@@ -87,13 +87,13 @@ def fail_on_problems(e: ProblemsFound, problems_file: Path | None = None) -> Non
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def _catalogue(path: Path):
+def _catalogue(path: Path, problems_file: Path | None = None):
     from pipeline.catalogue import load_catalogue
 
     try:
         return load_catalogue(path)
     except ProblemsFound as e:
-        fail_on_problems(e)
+        fail_on_problems(e, problems_file)
 
 
 # --- fetch -------------------------------------------------------------------------------------
@@ -114,8 +114,10 @@ def _years(text: str) -> list[int]:
 def fetch_bdl(
     unit: Annotated[str | None, typer.Option(help="The gmina: its 7-digit TERYT code (2261011) or 12-digit BDL unit id.")] = None,
     years: Annotated[str, typer.Option(help="Reference years: 2019-2023 or 2019,2021,2023.")] = "",
-    raw: Annotated[Path, typer.Option("--raw", help="The city's raw folder; the snapshot goes to <raw>/snapshots/bdl-<date>/.")] = Path("data/raw"),
+    raw: Annotated[Path, typer.Option("--raw", help="The city's raw folder (with --all-gminas, the folder of many cities); the snapshot goes to <raw>/snapshots/bdl-<date>/.")] = Path("data/raw"),
     name: Annotated[str | None, typer.Option(help="The gmina's name, to find it with the units search (faster than the walk).")] = None,
+    all_gminas: Annotated[bool, typer.Option("--all-gminas", help="Every gmina of the country (or of --parent) into one snapshot, from /data/by-variable, for a national build; also writes cities.yaml (one city per gmina) and sources.csv when absent.")] = False,
+    parent: Annotated[str | None, typer.Option(help="With --all-gminas: only the gminas below this BDL unit (12 digits: a voivodeship 042200000000, a powiat).")] = None,
     variable: Annotated[list[str] | None, typer.Option("--variable", help="Only these registry variables (repeatable).")] = None,
     folder_name: Annotated[str | None, typer.Option(help="The snapshot folder's name (default bdl-<UTC date>).")] = None,
     api_key: Annotated[str | None, typer.Option(help="A BDL API key (X-ClientId): higher quotas.", envvar="BDL_API_KEY")] = None,
@@ -125,8 +127,12 @@ def fetch_bdl(
     """Fetch the variables that indicators/sources/bdl.yaml maps from Statistics Poland's Local Data
     Bank (BDL) into a frozen snapshot: the responses as received, with their SHA-256, licence and
     retrieval time in snapshot.yaml. The build reads the snapshot offline like any input."""
-    from pipeline.fetch import BdlClient, BdlError, check_mapping as check, fetch_snapshot, format_check_report
+    from pipeline.fetch import BdlClient, BdlError, check_mapping as check, fetch_all_gminas, fetch_snapshot, format_check_report
 
+    if all_gminas and (unit or name):
+        raise typer.BadParameter("give either --unit (one gmina) or --all-gminas, not both")
+    if parent and not all_gminas:
+        raise typer.BadParameter("--parent goes with --all-gminas")
     cat = _catalogue(catalogue)
     if "bdl" not in cat.sources:
         err.print(f"[red]No BDL mapping:[/red] {catalogue}/sources/bdl.yaml is missing.")
@@ -136,8 +142,16 @@ def fetch_bdl(
             if check_mapping:
                 typer.echo(format_check_report(check(client, cat.sources["bdl"])))
                 return
+            if all_gminas:
+                if not years:
+                    raise typer.BadParameter("give --years")
+                with err.status("asking BDL for every gmina…"):
+                    national = fetch_all_gminas(client, raw, _years(years), cat.sources["bdl"], parent=parent,
+                                                variables=variable or None, folder_name=folder_name)
+                _all_gminas_written(national, raw)
+                return
             if not unit or not years:
-                raise typer.BadParameter("give --unit (TERYT) and --years")
+                raise typer.BadParameter("give --unit (TERYT) and --years, or --all-gminas and --years")
             with err.status("asking BDL…"):
                 folder = fetch_snapshot(client, raw, unit, _years(years), cat.sources["bdl"], name=name,
                                         variables=variable or None, folder_name=folder_name)
@@ -146,6 +160,33 @@ def fetch_bdl(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     typer.echo(f"Snapshot written to {folder}/ (its files and their SHA-256 are listed in snapshot.yaml). "
                "The next build reads it; nothing else uses the network.")
+
+
+def _all_gminas_written(national, raw: Path) -> None:
+    """The city files of a national snapshot's folder, and what the user does next."""
+    from pipeline.catalogue.sources import powiat_rights
+    from pipeline.fetch import write_city_files
+
+    n = len(national.gminas)
+    typer.echo(f"Snapshot of {n} gminas written to {national.folder}/ ({national.requests} responses; their SHA-256 are "
+               f"listed in snapshot.yaml){f'; {national.parts} parts of gminas (towns and rural areas of urban-rural gminas, districts) are in the responses but are no cities' if national.parts else ''}.")
+    files = write_city_files(raw, national.gminas, national.regions, national.folder.name)
+    for path in files.written:
+        typer.echo(f"Wrote {path}" + (f" ({n} cities, one per gmina)." if path.name == "cities.yaml" else " (the header only: the BDL source comes from the snapshot)."))
+    for path in files.kept:
+        typer.echo(f"Kept {path} as it is (a raw file is never overwritten).")
+    if files.not_declared:
+        shown = ", ".join(files.not_declared[:10]) + ("…" if len(files.not_declared) > 10 else "")
+        err.print(f"[yellow]{len(files.not_declared)} gmina(s) of the snapshot are not in {raw / 'cities.yaml'}: {shown}. Add them "
+                  "(or move cities.yaml away to have it written anew), or the build refuses their values (unknown_city).[/yellow]",
+                  highlight=False)
+    if national.powiat_variables:
+        rights = sum(powiat_rights(g.id) for g in national.gminas)
+        err.print(f"[yellow]Published for powiats, not gminas: {', '.join(national.powiat_variables)}. Their values go to the "
+                  f"{rights} cities with powiat rights (same territory); another gmina takes its county's value only if its "
+                  "entry in cities.yaml lists the variable under accept_powiat.[/yellow]", highlight=False)
+    typer.echo(f"Next: a build of many cities needs the dataset's portal id, `dataset_id: <slug>` in config/publish.yaml "
+               f"(or --config); then `iso37120 build {raw}` reads the snapshot offline.")
 
 
 # --- catalog -----------------------------------------------------------------------------------
@@ -470,7 +511,7 @@ def publish(
     """Write the open-data bundle: tidy CSV, Frictionless data package, DCAT-AP record, CSVW, JSON-stat, Parquet."""
     from pipeline.publish import publish as run
 
-    cat = _catalogue(catalogue)
+    cat = _catalogue(catalogue, problems)
     cfg = _publish_config(config, release_date, problems)
     con = _open_store(store, read_only=True)
     try:
@@ -553,10 +594,13 @@ def build(
     from pipeline.build import ReleaseBlocked, build as run
     from pipeline.publish.tidy import PublishError
 
-    cat = _catalogue(catalogue)
+    cat = _catalogue(catalogue, problems)
     cfg = _publish_config(config, release_date, problems)
     langs = ["en", "pl"] if lang is DossierLang.both else [lang.value]
     notes: list[str] = []
+    # what a failed build leaves: the release that was there, or nothing on a first build
+    kept = (f"The previous release in {out}/ is unchanged" if (out / "manifest.json").is_file()
+            else f"Nothing was released (there is no earlier release in {out}/)")
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -572,7 +616,7 @@ def build(
     except ReleaseBlocked as e:
         print_validation(e.report)
         err.print(f"[red]Release blocked:[/red] {e.report.blocking} validation error(s) are not accepted. "
-                  f"The previous release in {out}/ is unchanged; the full report is in {e.report_file}, and the "
+                  f"{kept}; the full report is in {e.report_file}, and the "
                   f"build's store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the "
                   "city's exceptions.yaml (who, role, date, reason).")
         raise typer.Exit(EXIT_BLOCKED) from None
@@ -581,13 +625,13 @@ def build(
             raise
         from pipeline.store import MEMORY_LIMIT
 
-        err.print(f"[red]The build ran out of DuckDB's memory limit ({MEMORY_LIMIT}).[/red] Nothing was released; the previous "
-                  f"release in {out}/ is unchanged. Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...",
+        err.print(f"[red]The build ran out of DuckDB's memory limit ({MEMORY_LIMIT}).[/red] {kept}. "
+                  "Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...",
                   highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except PublishError as e:
-        err.print(f"[red]The open-data bundle failed its own checks, so nothing was released[/red] (the previous release in "
-                  f"{out}/ is unchanged): {e}. This is a defect of the pipeline, not of the inputs; please report it.",
+        err.print(f"[red]The open-data bundle failed its own checks[/red] ({kept}): {e}. "
+                  "This is a defect of the pipeline, not of the inputs; please report it.",
                   highlight=False)
         raise typer.Exit(EXIT_DEFECT) from None
     for n in notes:

@@ -312,3 +312,14 @@ def test_paths_with_quotes_reach_duckdb_as_arguments(tmp_path, mini_catalogue):
     assert con.execute("SELECT count(*) FROM results").fetchall()[0][0] > 0
     con.close()
     assert verify(out, base / "scratch'").identical
+
+
+def test_a_blocked_first_build_does_not_claim_an_earlier_release(tmp_path, mini_catalogue):
+    raw = tmp_path / "raw"
+    write_city(raw, rows(BAD))
+    args = ["build", str(raw), "--out", str(tmp_path / "out"), "--reports", str(tmp_path / "reports"), "--no-pdf",
+            "--store", str(tmp_path / "w.duckdb"), "--catalogue", str(mini_catalogue)]
+    blocked = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert blocked.exit_code == EXIT_BLOCKED
+    assert "there is no earlier release" in blocked.stderr and "previous release" not in blocked.stderr
+    assert not (tmp_path / "out").exists()

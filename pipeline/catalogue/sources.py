@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from pipeline.catalogue.models import Text
 from pipeline.problems import Problem
@@ -131,6 +131,33 @@ class SourceMapping(Strict):
         return {v.bdl_variable_id: v for v in self.variables}
 
 
+# --- BDL unit ids ----------------------------------------------------------------------------
+
+GMINA_TYPES: dict[str, tuple[str, str]] = {
+    "1": ("urban gmina", "gmina miejska"),
+    "2": ("rural gmina", "gmina wiejska"),
+    "3": ("urban-rural gmina", "gmina miejsko-wiejska"),
+}
+"""The TERYT gmina types (the last digit ``T`` of a BDL id) that are gminas, in English and Polish.
+BDL's level 6 also lists parts of gminas, which are no cities: 4 the town and 5 the rural area of
+an urban-rural gmina, 8 a district of Warsaw, 9 a delegatura."""
+
+
+def teryt_of(unit_id: str) -> str:
+    """The TERYT code (``WWPPGGT``) of a 12-digit BDL gmina id (``MMWWRSSPPGGT``)."""
+    return unit_id[2:4] + unit_id[7:12]
+
+
+def is_gmina(unit_id: str) -> bool:
+    """Whether a 12-digit BDL level-6 id is a whole gmina (type 1, 2 or 3), not a part of one."""
+    return unit_id[-1:] in GMINA_TYPES
+
+
+def powiat_rights(unit_id: str) -> bool:
+    """Whether a 12-digit BDL gmina id is a city with powiat rights (TERYT powiat code 61–99)."""
+    return unit_id[7:9].isdigit() and int(unit_id[7:9]) >= 61
+
+
 # --- snapshot.yaml: written by the fetch stage, read by ingest -------------------------------
 
 
@@ -138,13 +165,17 @@ class SnapshotRequest(Strict):
     """One request of a snapshot and the file that holds its response body exactly as received."""
 
     file: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["units", "attributes", "version", "data"]
+    kind: Literal["units", "attributes", "version", "data", "data-by-variable"]
+    """``data``: ``/data/by-unit/{unit}`` (many variables of one unit); ``data-by-variable``:
+    ``/data/by-variable/{var}`` (one variable of every unit of a level; snapshot version 2)."""
     path: str
     """The URL path below the endpoint (``/data/by-unit/042214361011``)."""
     params: dict[str, list[str]] = Field(default_factory=dict)
     """The query parameters sent, each with its values in order."""
     unit_id: Annotated[str, Field(pattern=BDL_UNIT_ID)] | None = None
     """The unit of a ``data`` request."""
+    variable_id: int | None = Field(default=None, gt=0)
+    """The BDL variable of a ``data-by-variable`` request (snapshot version 2)."""
     page: int | None = None
     status: int
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -163,9 +194,17 @@ class SnapshotUnit(Strict):
 
 
 class Snapshot(Strict):
-    """``snapshot.yaml``: what a frozen snapshot holds and how it was retrieved."""
+    """``snapshot.yaml``: what a frozen snapshot holds and how it was retrieved.
 
-    snapshot_version: Literal[1] = 1
+    Version 1: the snapshot of one unit (``unit``; data from ``/data/by-unit``). Version 2 adds
+    the scope ``all-gminas`` (every gmina of the country, or of ``parent``; data from
+    ``/data/by-variable``, the gminas in the ``units`` responses), the request kind
+    ``data-by-variable`` and its ``variable_id``. A snapshot of one unit is still written as
+    version 1, so that earlier releases read it; both versions are read."""
+
+    snapshot_version: Literal[1, 2] = 1
+    scope: Literal["unit", "all-gminas"] = "unit"
+    """``unit``: one gmina (and its powiat); ``all-gminas``: every gmina (version 2)."""
     source: str
     organisation: str
     dataset: str
@@ -175,12 +214,34 @@ class Snapshot(Strict):
     """When the first request was sent (UTC)."""
     licence: str
     attribution: str
-    unit: SnapshotUnit
+    unit: SnapshotUnit | None = None
+    """The gmina of a snapshot of scope ``unit`` (required there; absent for ``all-gminas``)."""
     powiat_unit_id: Annotated[str, Field(pattern=BDL_UNIT_ID)] | None = None
+    parent: SnapshotUnit | None = None
+    """For ``all-gminas``: the unit whose gminas were fetched (``--parent``); absent for the whole country."""
     years: list[int]
     mappings: list[BdlVariable]
     """The mapping entries the data requests asked for, as they were at retrieval."""
     requests: list[SnapshotRequest]
+
+    @model_validator(mode="after")
+    def _shape(self) -> Snapshot:
+        data_kinds = {r.kind for r in self.requests} & {"data", "data-by-variable"}
+        if self.scope == "unit":
+            if self.unit is None:
+                raise ValueError("a snapshot of one unit (scope unit) names its unit")
+            if self.parent is not None or data_kinds - {"data"}:
+                raise ValueError("a snapshot of one unit has data/by-unit requests (kind data) and no parent")
+        else:
+            if self.snapshot_version < 2:
+                raise ValueError("scope all-gminas needs snapshot_version 2")
+            if self.unit is not None or self.powiat_unit_id is not None or data_kinds - {"data-by-variable"}:
+                raise ValueError("a snapshot of all gminas has data/by-variable requests (kind data-by-variable) and no unit")
+        if any(r.kind == "data-by-variable" and r.variable_id is None for r in self.requests):
+            raise ValueError("a data-by-variable request names its variable_id")
+        if self.snapshot_version == 1 and any(r.variable_id is not None for r in self.requests):
+            raise ValueError("variable_id needs snapshot_version 2")
+        return self
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -243,5 +304,5 @@ def load_source_mappings(root: Path, variables: Iterable[str]) -> tuple[dict[str
     return mappings, problems
 
 
-__all__ = ["BdlVariable", "Concept", "Dimensions", "Evidence", "Level", "MappingStatus", "Snapshot", "SnapshotRequest",
-           "SnapshotUnit", "SourceMapping", "load_source_mappings"]
+__all__ = ["GMINA_TYPES", "BdlVariable", "Concept", "Dimensions", "Evidence", "Level", "MappingStatus", "Snapshot",
+           "SnapshotRequest", "SnapshotUnit", "SourceMapping", "is_gmina", "load_source_mappings", "powiat_rights", "teryt_of"]

@@ -41,6 +41,16 @@ which the project already pins. So this is a small own client: raw bodies, an in
 - :func:`check_mapping`: ``/variables/{id}`` for every ``unverified`` entry, compared field by
   field (subject, n1…n5, level, unit) with the mapping; nothing is written.
 
+- :func:`fetch_all_gminas` (``--all-gminas``): every gmina of the country (or below ``--parent``)
+  in one snapshot for a folder of many cities: ``/units?level=2`` (the voivodeships, for the
+  regions), ``/units?level=6`` (paged: the gminas, and the parts of gminas that BDL lists at level
+  6 too), the dictionaries, and per mapped variable ``/data/by-variable/{var}?unit-level=6&year=…``
+  (``unit-level=5`` for a powiat-level one), paged. About 40 pages a variable for 2,477 gminas and
+  their parts: a few hundred requests for the whole mapping, where the by-unit route would need
+  thousands; anonymously the 100 per 15 min quota makes it about an hour of waiting, with a key a
+  few minutes. :func:`write_city_files` then writes the folder's ``cities.yaml`` (one city per
+  gmina) and ``sources.csv`` (header only) if they are absent. (``unit-parent-id``, like
+  ``parent-id``, is assumed to filter every unit below the parent; check it on the first live run.)
 **The snapshot** (``<raw city folder>/snapshots/bdl-<YYYY-MM-DD>/``, the UTC date of retrieval)::
 
     units-1.json …                          units responses, in the order requested
@@ -51,6 +61,12 @@ which the project already pins. So this is a small own client: raw bodies, an in
                                             licence and attribution, the unit, the years, the
                                             mapping entries used, and per file: kind, URL path,
                                             parameters, HTTP status, SHA-256 and size
+
+A snapshot of all gminas (``snapshot_version: 2``, ``scope: all-gminas``, no ``unit``; ``parent``
+when ``--parent`` was given) holds ``units-parent.json``, ``units-level2-p<page>.json``,
+``units-level6-p<page>.json``, the dictionaries, and ``data-by-variable-<var>-p<page>.json`` (kind
+``data-by-variable`` with its ``variable_id``). A snapshot of one unit is still written as version
+1, which earlier releases read.
 
 Every body is written exactly as received. The folder is written under a hidden temporary name
 beside it and renamed into place when complete, so a failure leaves nothing; an existing folder of
@@ -82,6 +98,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from pipeline.catalogue.sources import (
+    GMINA_TYPES,
     BdlVariable,
     Level,
     MappingStatus,
@@ -89,6 +106,9 @@ from pipeline.catalogue.sources import (
     SnapshotRequest,
     SnapshotUnit,
     SourceMapping,
+    is_gmina,
+    powiat_rights,
+    teryt_of,
 )
 
 BASE_URL = "https://bdl.stat.gov.pl/api/v1"
@@ -98,6 +118,10 @@ VARS_PER_REQUEST = 50
 MAX_PAGES = 1000
 SNAPSHOTS_DIR = "snapshots"
 SNAPSHOT_FILE = "snapshot.yaml"
+CITIES_FILE = "cities.yaml"
+SOURCES_FILE = "sources.csv"
+SOURCES_HEADER = "source_id,organisation,dataset,url,retrieved_on,licence\n"
+"""The required columns of ``sources.csv`` (``pipeline.ingest.models.SOURCE_COLUMNS``; fetch does not import ingest)."""
 ANONYMOUS_QUOTAS: tuple[tuple[float, int], ...] = ((1, 5), (15 * 60, 100), (12 * 3600, 1_000), (7 * 86400, 10_000))
 KEY_QUOTAS: tuple[tuple[float, int], ...] = ((1, 10), (15 * 60, 500), (12 * 3600, 5_000), (7 * 86400, 50_000))
 DATASET = "Bank Danych Lokalnych (BDL)"
@@ -287,11 +311,6 @@ def _next_link(f: Fetched) -> str | None:
 # --- units ------------------------------------------------------------------------------------
 
 
-def teryt_of(unit_id: str) -> str:
-    """The TERYT code (``WWPPGGT``) of a 12-digit BDL gmina id (``MMWWRSSPPGGT``)."""
-    return unit_id[2:4] + unit_id[7:12]
-
-
 def _unit(record: dict[str, Any]) -> SnapshotUnit:
     return SnapshotUnit(id=record["id"], name=record.get("name", ""), level=record.get("level", -1), kind=record.get("kind"),
                         parent_id=record.get("parentId"), teryt=teryt_of(record["id"]) if record.get("level") == 6 else None)
@@ -329,9 +348,11 @@ def resolve_unit(client: BdlClient, unit: str, name: str | None = None) -> tuple
     return _unit(gminas[0]), fetched
 
 
-def gminas_in(client: BdlClient, parent_id: str) -> tuple[list[SnapshotUnit], list[Fetched]]:
-    """Every gmina (level 6) below a BDL unit (a powiat, a voivodeship), for ``--all-gminas``."""
-    fetched = client.pages("/units", [("level", "6"), ("parent-id", parent_id)], kind="units")
+def gminas_in(client: BdlClient, parent_id: str | None = None) -> tuple[list[SnapshotUnit], list[Fetched]]:
+    """Every unit of level 6 below a BDL unit (a powiat, a voivodeship), or of the whole country
+    when ``parent_id`` is None, for ``--all-gminas``. Level 6 holds the parts of gminas too
+    (:func:`~pipeline.catalogue.sources.is_gmina` tells the gminas)."""
+    fetched = client.pages("/units", [("level", "6"), *([("parent-id", parent_id)] if parent_id else [])], kind="units")
     units = [_unit(u) for f in fetched for u in f.results() if isinstance(u, dict) and u.get("level") == 6]
     return units, fetched
 
@@ -371,20 +392,12 @@ def fetch_snapshot(client: BdlClient, raw_folder: Path, unit: str, years: Sequen
     if target.exists():
         raise BdlError(f"{target} already exists; a snapshot is never overwritten (raw inputs are never modified). "
                        "Fetch on another day, or name the new snapshot folder")
-    years = sorted(set(years))
-    if not years:
-        raise BdlError("no years to fetch")
-    wanted = set(variables) if variables is not None else None
-    entries = [v for v in mapping.variables if wanted is None or v.variable in wanted]
-    if wanted is not None and (unknown := wanted - {v.variable for v in entries}):
-        raise BdlError(f"not in the {mapping.id} mapping: {', '.join(sorted(unknown))}")
+    years = _check_years(years)
+    entries = _entries(mapping, variables)
 
     city, units = resolve_unit(client, unit, name)
     files: list[tuple[str, Fetched]] = [(f"units-{n}.json", f) for n, f in enumerate(units, 1)]
-    files += [(f"attributes-p{f.page}.json", f) for f in client.pages("/attributes", kind="attributes")]
-    version, api_version = _version(client)
-    if version is not None:
-        files.append(("version.json", version))
+    api_version = _dictionaries(client, files)
     by_unit: dict[str, list[BdlVariable]] = {}
     for v in entries:
         unit_id = city.id if v.level is Level.gmina else city.parent_id
@@ -402,12 +415,213 @@ def fetch_snapshot(client: BdlClient, raw_folder: Path, unit: str, years: Sequen
         api_version=api_version, retrieved_at=started.replace(microsecond=0), licence=mapping.licence,
         attribution=mapping.attribution, unit=city,
         powiat_unit_id=city.parent_id if any(v.level is Level.powiat for v in entries) else None,
-        years=years, mappings=entries,
-        requests=[SnapshotRequest(file=file, kind=f.kind, path=f.path, params=_params(f.params), unit_id=f.unit_id, page=f.page,
-                                  status=f.status, sha256=hashlib.sha256(f.body).hexdigest(), bytes=len(f.body))
-                  for file, f in files])
+        years=years, mappings=entries, requests=[_request(file, f) for file, f in files])
     write_snapshot(target, [(file, f.body) for file, f in files], meta)
     return target
+
+
+def _check_years(years: Iterable[int]) -> list[int]:
+    out = sorted(set(years))
+    if not out:
+        raise BdlError("no years to fetch")
+    return out
+
+
+def _entries(mapping: SourceMapping, variables: Iterable[str] | None) -> list[BdlVariable]:
+    """The mapping entries asked for (all by default); an unknown registry variable is an error."""
+    wanted = set(variables) if variables is not None else None
+    entries = [v for v in mapping.variables if wanted is None or v.variable in wanted]
+    if wanted is not None and (unknown := wanted - {v.variable for v in entries}):
+        raise BdlError(f"not in the {mapping.id} mapping: {', '.join(sorted(unknown))}")
+    return entries
+
+
+def _dictionaries(client: BdlClient, files: list[tuple[str, Fetched]]) -> str | None:
+    """``/attributes`` (every page) and ``/version`` into ``files``; the API version."""
+    files += [(f"attributes-p{f.page}.json", f) for f in client.pages("/attributes", kind="attributes")]
+    version, api_version = _version(client)
+    if version is not None:
+        files.append(("version.json", version))
+    return api_version
+
+
+def _request(file: str, f: Fetched, variable_id: int | None = None) -> SnapshotRequest:
+    return SnapshotRequest(file=file, kind=f.kind, path=f.path, params=_params(f.params), unit_id=f.unit_id,
+                           variable_id=variable_id, page=f.page, status=f.status, sha256=hashlib.sha256(f.body).hexdigest(),
+                           bytes=len(f.body))
+
+
+# --- every gmina: one multi-city snapshot -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllGminas:
+    """What :func:`fetch_all_gminas` wrote and found."""
+
+    folder: Path
+    """The snapshot folder."""
+    gminas: tuple[SnapshotUnit, ...]
+    """The gminas (types 1–3), the cities of the folder, in the order of the units responses."""
+    parts: int
+    """Level-6 units that are parts of gminas (types 4, 5, 8, 9): kept in the responses, no cities."""
+    regions: dict[str, str]
+    """Voivodeship names (lower case, as Polish writes them) by TERYT code (``22`` → ``pomorskie``)."""
+    powiat_variables: tuple[str, ...]
+    """Registry variables fetched at powiat level (their values go to the cities with powiat rights)."""
+    requests: int
+
+
+def fetch_all_gminas(client: BdlClient, raw_folder: Path, years: Sequence[int], mapping: SourceMapping, *,
+                     parent: str | None = None, variables: Iterable[str] | None = None, folder_name: str | None = None,
+                     now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> AllGminas:
+    """Fetch every mapped variable (or only ``variables``) of every gmina of the country (or of the
+    gminas below ``parent``, a 12-digit BDL id of level 0–5) for ``years`` into one snapshot of scope
+    ``all-gminas`` (``snapshot.yaml`` version 2) in ``<raw_folder>/snapshots/<folder_name or bdl-YYYY-MM-DD>/``.
+
+    One ``/data/by-variable/{var}?unit-level=6&year=…`` list per gmina-level variable (about 40
+    pages of 100 units for the whole country), ``unit-level=5`` for a powiat-level one (about 4
+    pages); the voivodeships (``/units?level=2``) and every unit of level 6 (``/units?level=6``),
+    from which ingest and the folder's ``cities.yaml`` (:func:`write_city_files`) take the gminas.
+    Raises :class:`BdlError` (and writes nothing) on any failure, when the folder exists, and when
+    ``raw_folder`` is the folder of one city (``city.yaml``)."""
+    started = now().astimezone(UTC)
+    raw_folder = Path(raw_folder)
+    if (raw_folder / "city.yaml").exists():
+        raise BdlError(f"{raw_folder} is the folder of one city (city.yaml); --all-gminas fills a folder of many cities "
+                       "(cities.yaml): give another --raw, e.g. data/raw/poland")
+    target = raw_folder / SNAPSHOTS_DIR / (folder_name or f"bdl-{started.date().isoformat()}")
+    if target.exists():
+        raise BdlError(f"{target} already exists; a snapshot is never overwritten (raw inputs are never modified). "
+                       "Fetch on another day, or name the new snapshot folder")
+    years = _check_years(years)
+    entries = _entries(mapping, variables)
+    files: list[tuple[str, Fetched]] = []
+    variable_of: dict[str, int] = {}
+
+    parent_unit: SnapshotUnit | None = None
+    if parent is not None:
+        parent = parent.strip()
+        if not re.fullmatch(r"\d{12}", parent):
+            raise BdlError(f"--parent {parent!r}: give a 12-digit BDL unit id above the gminas (a voivodeship such as "
+                           "042200000000, a powiat such as 042214361000)")
+        f = client.get(f"/units/{parent}", kind="units")
+        record = f.json()
+        if not isinstance(record, dict) or record.get("id") != parent or not isinstance(record.get("level"), int):
+            raise BdlError(f"BDL units: {f.url} is not the record of unit {parent}", url=f.url)
+        if not 0 <= record["level"] <= 5:
+            raise BdlError(f"--parent {parent} is {record.get('name')} (level {record['level']}); give a unit above the "
+                           "gminas: the country (0), a voivodeship (2), a powiat (5)…", url=f.url)
+        parent_unit = _unit(record)
+        files.append(("units-parent.json", f))
+    voivodeships = client.pages("/units", [("level", "2")], kind="units")
+    files += [(f"units-level2-p{f.page}.json", f) for f in voivodeships]
+    regions = {u["id"][2:4]: str(u.get("name") or "").strip().lower() for f in voivodeships for u in f.results()
+               if isinstance(u, dict) and re.fullmatch(r"\d{12}", str(u.get("id", ""))) and u.get("level") == 2 and u.get("name")}
+    units, fetched = gminas_in(client, parent)
+    files += [(f"units-level6-p{f.page}.json", f) for f in fetched]
+    gminas = [u for u in units if is_gmina(u.id)]
+    if not gminas:
+        raise BdlError(f"BDL units: no gmina (level 6, type 1-3) in {fetched[0].url}", url=fetched[0].url)
+    api_version = _dictionaries(client, files)
+
+    for v in entries:
+        level = v.level.bdl_level
+        # the gminas' powiats lie below the parent, unless the parent is a powiat itself: then below its parent
+        within = None if parent_unit is None else parent_unit.id if level == 6 or parent_unit.level < 5 else parent_unit.parent_id
+        params = [("unit-level", str(level)), *([("unit-parent-id", within)] if within else []), *(("year", str(y)) for y in years)]
+        for f in client.pages(f"/data/by-variable/{v.bdl_variable_id}", params, kind="data-by-variable"):
+            name = f"data-by-variable-{v.bdl_variable_id}-p{f.page}.json"
+            files.append((name, f))
+            variable_of[name] = v.bdl_variable_id
+
+    meta = Snapshot(
+        snapshot_version=2, scope="all-gminas", source=mapping.id, organisation=mapping.organisation, dataset=DATASET,
+        endpoint=client.base_url, api_version=api_version, retrieved_at=started.replace(microsecond=0), licence=mapping.licence,
+        attribution=mapping.attribution, parent=parent_unit, years=years, mappings=entries,
+        requests=[_request(file, f, variable_of.get(file)) for file, f in files])
+    write_snapshot(target, [(file, f.body) for file, f in files], meta)
+    return AllGminas(target, tuple(gminas), len(units) - len(gminas), regions,
+                     tuple(v.variable for v in entries if v.level is Level.powiat), len(files))
+
+
+@dataclass(frozen=True)
+class CityFiles:
+    """What :func:`write_city_files` did."""
+
+    written: tuple[Path, ...]
+    kept: tuple[Path, ...]
+    """Files that existed and were left as they were (a raw file is never overwritten)."""
+    not_declared: tuple[str, ...]
+    """TERYT codes of gminas of the snapshot that an existing ``cities.yaml`` does not declare."""
+
+
+def city_records(gminas: Iterable[SnapshotUnit], regions: dict[str, str]) -> list[dict[str, Any]]:
+    """One ``cities.yaml`` entry per gmina: code (TERYT), name (BDL's, in both languages), PL, PLN,
+    the voivodeship where known, and a description with the gmina type (two gminas may share a name:
+    Bochnia the town and Bochnia the rural gmina)."""
+    out = []
+    for u in sorted(gminas, key=lambda u: teryt_of(u.id)):
+        en, pl = GMINA_TYPES[u.id[-1]]
+        rights_en, rights_pl = (", a city with powiat rights", ", miasto na prawach powiatu") if powiat_rights(u.id) else ("", "")
+        record: dict[str, Any] = {"code": teryt_of(u.id), "name": {"en": u.name, "pl": u.name}, "country": "PL", "currency": "PLN"}
+        if region := regions.get(u.id[2:4]):
+            record["region"] = region
+        record["description"] = {"en": f"{en[0].upper()}{en[1:]}{rights_en} (BDL unit {u.id})",
+                                 "pl": f"{pl[0].upper()}{pl[1:]}{rights_pl} (jednostka BDL {u.id})"}
+        out.append(record)
+    return out
+
+
+def write_city_files(raw_folder: Path, gminas: Sequence[SnapshotUnit], regions: dict[str, str], snapshot: str) -> CityFiles:
+    """``cities.yaml`` (one city per gmina, :func:`city_records`) and ``sources.csv`` (the header
+    only: the BDL row comes from the snapshot) in a folder of many cities, each only if absent. An
+    existing ``cities.yaml`` is kept and compared: the gminas it does not declare are returned."""
+    raw_folder = Path(raw_folder)
+    written: list[Path] = []
+    kept: list[Path] = []
+    cities = raw_folder / CITIES_FILE
+    if cities.exists():
+        kept.append(cities)
+        try:
+            doc = YAML(typ="safe", pure=True).load(cities.read_text(encoding="utf-8"))
+            declared = {str(c.get("code")) for c in doc.get("cities") or [] if isinstance(c, dict)} if isinstance(doc, dict) else set()
+        except Exception:  # noqa: BLE001 (ingest reports what is wrong with it, with the line)
+            declared = set()
+        missing = tuple(sorted(teryt_of(u.id) for u in gminas if teryt_of(u.id) not in declared))
+    else:
+        y = YAML(typ="rt", pure=True)
+        y.default_flow_style = False
+        y.width = 4096
+        y.allow_unicode = True
+        body = io.StringIO()
+        y.dump({"cities": city_records(gminas, regions)}, body)
+        header = (f"# The cities of this folder: every gmina of the BDL snapshot {snapshot}, written once by\n"
+                  "# `iso37120 fetch bdl --all-gminas` and never overwritten: edit it freely. code is the TERYT code\n"
+                  "# (WWPPGGT), name BDL's name. To take the county's value of a powiat-level variable for a gmina\n"
+                  "# without powiat rights, list the variable under accept_powiat in that city's entry.\n")
+        _create(cities, header + body.getvalue())
+        written.append(cities)
+        missing = ()
+    sources = raw_folder / SOURCES_FILE
+    if sources.exists():
+        kept.append(sources)
+    else:
+        _create(sources, SOURCES_HEADER)
+        written.append(sources)
+    return CityFiles(tuple(written), tuple(kept), missing)
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file; never replace one (``x`` mode), and leave no half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    except FileExistsError:
+        raise BdlError(f"{path} appeared while it was being written; a raw file is never overwritten") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _params(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -424,8 +638,10 @@ def snapshot_yaml(meta: Snapshot) -> str:
     y.width = 4096
     y.allow_unicode = True
     out = io.StringIO()
-    y.dump(json.loads(meta.model_dump_json(exclude_none=True)), out)
-    header = (f"# A frozen snapshot of the {meta.dataset} API, written by `iso37120 fetch bdl`.\n"
+    # version 1 (one unit) is written without the fields of version 2, so that earlier releases read it
+    y.dump(json.loads(meta.model_dump_json(exclude_none=True, exclude={"scope"} if meta.snapshot_version == 1 else None)), out)
+    command = "iso37120 fetch bdl" + (" --all-gminas" if meta.scope == "all-gminas" else "")
+    header = (f"# A frozen snapshot of the {meta.dataset} API, written by `{command}`.\n"
               f"# {meta.attribution}. Do not edit: ingest checks every file against the SHA-256 below.\n")
     return header + out.getvalue()
 

@@ -210,11 +210,13 @@ def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue:
             folder.tables.append(t)
         latest[source] = name
     accept = {v for city, _, _ in folder.cities for v in city.accept_powiat}
+    by_city = {city.code: frozenset(city.accept_powiat) for city, _, _ in folder.cities if city.accept_powiat}
     units = {v.id: v.unit for v in catalogue.variables.values()}
     for source, name in sorted(latest.items()):
         path = folder.path / SNAPSHOTS_DIR / name
+        # a snapshot of one unit takes the folder's accepted powiat proxies; one of all gminas, each city's own
         tables, found, row = SNAPSHOT_READERS[source](path, _file_id(raw_root, path), catalogue.sources[source], units,
-                                                      accept_powiat=accept)
+                                                      accept_powiat=accept, accept_by_city=by_city)
         folder.tables.extend(tables)
         problems.extend(found)
         if row is not None:

@@ -12,7 +12,7 @@ Pure: reads the folder, changes nothing, talks to no network. :func:`read_snapsh
 
 A row is one value of a response: ``row`` is the value's 1-based position in its response file,
 counting the ``values`` of ``results`` in order (result 1 value 1 is row 1). ``city`` is empty
-(the folder's city), ``year`` the text BDL gave, ``variable`` and ``unit`` the registry's,
+in a snapshot of one unit (the folder's city), ``year`` the text BDL gave, ``variable`` and ``unit`` the registry's,
 ``source_id`` ``BDL``, ``value`` the JSON number exactly as written in the response, and ``note``
 ``BDL var <id>, attr <attrId> (<symbol>): <description>`` (and, for a proxy, the mapping's
 deviation), so every value keeps its variable id and flag. A repair is recorded in the table's ``repairs`` (original and repaired text, column ``value``),
@@ -27,13 +27,28 @@ Any other flag is a problem (``bdl_unknown_attribute``), not a guess.
 
 Problems: ``snapshot_file_missing`` (a file snapshot.yaml lists is gone), ``snapshot_changed``
 (its SHA-256 or size differs), ``snapshot_unlisted_file`` (a file nobody retrieved),
-``bdl_bad_response`` (not JSON, e.g. truncated, or not the shape of a ``data/by-unit`` response),
+``bdl_bad_response`` (not JSON, e.g. truncated, or not the shape of a ``data/by-unit`` or
+``data/by-variable`` response),
 ``bdl_unmapped_variable`` (a response variable not in the mapping), ``bdl_missing_year`` (a year
 asked for with no value of a variable), ``bdl_unknown_attribute``, and ``bdl_powiat_for_gmina``: a
 value published for the powiat, when the city is a gmina that is not a city with powiat rights, is
 the county's and is refused unless the registry variable is in ``accept_powiat`` (the city accepts
 it as a proxy). A city with powiat rights is recognised by its TERYT powiat code (61 and above:
 the ``PP`` digits of the 12-digit id), and its powiat values are the city's.
+
+**A snapshot of all gminas** (scope ``all-gminas``, ``snapshot.yaml`` version 2, written by
+``iso37120 fetch bdl --all-gminas`` into a folder of many cities): its data are
+``data/by-variable`` responses, whose ``results`` are units (``{id, name, values}``), one file per
+page of one variable. ``row`` counts the values of the file in the same way, and ``city`` is the
+TERYT code (``WWPPGGT``) of the value's gmina, so the folder's rows carry the city column. The
+gminas are those of types 1–3 in the snapshot's ``/units?level=6`` responses; the values of parts
+of gminas (types 4, 5, 8, 9: the town and rural area of an urban-rural gmina, districts) are in
+the files but no city's. A powiat's value (``unit-level=5``) goes to the city with powiat rights
+of that powiat, and to another gmina of it only if that city lists the variable under
+``accept_powiat`` (``accept_by_city``); a land county's value is otherwise left unread, not
+refused, since no gmina asked for it. ``bdl_missing_year`` is a year asked for that BDL gives for
+no unit at all (not yet published?); a single gmina without a value gets no row, as in any input
+of many cities. ``bdl_unknown_unit``: a unit in a response that the units responses do not list.
 """
 
 from __future__ import annotations
@@ -49,7 +64,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.catalogue.sources import BdlVariable, Snapshot, SnapshotRequest, SourceMapping
+from pipeline.catalogue.sources import BdlVariable, Snapshot, SnapshotRequest, SourceMapping, is_gmina, powiat_rights, teryt_of
 from pipeline.ingest.reading import STAGING_COLUMNS, Table
 from pipeline.problems import Problem
 from pipeline.yamlio import YamlFile
@@ -75,11 +90,6 @@ ATTRIBUTES: dict[int, tuple[str | None, bool]] = {
     50: ("not_available", False),    # n: not yet available
     91: ("not_available", False),    # x: no information or confidential
 }
-
-def powiat_rights(unit_id: str) -> bool:
-    """Whether a 12-digit BDL gmina id is a city with powiat rights (TERYT powiat code 61–99)."""
-    return unit_id[7:9].isdigit() and int(unit_id[7:9]) >= 61
-
 
 def _plain(d: Decimal) -> str:
     text = format(d.normalize(), "f")
@@ -109,12 +119,14 @@ def _results(doc: Any, file_id: str, problems: list[Problem], what: str) -> list
 
 def read_snapshot(folder: Path, file_id_prefix: str, mappings: SourceMapping | Sequence[BdlVariable],
                   registry_units: Mapping[str, str], accept_powiat: AbstractSet[str] = frozenset(),
-                  source_id: str = SOURCE_ID) -> tuple[list[Table], list[Problem], dict[str, str] | None]:
+                  source_id: str = SOURCE_ID, accept_by_city: Mapping[str, AbstractSet[str]] | None = None,
+                  ) -> tuple[list[Table], list[Problem], dict[str, str] | None]:
     """The observation tables, the problems and the source row of one snapshot folder.
 
     ``file_id_prefix`` is the folder's path as ingest names files (``gdansk/snapshots/bdl-2025-01-31``);
     ``registry_units`` maps each registry variable to its unit; ``accept_powiat`` names the
-    registry variables whose powiat value the city accepts as a proxy for its own."""
+    registry variables whose powiat value the city accepts as a proxy for its own (a snapshot of
+    one unit), ``accept_by_city`` the same by city code (a snapshot of all gminas)."""
     folder = Path(folder)
     prefix = file_id_prefix.rstrip("/")
     problems: list[Problem] = []
@@ -143,7 +155,32 @@ def read_snapshot(folder: Path, file_id_prefix: str, mappings: SourceMapping | S
                     attrs[a["id"]] = (str(a.get("symbol") or "").strip(), str(a.get("description") or "").strip())
 
     by_id = {m.bdl_variable_id: m for m in variables}
+    if meta.scope == "all-gminas":
+        tables, where = _all_gminas(meta, bodies, fid, by_id, attrs, registry_units, accept_by_city or {}, source_id, problems)
+        requested = sorted({r.variable_id for r in meta.requests if r.kind == "data-by-variable" and r.variable_id})
+    else:
+        tables = _one_unit(meta, bodies, fid, by_id, attrs, registry_units, accept_powiat, source_id, problems)
+        requested = sorted({int(v) for r in meta.requests if r.kind == "data" for v in r.params.get("var-id", []) if v.isdigit()})
+        assert meta.unit is not None  # the model requires it for scope unit
+        where = f"jednostka {meta.unit.id} ({meta.unit.name})"
+    source = {
+        "source_id": source_id,
+        "organisation": meta.organisation,
+        "dataset": f"Bank Danych Lokalnych, zmienne {', '.join(map(str, requested))}; {where}",
+        "url": meta.endpoint,
+        "retrieved_on": meta.retrieved_at.date().isoformat(),
+        "licence": f"{meta.licence}; {meta.attribution}",
+        "origin": f"BDL API snapshot {folder.name}, retrieved {meta.retrieved_at.isoformat()}",
+    }
+    return tables, problems, source
+
+
+def _one_unit(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], str], by_id: dict[int, BdlVariable],
+              attrs: dict[int, tuple[str, str]], registry_units: Mapping[str, str], accept_powiat: AbstractSet[str],
+              source_id: str, problems: list[Problem]) -> list[Table]:
+    """The tables of a snapshot of one unit (``data/by-unit`` responses; rows without a city)."""
     city = meta.unit
+    assert city is not None
     county_is_city = city.level != 6 or powiat_rights(city.id)
     seen: set[tuple[int, str]] = set()
     skip: set[int] = set()  # variables refused or unreadable: no missing-year problems for them
@@ -170,18 +207,7 @@ def read_snapshot(folder: Path, file_id_prefix: str, mappings: SourceMapping | S
                                         message=f"BDL gave no value for {year} of {by_id[var].variable} (BDL var {var}) for unit "
                                         f"{r.unit_id}, though the year was asked for; not yet published, or not at this level?"))
                 seen.add((var, year))
-
-    requested = sorted({int(v) for r in meta.requests if r.kind == "data" for v in r.params.get("var-id", []) if v.isdigit()})
-    source = {
-        "source_id": source_id,
-        "organisation": meta.organisation,
-        "dataset": f"Bank Danych Lokalnych, zmienne {', '.join(map(str, requested))}; jednostka {city.id} ({city.name})",
-        "url": meta.endpoint,
-        "retrieved_on": meta.retrieved_at.date().isoformat(),
-        "licence": f"{meta.licence}; {meta.attribution}",
-        "origin": f"BDL API snapshot {folder.name}, retrieved {meta.retrieved_at.isoformat()}",
-    }
-    return tables, problems, source
+    return tables
 
 
 def _intact_files(folder: Path, meta: Snapshot, fid: Callable[[str], str], problems: list[Problem]) -> dict[str, bytes]:
@@ -223,6 +249,7 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
         skip.update(requested)
         return None
     city = meta.unit
+    assert city is not None  # a snapshot of one unit
     unit_id = str(doc.get("unitId") or r.unit_id or "")
     if unit_id not in {city.id, meta.powiat_unit_id}:
         problems.append(Problem(file=file_id, rule="bdl_bad_response", value=unit_id,
@@ -231,9 +258,7 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
         skip.update(requested)
         return None
     county = unit_id != city.id
-    table = Table(file_id, decimal_mark=".")
-    rows: list[int] = []
-    cols: dict[str, list[str | None]] = {c: [] for c in STAGING_COLUMNS}
+    out = _Rows(file_id, attrs, source_id, seen, problems)
     pos = 0
 
     def bad(message: str, row: int | None = None, value: str | None = None) -> None:
@@ -273,22 +298,43 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
                                        f"; value of powiat {unit_id}, the county, accepted as a proxy for gmina {city.id}")
         if m.deviation is not None:  # a proxy is declared where the value is shown, as the standard asks
             where += f"; proxy: {m.deviation.en}"
+        pos = out.add(values, pos, var, m, unit, where)
+    return out.table()
+
+
+class _Rows:
+    """The observation rows of one response file, value by value: the flag decides the status, the
+    note names the BDL variable and its flag, a unit conversion is a recorded repair."""
+
+    def __init__(self, file_id: str, attrs: dict[int, tuple[str, str]], source_id: str, seen: set[tuple[int, str]],
+                 problems: list[Problem]):
+        self.file_id, self.attrs, self.source_id, self.seen, self.problems = file_id, attrs, source_id, seen, problems
+        self._table = Table(file_id, decimal_mark=".")
+        self.rows: list[int] = []
+        self.cols: dict[str, list[str | None]] = {c: [] for c in STAGING_COLUMNS}
+        self._repaired: set[int] = set()
+
+    def add(self, values: list[Any], pos: int, var: int, m: BdlVariable, unit: str, where: str, city: str | None = None) -> int:
+        """The rows of ``values`` (the values of one variable of one unit, whose first is at
+        ``pos + 1`` in the file) for ``city``; returns the position of the last."""
         for v in values:
             pos += 1
             year = str(v.get("year")) if isinstance(v, dict) else ""
             attr_text = str(v.get("attrId")) if isinstance(v, dict) else ""
             if not re.fullmatch(r"\d{4}", year) or not attr_text.isdigit():
-                bad(f"value {pos} of BDL var {var} has no year (YYYY) or no attrId", row=pos, value=str(v)[:60])
+                self.problems.append(Problem(file=self.file_id, rule="bdl_bad_response", row=pos, value=str(v)[:60],
+                                             message=f"value {pos} of BDL var {var} has no year (YYYY) or no attrId"))
                 continue
             attr = int(attr_text)
-            symbol, description = attrs.get(attr, ("", ""))
+            symbol, description = self.attrs.get(attr, ("", ""))
             note = f"BDL var {var}, attr {attr}" + (f" ({symbol})" if symbol else "") + (f": {description}" if description else "") + where
             if attr not in ATTRIBUTES:
-                problems.append(Problem(file=file_id, rule="bdl_unknown_attribute", row=pos, column="attrId", value=attr_text,
-                                        message=f"BDL var {var}, {year}: flag attrId {attr}"
-                                        + (f" ({symbol}: {description})" if symbol or description else " (not in the snapshot's /attributes)")
-                                        + " is not one ingest knows how to read; add it to ATTRIBUTES in pipeline/ingest/snapshot.py"))
-                seen.add((var, year))
+                self.problems.append(Problem(
+                    file=self.file_id, rule="bdl_unknown_attribute", row=pos, column="attrId", value=attr_text,
+                    message=f"BDL var {var}, {year}: flag attrId {attr}"
+                    + (f" ({symbol}: {description})" if symbol or description else " (not in the snapshot's /attributes)")
+                    + " is not one ingest knows how to read; add it to ATTRIBUTES in pipeline/ingest/snapshot.py"))
+                self.seen.add((var, year))
                 continue
             status, keep = ATTRIBUTES[attr]
             text: str | None = None
@@ -297,21 +343,147 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
                 try:
                     Decimal(raw if isinstance(raw, str) else "x")
                 except InvalidOperation:
-                    bad(f"BDL var {var}, {year}: the value {raw!r} is not a number", row=pos, value=str(raw))
-                    seen.add((var, year))
+                    self.problems.append(Problem(file=self.file_id, rule="bdl_bad_response", row=pos, value=str(raw),
+                                                 message=f"BDL var {var}, {year}: the value {raw!r} is not a number"))
+                    self.seen.add((var, year))
                     continue
                 text = raw
                 if m.conversion != 1:
                     converted = _plain(Decimal(raw) * m.conversion)
-                    table.repair("bdl_unit_conversion", row=pos, column="value", original=raw, repaired=converted)
+                    if pos not in self._repaired:  # once per value, also where two cities take it
+                        self._table.repair("bdl_unit_conversion", row=pos, column="value", original=raw, repaired=converted)
+                        self._repaired.add(pos)
                     text = converted
+            self.seen.add((var, year))
+            self.rows.append(pos)
+            for col, cell in zip(STAGING_COLUMNS, (city, year, m.variable, text, unit, self.source_id, status, note)):
+                self.cols[col].append(cell)
+        return pos
+
+    def table(self) -> Table:
+        self._table.header = list(STAGING_COLUMNS)
+        self._table.data = pa.table({"row": pa.array(self.rows, pa.int32()),
+                                     **{c: pa.array(self.cols[c], pa.string()) for c in STAGING_COLUMNS}})
+        return self._table
+
+
+# --- a snapshot of all gminas (version 2): /data/by-variable ------------------------------------
+
+
+def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], str], by_id: dict[int, BdlVariable],
+                attrs: dict[int, tuple[str, str]], registry_units: Mapping[str, str],
+                accept_by_city: Mapping[str, AbstractSet[str]], source_id: str,
+                problems: list[Problem]) -> tuple[list[Table], str]:
+    """The tables of a snapshot of all gminas, each row with its city (the gmina's TERYT code), and
+    the words for the source register (``wszystkie gminy (2477)``)."""
+    gminas: dict[str, tuple[str, str | None]] = {}  # BDL id: (name, parent powiat id)
+    parts: set[str] = set()
+    listing = [r for r in meta.requests if r.kind == "units" and r.path == "/units" and r.params.get("level") == ["6"]]
+    units_complete = bool(listing)  # every units response read: a unit not in them is then an error
+    for r in listing:
+        doc = _parse(bodies[r.file], fid(r.file), problems, exact=False) if r.file in bodies else None
+        listed = _results(doc, fid(r.file), problems, "units") if doc is not None else None
+        if listed is None:
+            units_complete = False
+            continue
+        for u in listed:
+            uid = str(u.get("id", "")) if isinstance(u, dict) else ""
+            if re.fullmatch(r"\d{12}", uid) and u.get("level") == 6:
+                if is_gmina(uid):
+                    gminas[uid] = (str(u.get("name") or ""), u.get("parentId") if isinstance(u.get("parentId"), str) else None)
+                else:
+                    parts.add(uid)
+    if not listing or (units_complete and not gminas):
+        problems.append(Problem(file=fid(SNAPSHOT_FILE), rule="bdl_bad_response",
+                                message="the snapshot has no units response (/units?level=6) that lists a gmina, so its values "
+                                "belong to no city; fetch a new snapshot"))
+    in_powiat: dict[str, list[str]] = {}
+    for uid, (_, parent_id) in gminas.items():
+        in_powiat.setdefault(parent_id or uid[:9] + "000", []).append(uid)
+
+    seen: set[tuple[int, str]] = set()
+    skip: set[int] = set()
+    tables: list[Table] = []
+    for r in meta.requests:
+        if r.kind != "data-by-variable" or r.variable_id is None:
+            continue
+        var = r.variable_id
+        file_id = fid(r.file)
+        if r.file not in bodies:
+            skip.add(var)
+            continue
+        m = by_id.get(var)
+        if m is None:
+            problems.append(Problem(file=file_id, rule="bdl_unmapped_variable", value=str(var),
+                                    message=f"the response holds BDL var {var}, which indicators/sources/bdl.yaml does not map "
+                                    "to a registry variable; map it or fetch without it"))
+            skip.add(var)
+            continue
+        unit = registry_units.get(m.variable)
+        if unit is None:
+            problems.append(Problem(file=file_id, rule="unknown_variable", value=m.variable,
+                                    message=f"{m.variable} is not a variable of the registry"))
+            skip.add(var)
+            continue
+        level = r.params.get("unit-level", [""])[0]
+        doc = _parse(bodies[r.file], file_id, problems, exact=True)
+        results = _results(doc, file_id, problems, "data/by-variable") if doc is not None else None
+        if results is None:
+            skip.add(var)
+            continue
+        if level not in ("5", "6") or str(doc.get("variableId", var)) != str(var):
+            problems.append(Problem(file=file_id, rule="bdl_bad_response", value=str(doc.get("variableId", level)),
+                                    message=f"the response is not of BDL var {var} at unit level 5 or 6, as snapshot.yaml "
+                                    f"records (variableId {doc.get('variableId')!r}, unit-level {level!r}); fetch a new snapshot"))
+            skip.add(var)
+            continue
+        proxy = f"; proxy: {m.deviation.en}" if m.deviation is not None else ""
+        out = _Rows(file_id, attrs, source_id, seen, problems)
+        pos = 0
+        for n, result in enumerate(results, 1):
+            values = result.get("values") if isinstance(result, dict) else None
+            uid = str(result.get("id")) if isinstance(result, dict) else ""
+            if not isinstance(values, list) or not re.fullmatch(r"\d{12}", uid):
+                problems.append(Problem(file=file_id, rule="bdl_bad_response", row=pos + 1,
+                                        message=f"result {n} is not a unit with a list of values (id and values)"))
+                continue
+            for v in values:  # a year with a value for any unit is published, whichever city takes it
+                if isinstance(v, dict) and re.fullmatch(r"\d{4}", str(v.get("year"))):
+                    seen.add((var, str(v.get("year"))))
+            if level == "6":
+                if uid in gminas:
+                    pos = out.add(values, pos, var, m, unit, proxy, teryt_of(uid))
+                    continue
+                if uid not in parts and units_complete:
+                    problems.append(Problem(file=file_id, rule="bdl_unknown_unit", row=pos + 1, value=uid,
+                                            message=f"unit {uid} ({result.get('name')}) is not among the units of level 6 the "
+                                            "snapshot lists (units-level6-*.json), so its city is not known; fetch a new snapshot"))
+                pos += len(values)  # a part of a gmina (a town or rural area, a district) is no city
+                continue
+            for g in in_powiat.get(uid, []):  # a powiat's value: its city with powiat rights, or a gmina that accepts it
+                city = teryt_of(g)
+                if powiat_rights(g):
+                    out.add(values, pos, var, m, unit, f"; published for powiat {uid} (the city with powiat rights){proxy}", city)
+                elif m.variable in accept_by_city.get(city, ()):
+                    out.add(values, pos, var, m, unit, f"; value of powiat {uid}, the county, accepted as a proxy for gmina "
+                            f"{g}{proxy}", city)
+            pos += len(values)
+        if out.rows:  # a page of parts of gminas, or of powiats without a city, gives no table
+            tables.append(out.table())
+
+    for r in meta.requests:  # a year asked for that BDL gives for no unit at all: not yet published?
+        if r.kind != "data-by-variable" or r.page not in (0, None) or r.variable_id not in by_id or r.variable_id in skip:
+            continue
+        var = r.variable_id
+        for year in (str(y) for y in meta.years if (var, str(y)) not in seen):
+            problems.append(Problem(file=fid(r.file), rule="bdl_missing_year", value=year,
+                                    message=f"BDL gave no value for {year} of {by_id[var].variable} (BDL var {var}) for any unit "
+                                    f"of level {r.params.get('unit-level', ['?'])[0]}, though the year was asked for; not yet published?"))
             seen.add((var, year))
-            rows.append(pos)
-            for col, cell in zip(STAGING_COLUMNS, (None, year, m.variable, text, unit, source_id, status, note)):
-                cols[col].append(cell)
-    table.header = list(STAGING_COLUMNS)
-    table.data = pa.table({"row": pa.array(rows, pa.int32()), **{c: pa.array(cols[c], pa.string()) for c in STAGING_COLUMNS}})
-    return table
+    n = len(gminas)
+    where = (f"wszystkie gminy ({n})" if meta.parent is None else
+             f"gminy jednostki {meta.parent.id} ({meta.parent.name}), {n}")
+    return tables, where
 
 
 __all__ = ["ATTRIBUTES", "SOURCE_ID", "powiat_rights", "read_snapshot"]

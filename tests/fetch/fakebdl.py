@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import httpx
 
 from pipeline.catalogue.sources import SourceMapping
-from pipeline.fetch.bdl import BdlClient, RateLimiter, fetch_snapshot
+from pipeline.fetch.bdl import AllGminas, BdlClient, RateLimiter, fetch_all_gminas, fetch_snapshot
 
 RESPONSES = Path(__file__).parent / "responses"
 BASE = "https://bdl.stat.gov.pl/api/v1"
@@ -39,6 +39,11 @@ STAROGARD_LIKE = {"id": "042299913011", "name": "Gmina X (constructed)", "parent
 OTHER_GMINAS = [{"id": f"042214304{n:02d}2", "name": f"Gmina {n}", "parentId": "042214304000", "level": 6, "kind": "2"}
                 for n in (1, 2, 3)]
 """Constructed neighbours in a constructed powiat 04, so the voivodeship's gmina list spans pages."""
+URBAN_RURAL = [{"id": f"042299914{n:02d}{t}", "name": name, "parentId": "042299914000", "level": 6, "kind": str(t)}
+               for n, t, name in ((3, 3, "Gmina Y (constructed)"), (3, 4, "Y - miasto (constructed)"),
+                                  (3, 5, "Y - obszar wiejski (constructed)"))]
+"""A constructed urban-rural gmina (type 3) with its town (4) and rural area (5): BDL lists all three at
+level 6, but only the gmina is a city."""
 
 
 def mapping(**changes: Any) -> SourceMapping:
@@ -76,7 +81,8 @@ def envelope(results: list[Any], page: int, page_size: int, total: int, path: st
 
 
 class FakeBdl:
-    """The handler: serves units, attributes, version, variables and data/by-unit."""
+    """The handler: serves units, attributes, version, variables, data/by-unit and data/by-variable
+    (both from ``data``: unit id → BDL variable → ``[(year, val, attrId)]``)."""
 
     def __init__(self, data: dict[str, dict[int, list[tuple[str, Any, int]]]] | None = None,
                  variables: dict[int, dict[str, Any]] | None = None, page_size: int = 100):
@@ -149,6 +155,19 @@ class FakeBdl:
                        for v in params.get_list("var-id") if int(v) in series]
             unit = next((u for u in self.units if u["id"] == unit_id), {"name": "?"})
             body = self._page(results, page, path, query, unitId=unit_id, unitName=unit["name"], aggregateId=1)
+        elif path.startswith("/data/by-variable/"):
+            var = int(path.split("/")[-1])
+            level, parent = int(params["unit-level"]), params.get("unit-parent-id")
+            years = set(params.get_list("year"))
+            known = {u["id"]: u for u in self.units}
+            results = []
+            for unit_id, series in self.data.items():
+                unit = known.get(unit_id, {"name": "?", "level": 5 if unit_id.endswith("000") else 6})
+                if var in series and unit["level"] == level and (parent is None or _below(unit_id, parent)):
+                    results.append({"id": unit_id, "name": unit["name"],
+                                    "values": [{"year": y, "val": val, "attrId": a} for y, val, a in series[var] if not years or y in years]})
+            body = self._page(results, page, path, query, variableId=var, measureUnitId=26, aggregateId=1,
+                              lastUpdate="2025-05-14T15:05:15.743")
         else:
             return httpx.Response(404, json={"errorResult": f"no route {path}"})
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -183,3 +202,32 @@ def conversion_mapping(factor: str) -> SourceMapping:
     m = mapping()
     first = m.variables[0].model_copy(update={"conversion": Decimal(factor), "unit": "tys. osób"})
     return m.model_copy(update={"variables": [first, *m.variables[1:]]})
+
+
+def national_data(years: tuple[str, ...] = ("2022", "2023")) -> dict[str, dict[int, list[tuple[str, Any, int]]]]:
+    """Population (72305) of every level-6 unit of the fake API (gminas and parts of gminas), and
+    youth unemployment (8813) of three powiats: Gdańsk's (a city with powiat rights), the
+    constructed powiat 13 and powiat bocheński (land counties). Invented values."""
+    units = [u for u in FakeBdl().units + URBAN_RURAL if u["level"] == 6]
+    data: dict[str, dict[int, list[tuple[str, Any, int]]]] = {
+        u["id"]: {72305: [(y, 10_000 + 1_000 * n + k, 1) for k, y in enumerate(years)]} for n, u in enumerate(units)}
+    for n, powiat in enumerate((GDANSK_POWIAT["id"], "042299913000", "011212001000")):
+        data[powiat] = {8813: [(y, 100 * (n + 1) + k, 1) for k, y in enumerate(years)]}
+    return data
+
+
+def national_fake(page_size: int = 4, data: dict | None = None) -> FakeBdl:
+    """The fake API with the constructed urban-rural gmina and :func:`national_data`; lists of
+    ``page_size`` so that every list spans pages."""
+    fake = FakeBdl(data=data if data is not None else national_data(), page_size=page_size)
+    fake.units += URBAN_RURAL
+    return fake
+
+
+def make_national(tmp: Path, fake: FakeBdl | None = None, years: tuple[int, ...] = (2022, 2023),
+                  source: SourceMapping | None = None, **kw: Any) -> AllGminas:
+    """A snapshot of all gminas of the fake API in ``tmp/raw/poland/snapshots/bdl-2025-01-31``."""
+    fake = fake or national_fake()
+    kw.setdefault("variables", ["population", "youth_unemployed_persons"])
+    with fake.client() as client:
+        return fetch_all_gminas(client, tmp / "raw" / "poland", years, source or mapping(), now=fixed_now(), **kw)

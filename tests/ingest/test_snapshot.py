@@ -27,7 +27,19 @@ from pipeline.ingest.models import SourceRow
 from pipeline.ingest.reading import STAGING_COLUMNS, to_arrow
 from pipeline.ingest.snapshot import read_snapshot
 from tests.conftest import CITY_YAML
-from tests.fetch.fakebdl import GDANSK, GDANSK_POWIAT, REGISTRY_UNITS, FakeBdl, conversion_mapping, make_snapshot, mapping, sample
+from tests.fetch.fakebdl import (
+    GDANSK,
+    GDANSK_POWIAT,
+    REGISTRY_UNITS,
+    FakeBdl,
+    conversion_mapping,
+    make_national,
+    make_snapshot,
+    mapping,
+    national_data,
+    national_fake,
+    sample,
+)
 
 PREFIX = "gdansk/snapshots/bdl-2025-01-31"
 DATA = "data-by-unit-042214361011-p0-1.json"
@@ -284,3 +296,112 @@ def test_a_snapshot_in_a_city_folder_is_read_by_ingest_with_its_lineage(tmp_path
 def test_cities_with_powiat_rights_are_told_by_their_teryt_powiat_code(unit_id, rights):
     from pipeline.ingest.snapshot import powiat_rights
     assert powiat_rights(unit_id) is rights
+
+
+# --- a snapshot of all gminas (version 2, /data/by-variable) -------------------------------------------
+
+NATIONAL = "poland/snapshots/bdl-2025-01-31"
+
+
+def convert_national(snap: Path, **kw):
+    return read_snapshot(snap, NATIONAL, mapping(), REGISTRY_UNITS, **kw)
+
+
+def test_a_snapshot_of_all_gminas_gives_each_row_its_city(tmp_path: Path):
+    snap = make_national(tmp_path).folder
+    tables, problems, source = convert_national(snap)
+    assert problems == []
+    assert [t.file_id.rsplit("/", 1)[-1] for t in tables] == [
+        "data-by-variable-72305-p0.json", "data-by-variable-72305-p1.json", "data-by-variable-72305-p2.json",
+        "data-by-variable-8813-p0.json"]  # p3 holds only the parts of the urban-rural gmina: no table
+    assert all(t.decimal_mark == "." and t.role == "observations" for t in tables)
+    first = rows(tables[:1])
+    assert first[:2] == [
+        {"row": 1, "city": "2261011", "year": "2022", "variable": "population", "value": "10000", "unit": "persons",
+         "source_id": "BDL", "status": None, "note": "BDL var 72305, attr 1"},
+        {"row": 2, "city": "2261011", "year": "2023", "variable": "population", "value": "10001", "unit": "persons",
+         "source_id": "BDL", "status": None, "note": "BDL var 72305, attr 1"}]
+    population = [r for r in rows(tables) if r["variable"] == "population"]
+    assert len({r["city"] for r in population}) == 11 and len(population) == 22
+    assert "2214034" not in {r["city"] for r in population} and "2214033" in {r["city"] for r in population}
+    third = rows(tables[2:3])
+    assert [r["row"] for r in third] == [1, 2, 3, 4, 5, 6]  # the gmina Y (rows 5, 6) before its town (7, 8), not read
+    youth = [r for r in rows(tables) if r["variable"] == "youth_unemployed_persons"]
+    assert [(r["city"], r["row"], r["value"]) for r in youth] == [("2261011", 1, "100"), ("2261011", 2, "101")]
+    assert youth[0]["note"] == ("BDL var 8813, attr 1; published for powiat 042214361000 (the city with powiat rights); "
+                                "proxy: 18-24, registered")
+    SourceRow.model_validate(source)
+    assert source["dataset"] == "Bank Danych Lokalnych, zmienne 8813, 72305; wszystkie gminy (11)"
+
+
+def test_a_gmina_takes_its_county_s_value_only_where_it_accepts_it(tmp_path: Path):
+    snap = make_national(tmp_path).folder
+    tables, problems, _ = convert_national(snap, accept_by_city={"2213011": frozenset({"youth_unemployed_persons"})},
+                                           accept_powiat={"youth_unemployed_persons"})  # (the folder-wide set is for one unit)
+    assert problems == []
+    youth = [(r["city"], r["row"], r["value"], r["note"]) for r in rows(tables) if r["variable"] == "youth_unemployed_persons"]
+    assert [y[:3] for y in youth] == [("2261011", 1, "100"), ("2261011", 2, "101"), ("2213011", 3, "200"), ("2213011", 4, "201")]
+    assert youth[2][3] == ("BDL var 8813, attr 1; value of powiat 042299913000, the county, accepted as a proxy for gmina "
+                           "042299913011; proxy: 18-24, registered")
+
+
+def test_a_unit_the_units_responses_do_not_list_is_a_problem(tmp_path: Path):
+    data = national_data()
+    data["042299915011"] = {72305: [("2022", 1, 1), ("2023", 2, 1)]}  # constructed, not in /units
+    tables, problems, _ = convert_national(make_national(tmp_path, national_fake(data=data)).folder)
+    assert [(p.file.rsplit("/", 1)[-1], p.row, p.rule, p.value) for p in problems] == [
+        ("data-by-variable-72305-p3.json", 3, "bdl_unknown_unit", "042299915011")]
+    assert "is not among the units of level 6 the snapshot lists" in problems[0].message
+
+
+def test_a_year_no_unit_has_is_a_problem_a_gap_of_one_gmina_is_not(tmp_path: Path):
+    data = national_data()
+    data["042214362011"][72305] = data["042214362011"][72305][:1]  # Gdynia without 2023
+    snap = make_national(tmp_path, national_fake(data=data), years=(2021, 2022, 2023)).folder
+    _, problems, _ = convert_national(snap)
+    assert [(p.file.rsplit("/", 1)[-1], p.rule, p.value) for p in problems] == [
+        ("data-by-variable-72305-p0.json", "bdl_missing_year", "2021"), ("data-by-variable-8813-p0.json", "bdl_missing_year", "2021")]
+    assert problems[0].message.startswith("BDL gave no value for 2021 of population (BDL var 72305) for any unit of level 6")
+
+
+def test_a_truncated_by_variable_response_is_a_bad_response_naming_the_file(tmp_path: Path):
+    snap = make_national(tmp_path).folder
+    name = "data-by-variable-72305-p1.json"
+    body = (snap / name).read_bytes()
+    _replace(snap, name, body[: len(body) // 2])  # its hash matches, its JSON does not parse
+    tables, problems, _ = convert_national(snap)
+    assert [(p.file, p.rule) for p in problems] == [(f"{NATIONAL}/{name}", "bdl_bad_response")]
+    assert "not valid JSON, truncated or damaged" in problems[0].message
+    assert name not in {t.file_id.rsplit("/", 1)[-1] for t in tables} and len(tables) == 3  # the other pages are read
+
+
+def test_snapshot_versions_one_unit_stays_version_1_and_all_gminas_needs_version_2(tmp_path: Path):
+    one = make_snapshot(tmp_path)
+    text = (one / "snapshot.yaml").read_text(encoding="utf-8")
+    assert "\nsnapshot_version: 1\n" in text and "\nscope:" not in text and " variable_id:" not in text  # as earlier releases wrote it
+    national = make_national(tmp_path).folder
+    meta = national / "snapshot.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("snapshot_version: 2", "snapshot_version: 1"), encoding="utf-8")
+    tables, problems, source = convert_national(national)
+    assert (tables, source) == ([], None)
+    assert [(p.file, p.rule) for p in problems] == [(f"{NATIONAL}/snapshot.yaml", "schema.value_error")]
+    assert "scope all-gminas needs snapshot_version 2" in problems[0].message
+
+
+def test_a_national_folder_is_read_by_ingest_with_a_city_per_gmina(tmp_path: Path, mini_catalogue: Path):
+    """The real ingest of a folder of many cities whose cities.yaml the fetch stage wrote."""
+    from pipeline.fetch.bdl import write_city_files
+
+    got = make_national(tmp_path, variables=["population"])
+    folder = tmp_path / "raw" / "poland"
+    write_city_files(folder, got.gminas, got.regions, got.folder.name)
+    text = (folder / "cities.yaml").read_text(encoding="utf-8").replace("currency: PLN", "currency: PLN\n  edition: test-ed")
+    (folder / "cities.yaml").write_text(text, encoding="utf-8")  # the mini catalogue's edition
+    (mini_catalogue / "sources").mkdir(exist_ok=True)
+    population = mapping(variables=mapping().variables[:1])
+    YAML(typ="safe", pure=True).dump(population.model_dump(mode="json", exclude_none=True), mini_catalogue / "sources" / "bdl.yaml")
+    report = ingest(folder, load_catalogue(mini_catalogue), tmp_path / "store.duckdb")
+    assert len(report.cities) == 11 and report.observations == 22
+    con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    assert con.execute("SELECT city_code, file_id, row FROM observations WHERE year = 2023 ORDER BY city_code LIMIT 1").fetchall() == [
+        ("1201011", "snapshots/bdl-2025-01-31/data-by-variable-72305-p1.json", 6)]
