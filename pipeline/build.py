@@ -31,9 +31,10 @@ from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.dossier import PdfError, find_chromium, print_pdf, render_dossier
-from pipeline.ingest import ingest
+from pipeline.ingest import count_cities, ingest
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_config, publish
+from pipeline.publish.metadata import dataset_id_required
 from pipeline.store import connect, export
 from pipeline.store.models import CalculationSummary, IngestReport, Manifest, ValidationReport
 from pipeline.validate import validate
@@ -139,6 +140,8 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     publish_config = publish_config or PublishConfig()
     configuration = {"langs": ",".join(langs), "publish_config": publish_config.model_dump_json(),
                      "catalogue_edition_ids": ",".join(sorted(catalogue.editions))}
+    if publish_config.dataset_id is None and (n := count_cities(raw)) > 1:  # before hours of work, not after
+        raise ProblemsFound([dataset_id_required(n, str(config_path))], "configuration")
     out.parent.mkdir(parents=True, exist_ok=True)
     with exclusive(out):
         recover(out)

@@ -323,3 +323,16 @@ def test_a_blocked_first_build_does_not_claim_an_earlier_release(tmp_path, mini_
     assert blocked.exit_code == EXIT_BLOCKED
     assert "there is no earlier release" in blocked.stderr and "previous release" not in blocked.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_many_cities_without_a_dataset_id_stop_before_any_stage(tmp_path, mini_catalogue, monkeypatch):
+    import pipeline.build
+
+    write_city(tmp_path / "raw", rows(GOOD))
+    write_city(tmp_path / "raw", rows(GOOD), code="0002", name="otherville")
+    monkeypatch.setattr(pipeline.build, "ingest", lambda *a, **k: pytest.fail("ingest ran before the configuration was checked"))
+    (tmp_path / "publish.yaml").write_text("publisher: {name: Region office, homepage: 'https://region.example.org/'}\n")
+    args = ["build", str(tmp_path / "raw"), "--out", str(tmp_path / "out"), "--no-pdf", "--store", str(tmp_path / "w.duckdb"),
+            "--catalogue", str(mini_catalogue), "--config", str(tmp_path / "publish.yaml")]
+    got = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert got.exit_code == EXIT_BAD_INPUT and "dataset_id_required" in got.stderr and "2 cities" in got.stderr

@@ -93,6 +93,25 @@ def find_folders(raw_root: Path) -> list[Path]:
                   if p.is_dir() and not p.name.startswith((".", "_")) and p.resolve().is_relative_to(inside))
 
 
+def count_cities(raw_root: Path) -> int:
+    """How many cities the raw folder declares (each ``city.yaml`` one, each ``cities.yaml`` its
+    list), read cheaply before any stage runs, so configuration that many cities need is checked
+    first; an unreadable file counts as one (ingest reports it)."""
+    from ruamel.yaml import YAML
+
+    n = 0
+    for folder in find_folders(Path(raw_root)) if Path(raw_root).is_dir() else []:
+        if (folder / CITY_FILES[0]).is_file():
+            n += 1
+        elif (folder / CITY_FILES[1]).is_file():
+            try:
+                doc = YAML(typ="safe", pure=True).load((folder / CITY_FILES[1]).read_text(encoding="utf-8-sig"))
+                n += len(doc["cities"]) if isinstance(doc, dict) and isinstance(doc.get("cities"), list) else 1
+            except Exception:  # noqa: BLE001 - any defect of the file is ingest's to report, with its line
+                n += 1
+    return n
+
+
 def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limits | None = None) -> IngestReport:
     """Read every folder under ``raw_root`` into a new store at ``store_path``, within ``limits``
     (by default those of the environment, :func:`pipeline.limits.limits`).

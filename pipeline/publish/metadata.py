@@ -150,13 +150,19 @@ def _cities(con: duckdb.DuckDBPyConnection, config: PublishConfig) -> tuple[tupl
     return cities, facts
 
 
+def dataset_id_required(n_cities: int, config_file: str) -> Problem:
+    """The problem of a bundle of several cities without a configured ``dataset_id`` (the build
+    raises it before any stage runs, publish again if it gets that far)."""
+    return Problem(file=config_file, field="dataset_id", rule="dataset_id_required", message=(
+        f"the bundle holds {n_cities} cities; give the portal id of the dataset (dataset_id: a slug of at most "
+        "36 characters, lowercase letters, digits and hyphens), so that it stays the same every year"))
+
+
 def _dataset_id(cities: tuple[City, ...], config: PublishConfig, config_file: str, problems: list[Problem]) -> str | None:
     """A stable slug: configured, or ``iso37120-<code>`` for one city; several cities need a configured one."""
     dataset_id = config.dataset_id or (f"iso37120-{slug(cities[0].code)}" if len(cities) == 1 else None)
     if dataset_id is None:
-        problems.append(Problem(file=config_file, field="dataset_id", rule="dataset_id_required", message=(
-            f"the bundle holds {len(cities)} cities; give the portal id of the dataset (dataset_id: a slug of at most "
-            "36 characters, lowercase letters, digits and hyphens), so that it stays the same every year")))
+        problems.append(dataset_id_required(len(cities), config_file))
     elif not re.fullmatch(DATASET_ID, dataset_id):
         problems.append(Problem(file=config_file, field="dataset_id", rule="dataset_id_invalid", value=dataset_id, message=(
             "the id derived from the city code is not a CKAN-safe slug of at most 36 characters; set dataset_id")))
