@@ -13,9 +13,11 @@ comes from its content (:func:`print_pdf`), and printing the same page again giv
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +60,14 @@ log = logging.getLogger(__name__)
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync")
+PRINT_ARGS = ("--no-pdf-header-footer", "--generate-pdf-document-outline")
+"""How the dossier is printed: without Chromium's own header and footer (date, file URL) — the
+dossier's style sheet draws its running header and "Page N of M" in the page margins with CSS
+page-margin boxes (``@page { @top-left {…} @bottom-right {…} }``, Chromium 131 on) — and with a
+bookmark outline built from the headings (h1 city, h2 parts, h3 themes, h4 indicators)."""
+OUTLINE_OPEN_LEVELS = 2
+"""Levels of the printed outline shown unfolded: the city and its parts; themes (and anything
+deeper) are folded, so that the bookmarks open on one screen of parts and themes."""
 
 
 def html_name(city_code: str, lang: str) -> str:
@@ -156,7 +166,64 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
         show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
         sources={s.source_id: s for s in d.inventory.sources},
-        not_available=_not_available(d))
+        not_available=_not_available(d), css_content=css_content, settings=manifest_settings)
+
+
+def manifest_settings(configuration: dict[str, str]) -> list[tuple[str, str]]:
+    """The manifest's configuration as rows of (setting, value) for a table: a value that is a JSON
+    object or array (``publish_config``) is spread over one row per leaf, named by its path
+    (``publish_config.publisher.name``), so that no line of raw JSON runs off the printed page.
+    A list of plain values is one row (``a, b, c``); JSON null is shown as ``—``. Settings in key
+    order, the leaves of a JSON value in the order the manifest has them."""
+    rows: list[tuple[str, str]] = []
+
+    def scalar(v: object) -> str:
+        return "—" if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+    def spread(path: str, v: object) -> None:
+        if isinstance(v, dict) and v:
+            for k, item in v.items():
+                spread(f"{path}.{k}", item)
+        elif isinstance(v, list) and any(isinstance(item, (dict, list)) for item in v):
+            for n, item in enumerate(v):
+                spread(f"{path}[{n}]", item)
+        elif isinstance(v, list):
+            rows.append((path, ", ".join(map(scalar, v)) if v else "[]"))
+        else:
+            rows.append((path, "{}" if isinstance(v, dict) else scalar(v)))
+
+    for key in sorted(configuration):
+        value = configuration[key]
+        try:
+            parsed = json.loads(value) if value.lstrip()[:1] in ("{", "[") else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, (dict, list)):
+            spread(key, parsed)
+        else:
+            rows.append((key, value))
+    return rows
+
+
+_CSS_PLAIN = re.compile(r"[\w .,:;·()+\-–—/#%@']")
+_COUNTER = re.compile(r"\{(page|pages)\}")
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: letters, digits and common punctuation as they are, any
+    other character (quotes, backslash, ``<``, ``&``, line breaks) as a CSS hex escape, so that a
+    city's name cannot end the string or the style element it is written in."""
+    return '"' + "".join(c if _CSS_PLAIN.fullmatch(c) else f"\\{ord(c):x} " for c in text) + '"'
+
+
+def css_content(text: str, counters: bool = False) -> Markup:
+    """A CSS ``content`` value showing ``text`` — for the running header and footer of the printed
+    dossier (page-margin boxes of ``@page``). With ``counters``, ``{page}`` and ``{pages}`` in the
+    text become ``counter(page)`` and ``counter(pages)``: ``Page {page} of {pages}`` →
+    ``"Page " counter(page) " of " counter(pages)``."""
+    parts = _COUNTER.split(text) if counters else [text]
+    out = [f"counter({part})" if n % 2 else css_string(part) for n, part in enumerate(parts) if n % 2 or part]
+    return Markup(" ".join(out) or '""')
 
 
 def find_chromium() -> str | None:
@@ -203,12 +270,41 @@ def pdf_timestamp(when: datetime) -> str:
     return f"D:{when.astimezone(timezone.utc):%Y%m%d%H%M%S}+00'00'"
 
 
-def reproducible_pdf(src: Path, dst: Path, when: datetime) -> None:
+def fold_outline(outlines, open_levels: int) -> int:
+    """Set the /Count of every item of a PDF outline so that only its first ``open_levels`` levels
+    are open (a viewer shows their children); deeper items are folded (a negative /Count, as the
+    PDF standard says, holding the number of items shown when unfolded). Returns the number of
+    items shown, which is the /Count of the outline dictionary itself."""
+
+    def level(first, depth: int) -> int:
+        shown, item, seen = 0, first, set()
+        while item is not None and item.objgen not in seen:  # a looped /Next is not followed twice
+            seen.add(item.objgen)
+            shown += 1
+            if "/First" in item:
+                below = level(item.First, depth + 1)
+                if depth < open_levels:
+                    item.Count = below
+                    shown += below
+                else:
+                    item.Count = -below
+            elif "/Count" in item:
+                del item["/Count"]
+            item = item.get("/Next")
+        return shown
+
+    total = level(outlines.First, 0) if "/First" in outlines else 0
+    outlines.Count = total
+    return total
+
+
+def reproducible_pdf(src: Path, dst: Path, when: datetime, *, open_levels: int | None = None) -> None:
     """Rewrite the PDF ``src`` to ``dst`` so that the same content gives the same bytes: /CreationDate
     and /ModDate set to ``when``, any XMP metadata (which holds times too) dropped, and both parts of
     the trailer /ID computed by qpdf from the content (``deterministic_id``) instead of kept or drawn
     at random. Streams are kept as Chromium wrote them (not recompressed), and so are object streams.
-    A damaged file (one that qpdf would have to repair) raises :class:`PdfError`."""
+    With ``open_levels``, the bookmark outline (if any) is folded below that many levels
+    (:func:`fold_outline`). A damaged file (one that qpdf would have to repair) raises :class:`PdfError`."""
     import pikepdf
 
     stamp = pikepdf.String(pdf_timestamp(when))
@@ -223,6 +319,8 @@ def reproducible_pdf(src: Path, dst: Path, when: datetime) -> None:
             info = doc.docinfo
             for key in ("/CreationDate", "/ModDate"):
                 info[key] = stamp
+            if open_levels is not None and "/Outlines" in doc.Root:
+                fold_outline(doc.Root.Outlines, open_levels)
             doc.save(dst, deterministic_id=True, fix_metadata_version=False, preserve_pdfa=False,
                      object_stream_mode=pikepdf.ObjectStreamMode.preserve, compress_streams=True,
                      recompress_flate=False, linearize=False, qdf=False)
@@ -234,12 +332,18 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300, *, rel
     """Print ``html`` to ``pdf`` with headless Chromium (a throw-away profile, no network services),
     then make it reproducible (:func:`reproducible_pdf`): printing the same page twice gives the same
     bytes. The PDF is dated :func:`pdf_date` of ``release_date`` (the release's date; without one,
-    ``$SOURCE_DATE_EPOCH``, else 1970-01-01), never the time it was printed."""
+    ``$SOURCE_DATE_EPOCH``, else 1970-01-01), never the time it was printed.
+
+    Chromium's command line is enough (:data:`PRINT_ARGS`): the running header (city, edition,
+    short build id) and "Page N of M" are in the page's own CSS (page-margin boxes, which this
+    command line prints, unlike Chromium's header and footer templates, which only the DevTools
+    protocol takes), and the bookmarks come from the headings; the outline is then folded to its
+    parts and themes (:data:`OUTLINE_OPEN_LEVELS`)."""
     when = pdf_date(release_date)
     with tempfile.TemporaryDirectory(prefix="iso37120-chromium-") as profile:
         tmp = pdf.with_name(pdf.name + ".part")
         tmp.unlink(missing_ok=True)
-        cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", "--no-pdf-header-footer",
+        cmd = [chromium, *CHROMIUM_ARGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", *PRINT_ARGS,
                html.resolve().as_uri()]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
@@ -250,7 +354,7 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300, *, rel
             raise PdfError(f"Chromium wrote no PDF for {html.name} (exit {proc.returncode}): {' / '.join(tail)}")
         fixed = pdf.with_name(pdf.name + ".fixed")
         try:
-            reproducible_pdf(tmp, fixed, when)
+            reproducible_pdf(tmp, fixed, when, open_levels=OUTLINE_OPEN_LEVELS)
             os.replace(fixed, pdf)
         except PdfError as e:
             raise PdfError(f"{html.name}: {e}") from e
@@ -386,5 +490,5 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     return written
 
 
-__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "dossier_json", "find_chromium", "pdf_date", "print_pdf",
-           "render_dossier", "render_html", "reproducible_pdf", "write_comparison"]
+__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "css_content", "dossier_json", "find_chromium", "fold_outline",
+           "manifest_settings", "pdf_date", "print_pdf", "render_dossier", "render_html", "reproducible_pdf", "write_comparison"]

@@ -26,6 +26,11 @@ LABELS: dict[str, tuple[str, str]] = {
                      "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem i wierszem (skrót SHA-256 pliku "
                      "jest w spisie danych wejściowych), źródło, "
                      "reguły walidacji, które zostały uruchomione, i ich wynik.")),
+    # the printed page: running header and footer (CSS page-margin boxes)
+    "page_of": ("Page {page} of {pages}", "Strona {page} z {pages}"),
+    "running_build": ("build {build}", "kompilacja {build}"),
+    "running_inputs": ("inputs {inputs}", "dane wejściowe {inputs}"),
+    "running_released": ("released {date}", "wydano {date}"),
     # title page
     "city": ("City", "Miasto"),
     "city_code": ("City code", "Kod miasta"),
@@ -158,6 +163,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "outputs": ("Outputs", "Wyniki kompilacji"),
     "inputs": ("Inputs", "Dane wejściowe"),
     "path": ("Path", "Ścieżka"),
+    "manifest_version": ("Manifest version", "Wersja manifestu"),
+    "previous_build": ("Previous release compared (build id)", "Porównane poprzednie wydanie (identyfikator kompilacji)"),
+    "previous_files": ("Files read from the previous release", "Pliki odczytane z poprzedniego wydania"),
     # sign-off
     "signoff_intro": ("To be filled on paper by the person who approves the release.",
                       "Wypełnia odręcznie osoba zatwierdzająca wydanie."),

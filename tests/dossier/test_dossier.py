@@ -76,7 +76,7 @@ def test_each_input_links_its_file_row_and_source_to_the_hashed_inventory(en, ti
     assert sha not in art  # once per file, in the inventory the link leads to
     assert '<a href="#src-S1">S1</a>' in art
     inventory = en[en.index('<section id="inventory"'):]
-    assert '<tr id="file-testville-observations-obs-csv"><td>testville/observations/obs.csv</td>' in inventory
+    assert '<tr id="file-testville-observations-obs-csv"><td class="path">testville/observations/obs.csv</td>' in inventory
     assert sha in inventory and '<tr id="src-S1">' in inventory and "CC-BY-4.0" in inventory
 
 
@@ -146,7 +146,7 @@ def test_polish_from_the_same_template(pl):
     assert '<html lang="pl">' in pl
     art = section(pl, "ind-test-ed-5-1")
     assert '<div class="value">10,39<span class="unit">%</span>' in art and "53 / 510 × 100 = 10,39" in art
-    assert "<h3>5.1 Stopa bezrobocia</h3>" in art and "Unemployment rate" in art
+    assert "<h4>5.1 Stopa bezrobocia</h4>" in art and "Unemployment rate" in art
     assert "Zatwierdzenie wydania" in pl and "Ocena weryfikatora" in pl and "Spis danych wejściowych" in pl
     assert "Evidence dossier" not in pl
 
