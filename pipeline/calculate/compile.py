@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pipeline.catalogue.formula import indicator_formula, render, uses_previous
 from pipeline.catalogue.models import Indicator, Ratio, Variable, VariableKind
+from pipeline.store import literal
 
 
 REPORTED_TYPE = ("STRUCT(value DECIMAL(38, 10), value_text VARCHAR, decimals INTEGER, status VARCHAR, note VARCHAR, "
@@ -30,9 +31,6 @@ REPORTED_TYPE = ("STRUCT(value DECIMAL(38, 10), value_text VARCHAR, decimals INT
 MAX_DECIMALS = 10
 """The scale of values in the store (``results.value`` is DECIMAL(38, 10))."""
 
-
-def _q(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
 
 
 def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: bool = True) -> str:
@@ -47,10 +45,10 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: 
     joins = []
     for v in used:
         joins.append(f"LEFT JOIN observations {alias[v]} ON {alias[v]}.city_code = k.city_code "
-                     f"AND {alias[v]}.year = k.year AND {alias[v]}.variable = {_q(v)}")
+                     f"AND {alias[v]}.year = k.year AND {alias[v]}.variable = {literal(v)}")
         if v in palias:
             joins.append(f"LEFT JOIN observations {palias[v]} ON {palias[v]}.city_code = k.city_code "
-                         f"AND {palias[v]}.year = k.year - 1 AND {palias[v]}.variable = {_q(v)}")
+                         f"AND {palias[v]}.year = k.year - 1 AND {palias[v]}.variable = {literal(v)}")
 
     is_text = calc.kind == "direct" and variables[calc.variable].kind is VariableKind.text
     if is_text:
@@ -68,7 +66,7 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: 
         return "input"
 
     def entry(a: str, v: str, year: str, r: str) -> str:
-        return (f"{{'variable': {_q(v)}, 'role': {_q(r)}, 'obs_year': {year}, 'found': {a}.city_code IS NOT NULL, "
+        return (f"{{'variable': {literal(v)}, 'role': {literal(r)}, 'obs_year': {year}, 'found': {a}.city_code IS NOT NULL, "
                 f"'value': {a}.value, 'status': {a}.status, 'note': {a}.note, 'source_id': {a}.source_id}}")
 
     inputs = [entry(alias[v], v, "k.year", role(v)) for v in used]
@@ -84,19 +82,19 @@ def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: 
     else:
         written, significant = "NULL::INTEGER", str(ind.significant_digits)
     if reported:
-        joins.append(f"LEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {_q(ind.uid)}")
+        joins.append(f"LEFT JOIN observations rp ON rp.city_code = k.city_code AND rp.year = k.year AND rp.variable = {literal(ind.uid)}")
         rp = ("CASE WHEN rp.city_code IS NOT NULL THEN {'value': rp.value, 'value_text': rp.value_text, 'decimals': rp.decimals, "
               "'status': rp.status, 'note': rp.note, 'source_id': rp.source_id} END AS reported")
     else:
         rp = f"NULL::{REPORTED_TYPE} AS reported"
     return (
-        f"SELECT k.city_code, {_q(ind.uid)} AS indicator_uid, k.year,\n"
+        f"SELECT k.city_code, {literal(ind.uid)} AS indicator_uid, k.year,\n"
         f"       {raw} AS raw, {written} AS input_decimals, {ind.decimals} AS base_decimals, {significant} AS significant,\n"
         f"       {text} AS value_text,\n"
         f"       {numerator} AS numerator, {denominator} AS denominator, {multiplier} AS multiplier,\n"
         f"       [{', '.join(inputs)}] AS inputs,\n"
         f"       {rp}\n"
-        f"FROM calculation_keys k\n" + "\n".join(joins) + f"\nWHERE k.edition = {_q(ind.edition)}"
+        f"FROM calculation_keys k\n" + "\n".join(joins) + f"\nWHERE k.edition = {literal(ind.edition)}"
     )
 
 

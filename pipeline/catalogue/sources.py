@@ -31,6 +31,9 @@ from pipeline.problems import Problem
 from pipeline.yamlio import YamlFile
 
 SOURCES_DIR = "sources"
+SNAPSHOTS_DIR = "snapshots"
+"""Where a city folder keeps its frozen snapshots (``snapshots/<source>-<date>/``)."""
+SNAPSHOT_FILE = "snapshot.yaml"
 VARIABLE_ID = r"^[a-z][a-z0-9_]*$"
 BDL_UNIT_ID = r"^\d{12}$"
 

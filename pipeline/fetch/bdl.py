@@ -105,6 +105,8 @@ from pipeline.catalogue.sources import (
     Snapshot,
     SnapshotRequest,
     SnapshotUnit,
+    SNAPSHOT_FILE,
+    SNAPSHOTS_DIR,
     SourceMapping,
     is_gmina,
     powiat_rights,
@@ -116,8 +118,6 @@ API_KEY_ENV = "BDL_API_KEY"
 PAGE_SIZE = 100
 VARS_PER_REQUEST = 50
 MAX_PAGES = 1000
-SNAPSHOTS_DIR = "snapshots"
-SNAPSHOT_FILE = "snapshot.yaml"
 CITIES_FILE = "cities.yaml"
 SOURCES_FILE = "sources.csv"
 SOURCES_HEADER = "source_id,organisation,dataset,url,retrieved_on,licence\n"

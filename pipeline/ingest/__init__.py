@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import VariableKind
+from pipeline.catalogue.sources import SNAPSHOT_FILE, SNAPSHOTS_DIR
 from pipeline.ingest.conventions import decimal_mark
 from pipeline.ingest.models import (
     OPTIONAL_COLUMNS,
@@ -55,7 +56,6 @@ CITY_FILES = ("city.yaml", "cities.yaml")
 SOURCES_FILE = "sources.csv"
 OBSERVATIONS_DIR = "observations"
 EXCEPTIONS_FILE = "exceptions.yaml"
-SNAPSHOTS_DIR = "snapshots"
 SNAPSHOT_READERS = {"bdl": read_snapshot}
 """The reader of each public source's frozen snapshots (``snapshots/<source>-<date>/``): a new
 source is a new reader here and a mapping file in ``indicators/sources/``."""
@@ -239,7 +239,7 @@ def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue:
         folder.tables.extend(tables)
         problems.extend(found)
         if row is not None:
-            t = Table(_file_id(raw_root, path / "snapshot.yaml"), role="sources")
+            t = Table(_file_id(raw_root, path / SNAPSHOT_FILE), role="sources")
             t.data = pa.table({"row": pa.array([1], pa.int32()), **{k: pa.array([v], pa.string()) for k, v in row.items()}})
             folder.tables.append(t)
 

@@ -64,12 +64,20 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.catalogue.sources import BdlVariable, Snapshot, SnapshotRequest, SourceMapping, is_gmina, powiat_rights, teryt_of
+from pipeline.catalogue.sources import (
+    SNAPSHOT_FILE,
+    BdlVariable,
+    Snapshot,
+    SnapshotRequest,
+    SourceMapping,
+    is_gmina,
+    powiat_rights,
+    teryt_of,
+)
 from pipeline.ingest.reading import STAGING_COLUMNS, Table
 from pipeline.problems import Problem
 from pipeline.yamlio import YamlFile
 
-SNAPSHOT_FILE = "snapshot.yaml"
 SOURCE_ID = "BDL"
 
 ATTRIBUTES: dict[int, tuple[str | None, bool]] = {

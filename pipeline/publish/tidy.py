@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from pipeline.catalogue import Catalogue
 from pipeline.publish.fields import INDICATOR_INPUTS, INDICATORS, OBSERVATIONS, SOURCES, FieldSpec, TableSpec
+from pipeline.store import literal
 
 Row = dict[str, object]
 LCU = re.compile(r"\bLCU\b")
@@ -183,14 +184,11 @@ def check_store(con: duckdb.DuckDBPyConnection) -> None:
         raise PublishError(f"the store holds results of the city {rows[0][0]!r}, which is not in its cities table")
 
 
-def _q(literal: str) -> str:
-    return "'" + literal.replace("'", "''") + "'"
-
 
 def _enum_ok(f: FieldSpec, x: str) -> str:
-    values = ", ".join(_q(v) for v in f.enum)
+    values = ", ".join(literal(v) for v in f.enum)
     if f.separator:
-        return f"list_bool_and(list_transform(string_split({x}, {_q(f.separator)}), lambda e: e IN ({values})))"
+        return f"list_bool_and(list_transform(string_split({x}, {literal(f.separator)}), lambda e: e IN ({values})))"
     return f"{x} IN ({values})"
 
 

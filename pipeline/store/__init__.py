@@ -90,3 +90,10 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> Non
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal, for the ids and texts of the catalogue that rules and calculations
+    name (ids are restricted by the catalogue's patterns as well). Never for a path or a raw
+    value: those are parameters."""
+    return "'" + text.replace("'", "''") + "'"

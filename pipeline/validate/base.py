@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator, Severity
+from pipeline.store import literal
 
 Engine = Literal["great_expectations", "duckdb"]
 Target = Literal["observations", "results"]
@@ -65,9 +66,8 @@ class CheckKind:
                     engine=self.engine, target=self.target, description=description, checked_sql=checked_sql, sql=sql)
 
 
-def q(s: str) -> str:
-    """A SQL string literal (for ids and texts of the catalogue, never for user input)."""
-    return "'" + s.replace("'", "''") + "'"
+q = literal
+"""A SQL string literal (for ids and texts of the catalogue, never for user input)."""
 
 
 def num(d: Decimal) -> str:

@@ -223,7 +223,11 @@ def test_a_damaged_by_variable_response_is_refused_naming_the_file(national, tmp
     shutil.copytree(raw, copy)
     data = copy / "snapshots" / "bdl-2026-11-30" / "data-by-variable-72305-p1.json"
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
-    out = ["--out", str(tmp_path / "out"), "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "s.duckdb"), "--no-pdf"]
+    config = tmp_path / "publish.yaml"  # a build of many cities names its dataset (checked before any stage)
+    config.write_text((ROOT / "config" / "publish.yaml").read_text(encoding="utf-8").replace(
+        "# dataset_id: iso37120-malopolska", "dataset_id: iso37120-gminy"), encoding="utf-8")
+    out = ["--out", str(tmp_path / "out"), "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "s.duckdb"), "--no-pdf",
+           "--config", str(config)]
     got = CliRunner().invoke(app, ["build", str(copy), *out], catch_exceptions=False)
     assert got.exit_code == 2 and "Traceback" not in got.output
     assert "snapshot_changed" in got.stderr and "data-by-variable-72305-p1.json" in got.stderr

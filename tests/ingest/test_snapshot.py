@@ -7,7 +7,6 @@ and one from the recorded ``data/by-unit`` response of Wielkopolskie.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
