@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import EXIT_BLOCKED, app
+from tests.conftest import ROOT
 
 HERE = Path(__file__).parent
 SETS = sorted(p.name for p in HERE.iterdir() if (p / "expected.csv").is_file())
@@ -36,8 +37,11 @@ def published(text: str) -> tuple[Decimal, int]:
 
 def build(raw: Path, tmp: Path) -> duckdb.DuckDBPyConnection:
     store = tmp / "work" / "store.duckdb"
+    config = tmp / "publish.yaml"  # a set of several places names its dataset
+    config.write_text((ROOT / "config" / "publish.yaml").read_text(encoding="utf-8").replace(
+        "# dataset_id: iso37120-malopolska", "dataset_id: iso37120-realdata"), encoding="utf-8")
     result = CliRunner().invoke(app, ["build", str(raw), "--out", str(tmp / "out"), "--reports", str(tmp / "reports"),
-                                      "--store", str(store), "--no-pdf", "--lang", "en"])
+                                      "--store", str(store), "--no-pdf", "--lang", "en", "--config", str(config)])
     assert result.exit_code in (0, EXIT_BLOCKED), result.output  # every raw figure as written was read
     con = duckdb.connect(str(store), read_only=True)
     # A partial data set blocks only because core indicators it does not cover give no reason.
