@@ -192,6 +192,16 @@ def write_catalogue(root: Path, indicators: dict[str, str] | None = None) -> Pat
     return cat
 
 
+ACCEPTANCE = """\
+exceptions:
+  - rule_id: range_results_test-ed:5.1
+    accepted_by: Anna Nowak
+    role: Head of statistics
+    accepted_on: {date}
+    reason: Checked with the labour office.
+"""
+"""One acceptance in exceptions.yaml, its date to fill in."""
+
 CITY_YAML = """\
 code: "{code}"
 name: {{en: Testville, pl: Testowo}}

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import EXIT_BAD_INPUT, app
-from tests.conftest import INDICATORS, write_catalogue, write_city
+from tests.conftest import ACCEPTANCE, INDICATORS, write_catalogue, write_city
 from tests.validate.test_validate import GOOD, rows
 
 HEADER = "year,variable,value,unit,source_id,status,note\n"
@@ -105,14 +105,6 @@ def broken_link(folder, cat):
     os.symlink(folder / "observations" / "moved-away.csv", folder / "observations" / "gone.csv")
 
 
-ACCEPTANCE = """\
-exceptions:
-  - rule_id: range_results_test-ed:5.1
-    accepted_by: Anna Nowak
-    role: Head of statistics
-    accepted_on: {date}
-    reason: Checked with the labour office.
-"""
 
 
 def source_url(url: str):

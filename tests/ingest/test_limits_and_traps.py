@@ -14,7 +14,7 @@ import pytest
 from pipeline.ingest import reading
 from pipeline.limits import Limits
 from pipeline.problems import Problem, ProblemsFound
-from tests.conftest import SOURCES_CSV, write_city
+from tests.conftest import ACCEPTANCE, SOURCES_CSV, write_city
 from tests.ingest.test_ingest import HEADER, cat, load  # noqa: F401 (cat is a fixture)
 
 GOOD_ROW = "2023,population,1000,persons,S1,,\n"
@@ -241,14 +241,6 @@ def test_a_source_url_that_is_a_web_address(tmp_path, cat, url):
 
 # --- exceptions.yaml ------------------------------------------------------------------------------
 
-EXCEPTION = """\
-exceptions:
-  - rule_id: range_results_test-ed:5.1
-    accepted_by: Anna Nowak
-    role: Head of statistics
-    accepted_on: {date}
-    reason: Checked with the labour office.
-"""
 
 
 def exceptions_problems(tmp_path, cat, text: str) -> list[Problem]:  # noqa: F811
@@ -258,26 +250,26 @@ def exceptions_problems(tmp_path, cat, text: str) -> list[Problem]:  # noqa: F81
 
 
 def test_an_impossible_date_is_named_with_its_line(tmp_path, cat):
-    [p] = exceptions_problems(tmp_path, cat, EXCEPTION.format(date="2024-02-30"))
+    [p] = exceptions_problems(tmp_path, cat, ACCEPTANCE.format(date="2024-02-30"))
     assert (p.file, p.line, p.field, p.value) == ("testville/exceptions.yaml", 5, "exceptions.0.accepted_on", "2024-02-30")
     assert "write the date as YYYY-MM-DD (a real date)" in p.message and "YAML error" not in p.message
 
 
 def test_a_date_in_another_form_is_named_with_its_line(tmp_path, cat):
-    [p] = exceptions_problems(tmp_path, cat, EXCEPTION.format(date="20.06.2024"))
+    [p] = exceptions_problems(tmp_path, cat, ACCEPTANCE.format(date="20.06.2024"))
     assert (p.line, p.field) == (5, "exceptions.0.accepted_on")
     assert "write YYYY-MM-DD" in p.message and "2024-06-20" in p.message
 
 
 def test_a_real_date_is_accepted(tmp_path, cat):
     folder = write_city(tmp_path / "raw", HEADER + GOOD_ROW)
-    (folder / "exceptions.yaml").write_text(EXCEPTION.format(date="2024-02-29"), encoding="utf-8")
+    (folder / "exceptions.yaml").write_text(ACCEPTANCE.format(date="2024-02-29"), encoding="utf-8")
     load(tmp_path, cat)
 
 
 @pytest.mark.parametrize("field", ["rule_id", "accepted_by", "role", "accepted_on", "reason"])
 def test_every_part_of_an_acceptance_is_required(tmp_path, cat, field):
-    text = "\n".join(line for line in EXCEPTION.format(date="2024-03-12").splitlines()
+    text = "\n".join(line for line in ACCEPTANCE.format(date="2024-03-12").splitlines()
                      if not line.strip().lstrip("- ").startswith(field + ":"))
     text = text.replace("exceptions:\n    ", "exceptions:\n  - ") + "\n"
     [p] = exceptions_problems(tmp_path, cat, text)
