@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 
-.PHONY: help install build test bench lock schemas clean
+.PHONY: help install build test bench lock schemas messages clean
 
 help:  ## list the jobs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,11 @@ bench: $(STAMP)  ## measure each stage at several scales (writes reports/bench/)
 
 schemas: $(STAMP)  ## regenerate the JSON Schemas in schemas/ from the models
 	$(BIN)/iso37120 schemas
+
+messages: $(STAMP)  ## extract the words to translate into pipeline/locale/messages.pot and update every catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NC_:1c,2 -k Nn_:1,2 --no-location --sort-output \
+		--project iso37120-pipeline --version 0.1.0 -o pipeline/locale/messages.pot .
+	$(BIN)/pybabel update -i pipeline/locale/messages.pot -d pipeline/locale -D messages --ignore-obsolete -w 100
 
 lock:  ## re-resolve requirements.in into requirements.lock (needs the network)
 	$(BIN)/python -m pip install --quiet pip-tools

@@ -31,6 +31,7 @@ from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.dossier import PdfError, find_chromium, print_pdf, render_dossier
+from pipeline.i18n import languages
 from pipeline.ingest import count_cities, ingest
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_config, publish
@@ -121,7 +122,7 @@ def write_json(path: Path, model: BaseModel) -> None:
 
 
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
-          store: Path = WORK_STORE, langs: Sequence[str] = ("en", "pl"), pdf: bool = True,
+          store: Path = WORK_STORE, langs: Sequence[str] | None = None, pdf: bool = True,
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
           force: bool = False, previous: rel.Previous | None = None, progress: Callable[[str], None] = lambda _: None,
           note: Callable[[str], None] = lambda _: None) -> BuildResult:
@@ -134,6 +135,7 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     ReleaseBlocked for unaccepted validation errors (its report is written to
     ``reports/validation-report.json``); ``out`` is then unchanged."""
     raw, out, reports = Path(raw), Path(out), Path(reports)
+    langs = list(langs or languages())  # by default every language that has a message catalogue
     config_path = Path(publish_config_file)
     if publish_config is None and config_path.is_file():
         publish_config = load_config(config_path)

@@ -562,10 +562,19 @@ def verify(
     raise typer.Exit(EXIT_BLOCKED)
 
 
-class DossierLang(StrEnum):
-    en = "en"
-    pl = "pl"
-    both = "both"
+ALL_LANGS = "all"
+
+
+def _langs(lang: str) -> list[str]:
+    """``all`` (every language that has a message catalogue), one language, or several: ``en,pl``."""
+    from pipeline.i18n import languages
+
+    present = languages()
+    wanted = list(present) if lang in (ALL_LANGS, "both") else [x.strip() for x in lang.split(",") if x.strip()]
+    unknown = [x for x in wanted if x not in present]
+    if unknown or not wanted:
+        raise typer.BadParameter(f"{lang!r}: the languages with a message catalogue are {', '.join(present)} (or {ALL_LANGS})")
+    return wanted
 
 
 STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "release")
@@ -577,7 +586,7 @@ def build(
     out: Annotated[Path, typer.Option("--out", help="The release folder (replaced whole when the build succeeds).")] = Path("data/out"),
     reports: Annotated[Path, typer.Option("--reports", help="Where the dossiers and the validation report go (also when the release is blocked).")] = Path("reports"),
     store: Annotated[Path, typer.Option("--store", help="Where the build's working DuckDB store is kept for queries.")] = Path("data/work/store.duckdb"),
-    lang: Annotated[DossierLang, typer.Option("--lang", help="Dossier language: en, pl or both.")] = DossierLang.both,
+    lang: Annotated[str, typer.Option("--lang", help="Dossier languages: all (every message catalogue), one (pl) or several (en,pl).")] = ALL_LANGS,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Print the dossiers to PDF with headless Chromium when it is installed.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Build even if nothing changed since the release.")] = False,
     catalogue: CatalogueOpt = Path("indicators"),
@@ -596,7 +605,7 @@ def build(
 
     cat = _catalogue(catalogue, problems)
     cfg = _publish_config(config, release_date, problems)
-    langs = ["en", "pl"] if lang is DossierLang.both else [lang.value]
+    langs = _langs(lang)
     notes: list[str] = []
     # what a failed build leaves: the release that was there, or nothing on a first build
     kept = (f"The previous release in {out}/ is unchanged" if (out / "manifest.json").is_file()
@@ -654,7 +663,7 @@ def build(
 def dossier(
     store: StoreOpt = Path("data/work/store.duckdb"),
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the dossier files.")] = Path("reports"),
-    lang: Annotated[DossierLang, typer.Option("--lang", help="en, pl or both.")] = DossierLang.both,
+    lang: Annotated[str, typer.Option("--lang", help="all (every message catalogue), one (pl) or several (en,pl).")] = ALL_LANGS,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print each HTML page to PDF with headless Chromium (skipped with a note when it is not installed).")] = True,
     manifest: Annotated[Path | None, typer.Option("--manifest", help="The release's manifest.json (default: the one beside the store, if any).")] = None,
     city: Annotated[list[str] | None, typer.Option("--city", help="Only this city code (repeat for more); without it, every city and the comparison across them.")] = None,
@@ -677,7 +686,7 @@ def dossier(
             raise typer.Exit(EXIT_BAD_INPUT) from None
     con = _open_store(store, read_only=True)
     try:
-        paths = render_dossier(con, cat, out_dir, ["en", "pl"] if lang is DossierLang.both else [lang.value],
+        paths = render_dossier(con, cat, out_dir, _langs(lang),
                                manifest=release_manifest, pdf=pdf, cities=city,
                                note=lambda msg: err.print(f"[yellow]{msg}[/yellow]", highlight=False))
     except KeyError as e:

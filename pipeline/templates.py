@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from pipeline import i18n
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator, Provider, Variable, VariableKind
 from pipeline.ingest.models import (
@@ -93,93 +94,101 @@ class TemplateError(ValueError):
 
 
 # --- texts -------------------------------------------------------------------------------------
+# The words are in the message catalogues (pipeline/locale, msgid = the English text; see
+# pipeline.i18n). A workbook has two columns of text, Polish and English, side by side.
+
+WORKBOOK_LANGS = ("pl", "en")
+N_ = i18n.N_
+Nn_ = i18n.Nn_
+
+
+def both(msg: str, **kw: object) -> tuple[str, str]:
+    """The English message ``msg`` in the workbook's languages, (pl, en), ``kw`` filled in."""
+    out = []
+    for lang in WORKBOOK_LANGS:
+        text = i18n.gettext(lang)(msg)
+        out.append(text.format(**kw) if kw else text)
+    return out[0], out[1]
+
+
+class Pairs(Mapping):
+    """A table of English messages (or (title, message)) read as (pl, en) (or (title, pl, en))."""
+
+    def __init__(self, messages: dict) -> None:
+        self._messages = messages
+
+    def __getitem__(self, key):
+        msg = self._messages[key]
+        return (msg[0], *both(msg[1])) if isinstance(msg, tuple) else both(msg)
+
+    def __iter__(self) -> Iterator:
+        return iter(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
 # Explanations keyed by the models' own lists; a missing key falls back to the model's docstring
 # (English) so a new column or status still shows up in the instructions.
 
-COLUMN_TEXT: dict[str, tuple[str, str]] = {  # column: (pl, en)
-    "year": ("Rok kalendarzowy, którego dotyczy wartość (4 cyfry, np. 2023; nie rok szkolny/budżetowy typu 2017/18).",
-             "Calendar year the figure refers to (four digits, e.g. 2023; not a fiscal or school year such as 2017/18)."),
-    "variable": ("Identyfikator zmiennej z arkusza variables (lista rozwijana).",
-                 "Variable id from the variables sheet (drop-down list)."),
-    "value": ("Wartość w jednostce z kolumny unit. Przecinek lub kropka dziesiętna; bez separatorów tysięcy, jeśli mogą być niejednoznaczne.",
-              "The figure, in the unit of column unit. Decimal point or comma; no thousands separators where they could be ambiguous."),
-    "unit": ("Jednostka – wpisana z góry, nie zmieniaj jej; przelicz wartość, jeśli źródło podaje inną jednostkę. LCU = waluta miasta (np. PLN).",
-             "The unit – pre-filled, do not change it; convert the figure if the source uses another unit. LCU = the city's currency (e.g. PLN)."),
-    "source_id": ("Identyfikator źródła z arkusza sources (lub z pliku sources.csv miasta). Wymagany dla każdej podanej wartości.",
-                  "A source id from the sources sheet (or the city's sources.csv). Required for every figure given."),
-    "status": ("Status wartości (lista rozwijana); puste = wartość ostateczna.",
-               "Status of the figure (drop-down list); empty = a normal, final figure."),
-    "note": ("Wyjaśnienie: wymagane przy not_available / not_applicable (powód) i przy dużych zmianach rok do roku.",
-             "Explanation: required for not_available / not_applicable (the reason) and for large year-on-year changes."),
-    "city": ("Kod miasta; potrzebny tylko, gdy jeden plik zawiera dane kilku miast.",
-             "City code; needed only when one file holds the figures of several cities."),
-    "organisation": ("Instytucja, która udostępniła dane.", "The organisation that supplied the figures."),
-    "dataset": ("Zbiór lub tabela u dostawcy (np. BDL P2137).", "The dataset or table at the provider (e.g. BDL P2137)."),
-    "url": ("Adres strony zbioru (jeśli jest).", "Web address of the dataset (if any)."),
-    "retrieved_on": ("Data pobrania danych, RRRR-MM-DD.", "When the extract was taken, YYYY-MM-DD."),
-    "licence": ("Licencja danych (np. CC-BY-4.0) lub warunki dostawcy.", "Licence of the data (e.g. CC-BY-4.0) or the provider's terms."),
-    "quality_class": ("Klasa jakości danych (lista rozwijana).", "Data-quality class (drop-down list)."),
-    "origin": ("Jak powstały dane (rejestr, badanie, model…).", "How the figures were produced (register, survey, model…)."),
-    "contact": ("Osoba kontaktowa u dostawcy.", "Contact person at the provider."),
-}
+COLUMN_TEXT: Mapping[str, tuple[str, str]] = Pairs({  # column: English message; gives (pl, en)
+    "year": N_("Calendar year the figure refers to (four digits, e.g. 2023; not a fiscal or school year such as 2017/18)."),
+    "variable": N_("Variable id from the variables sheet (drop-down list)."),
+    "value": N_("The figure, in the unit of column unit. Decimal point or comma; no thousands separators where they could be ambiguous."),
+    "unit": N_("The unit – pre-filled, do not change it; convert the figure if the source uses another unit. LCU = the city's currency (e.g. PLN)."),
+    "source_id": N_("A source id from the sources sheet (or the city's sources.csv). Required for every figure given."),
+    "status": N_("Status of the figure (drop-down list); empty = a normal, final figure."),
+    "note": N_("Explanation: required for not_available / not_applicable (the reason) and for large year-on-year changes."),
+    "city": N_("City code; needed only when one file holds the figures of several cities."),
+    "organisation": N_("The organisation that supplied the figures."),
+    "dataset": N_("The dataset or table at the provider (e.g. BDL P2137)."),
+    "url": N_("Web address of the dataset (if any)."),
+    "retrieved_on": N_("When the extract was taken, YYYY-MM-DD."),
+    "licence": N_("Licence of the data (e.g. CC-BY-4.0) or the provider's terms."),
+    "quality_class": N_("Data-quality class (drop-down list)."),
+    "origin": N_("How the figures were produced (register, survey, model…)."),
+    "contact": N_("Contact person at the provider."),
+})
 
-STATUS_TEXT: dict[Status, tuple[str, str]] = {
-    Status.estimated: ("wartość oszacowana", "an estimate"),
-    Status.provisional: ("wartość wstępna, może się zmienić", "a provisional figure that may change"),
-    Status.revised: ("wartość poprawiona względem wcześniej podanej", "a figure revised since it was first given"),
-    Status.break_: ("zmiana metody lub zakresu – wartość nieporównywalna z poprzednim rokiem",
-                    "a break in method or coverage: not comparable with the year before"),
-    Status.confidential: ("wartość poufna – pole value może zostać puste", "confidential: value may be left empty"),
-    Status.not_available: ("brak danych – value puste, powód w note", "not available: value empty, the reason in note"),
-    Status.not_applicable: ("nie dotyczy miasta – value puste, powód w note", "does not apply to the city: value empty, the reason in note"),
-}
+STATUS_TEXT: Mapping[Status, tuple[str, str]] = Pairs({
+    Status.estimated: N_("an estimate"),
+    Status.provisional: N_("a provisional figure that may change"),
+    Status.revised: N_("a figure revised since it was first given"),
+    Status.break_: N_("a break in method or coverage: not comparable with the year before"),
+    Status.confidential: N_("confidential: value may be left empty"),
+    Status.not_available: N_("not available: value empty, the reason in note"),
+    Status.not_applicable: N_("does not apply to the city: value empty, the reason in note"),
+})
 
-QUALITY_TEXT: dict[QualityClass, tuple[str, str]] = {
-    QualityClass.measured: ("pomiar lub pełny rejestr", "measured, or a complete register"),
-    QualityClass.survey_extrapolation: ("ekstrapolacja z badania próbkowego", "extrapolated from a sample survey"),
-    QualityClass.higher_level_extrapolation: ("przeniesione z wyższego poziomu (region, kraj)", "extrapolated from a higher level (region, country)"),
-    QualityClass.assumption_estimate: ("szacunek na podstawie założeń", "an estimate from assumptions"),
-    QualityClass.expert_estimate: ("ocena ekspercka", "an expert's estimate"),
-    QualityClass.unknown: ("nieznana", "unknown"),
-}
+QUALITY_TEXT: Mapping[QualityClass, tuple[str, str]] = Pairs({
+    QualityClass.measured: N_("measured, or a complete register"),
+    QualityClass.survey_extrapolation: N_("extrapolated from a sample survey"),
+    QualityClass.higher_level_extrapolation: N_("extrapolated from a higher level (region, country)"),
+    QualityClass.assumption_estimate: N_("an estimate from assumptions"),
+    QualityClass.expert_estimate: N_("an expert's estimate"),
+    QualityClass.unknown: N_("unknown"),
+})
 
-KIND_TEXT: dict[VariableKind, tuple[str, str]] = {
-    VariableKind.count: ("liczba (osób, obiektów, zdarzeń), nieujemna", "a number of things or people, not negative"),
-    VariableKind.quantity: ("wielkość fizyczna (kWh, tony, m², km…), nieujemna", "a physical quantity (kWh, tonnes, m², km…), not negative"),
-    VariableKind.money: ("kwota w podanej walucie (LCU = waluta miasta)", "an amount of money in the unit given (LCU = the city's currency)"),
-    VariableKind.share: ("odsetek 0–100 (nie ułamek 0–1)", "a percentage 0–100 (not a fraction 0–1)"),
-    VariableKind.measure: ("pomiar, może być ujemny", "a measurement that may be negative"),
-    VariableKind.text: ("opis słowny", "a fact in words"),
-}
+KIND_TEXT: Mapping[VariableKind, tuple[str, str]] = Pairs({
+    VariableKind.count: N_("a number of things or people, not negative"),
+    VariableKind.quantity: N_("a physical quantity (kWh, tonnes, m², km…), not negative"),
+    VariableKind.money: N_("an amount of money in the unit given (LCU = the city's currency)"),
+    VariableKind.share: N_("a percentage 0–100 (not a fraction 0–1)"),
+    VariableKind.measure: N_("a measurement that may be negative"),
+    VariableKind.text: N_("a fact in words"),
+})
 
 
-# Counts. One small helper with the CLDR plural rules of the two languages, until the texts move to
-# gettext: ``ngettext`` (with the catalogue's Plural-Forms header) will then replace it.
+# Counts: the plural forms are the catalogues' (ngettext with each catalogue's Plural-Forms).
 
 def plural_category(n: int, lang: str) -> str:
     """The CLDR plural category of the whole number ``n``: Polish ``one`` / ``few`` / ``many``,
     English ``one`` / ``other``."""
-    if lang == "pl":
-        if n == 1:
-            return "one"
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return "few"
-        return "many"
-    if lang == "en":
-        return "one" if n == 1 else "other"
-    raise ValueError(f"no plural rule for language {lang!r}")
+    return i18n.plural_category(n, lang)
 
 
-COUNT_TEXT: dict[str, dict[str, dict[str, str]]] = {  # phrase: language: CLDR category: words
-    "variables": {
-        "pl": {"one": "{n} zmienna, opisana", "few": "{n} zmienne, opisane", "many": "{n} zmiennych, opisanych"},
-        "en": {"one": "{n} variable, described", "other": "{n} variables, described"},
-    },
-    "rows_prefilled": {
-        "pl": {"one": "{n} wiersz wpisany z góry", "few": "{n} wiersze wpisane z góry",
-               "many": "{n} wierszy wpisanych z góry"},
-        "en": {"one": "{n} row pre-filled", "other": "{n} rows pre-filled"},
-    },
+COUNT_TEXT: dict[str, tuple[str, str, None]] = {  # phrase: (singular, plural), English messages
+    "variables": Nn_("{n} variable, described", "{n} variables, described"),
+    "rows_prefilled": Nn_("{n} row pre-filled", "{n} rows pre-filled"),
 }
 """Every sentence of the workbooks that holds a count. The participles agree with the number too
 (1 zmienna opisana, 2 zmienne opisane, 5 zmiennych opisanych)."""
@@ -188,23 +197,22 @@ COUNT_TEXT: dict[str, dict[str, dict[str, str]]] = {  # phrase: language: CLDR c
 def counted(n: int, phrase: str) -> tuple[str, str]:
     """The count phrase ``phrase`` for ``n``, as (pl, en): ``counted(2, "variables")`` →
     ``("2 zmienne, opisane", "2 variables, described")``."""
-    forms = COUNT_TEXT[phrase]
-    return forms["pl"][plural_category(n, "pl")].format(n=n), forms["en"][plural_category(n, "en")].format(n=n)
+    singular, plural, _ = COUNT_TEXT[phrase]
+    pl, en = (i18n.ngettext(lang)(singular, plural, n).format(n=n) for lang in WORKBOOK_LANGS)
+    return pl, en
 
 
 def _plain(text: str | None) -> str:
     return re.sub(r"``([^`]*)``", r"\1", text or "").replace("\n", " ")
 
 
-SOURCE_ID_TEXT = ("Identyfikator źródła, na który powołuje się kolumna source_id w arkuszu observations; unikalny w całym "
-                  "folderze miasta (sources.csv i wszystkie skoroszyty). Litery, cyfry, . _ -, do 32 znaków.",
-                  "The id that column source_id of the observations sheet refers to; unique across the city's whole "
+SOURCE_ID_TEXT = N_("The id that column source_id of the observations sheet refers to; unique across the city's whole "
                   "folder (sources.csv and all workbooks). Letters, digits, . _ -, up to 32 characters.")
 
 
 def _column_text(name: str, model: type) -> tuple[str, str]:
     if model is SourceRow and name == "source_id":
-        return SOURCE_ID_TEXT
+        return both(SOURCE_ID_TEXT)
     if name in COLUMN_TEXT:
         return COLUMN_TEXT[name]
     field = model.model_fields.get(name)
@@ -212,56 +220,34 @@ def _column_text(name: str, model: type) -> tuple[str, str]:
     return en, en
 
 
-PROMPT_TEXT: dict[tuple[str, str], tuple[str, str, str]] = {  # (sheet, column): (title, pl, en)
-    ("observations", "year"): ("Rok / Year", "Rok kalendarzowy, 4 cyfry (np. 2023).",
-                               "Calendar year, four digits (e.g. 2023)."),
-    ("observations", "variable"): ("Zmienna / Variable",
-                                   "Wpisana z góry. W nowym wierszu wybierz z listy (opis w arkuszu variables).",
-                                   "Pre-filled. In a new row choose one from the list (see sheet variables)."),
-    ("observations", "value"): ("Wartość / Value",
-                                "Wartość w jednostce z kolumny unit. Puste tylko ze statusem.",
-                                "The figure, in the unit of column unit. Empty only with a status."),
-    ("observations", "unit"): ("Jednostka / Unit",
-                               "Wpisana z góry – nie zmieniaj, przelicz wartość. LCU = waluta miasta.",
-                               "Pre-filled – do not change it, convert the figure. LCU = the city's currency."),
-    ("observations", "source_id"): ("Źródło / Source",
-                                    "source_id z arkusza sources (lub z sources.csv miasta); wymagany przy każdej wartości.",
-                                    "A source_id from the sources sheet (or the city's sources.csv); needed for every figure."),
-    ("observations", "status"): ("Status",
-                                 "Puste = wartość ostateczna. not_available / not_applicable: value puste, powód w note.",
-                                 "Empty = a final figure. not_available / not_applicable: value empty, the reason in note."),
-    ("observations", "note"): ("Uwaga / Note",
-                               "Powód przy not_available / not_applicable; wyjaśnienie dużej zmiany rok do roku.",
-                               "The reason for not_available / not_applicable; explain a large change on the year before."),
-    ("sources", "source_id"): ("source_id",
-                               "Unikalny identyfikator: litery, cyfry, . _ -, do 32 znaków (np. GUS-2024).",
-                               "A unique id: letters, digits, . _ -, up to 32 characters (e.g. GUS-2024)."),
-    ("sources", "organisation"): ("Instytucja / Organisation", "Instytucja, która udostępniła dane (wymagane).",
-                                  "The organisation that supplied the figures (required)."),
-    ("sources", "dataset"): ("Zbiór / Dataset", "Zbiór lub tabela u dostawcy, np. BDL P2137 (wymagane).",
-                             "The dataset or table at the provider, e.g. BDL P2137 (required)."),
-    ("sources", "url"): ("Adres / URL", "Pełny adres strony zbioru, https://… (jeśli jest).",
-                         "The full web address of the dataset, https://… (if any)."),
-    ("sources", "retrieved_on"): ("Data / Date", "Data pobrania danych, RRRR-MM-DD (wymagane).",
-                                  "When the extract was taken, YYYY-MM-DD (required)."),
-    ("sources", "licence"): ("Licencja / Licence", "Licencja, np. CC-BY-4.0, albo warunki dostawcy (wymagane).",
-                             "The licence, e.g. CC-BY-4.0, or the provider's terms (required)."),
-    ("sources", "quality_class"): ("Klasa jakości / Quality class", "Klasa jakości danych – wybierz z listy.",
-                                   "Data-quality class – choose from the list."),
-    ("sources", "origin"): ("Pochodzenie / Origin", "Jak powstały dane (rejestr, badanie, model…).",
-                            "How the figures were produced (register, survey, model…)."),
-    ("sources", "contact"): ("Kontakt / Contact", "Osoba kontaktowa u dostawcy.", "Contact person at the provider."),
-}
+PROMPT_TEXT: Mapping[tuple[str, str], tuple[str, str, str]] = Pairs({  # (sheet, column): (title, message); gives (title, pl, en)
+    ("observations", "year"): ("Rok / Year", N_("Calendar year, four digits (e.g. 2023).")),
+    ("observations", "variable"): ("Zmienna / Variable", N_("Pre-filled. In a new row choose one from the list (see sheet variables).")),
+    ("observations", "value"): ("Wartość / Value", N_("The figure, in the unit of column unit. Empty only with a status.")),
+    ("observations", "unit"): ("Jednostka / Unit", N_("Pre-filled – do not change it, convert the figure. LCU = the city's currency.")),
+    ("observations", "source_id"): ("Źródło / Source", N_("A source_id from the sources sheet (or the city's sources.csv); needed for every figure.")),
+    ("observations", "status"): ("Status", N_("Empty = a final figure. not_available / not_applicable: value empty, the reason in note.")),
+    ("observations", "note"): ("Uwaga / Note", N_("The reason for not_available / not_applicable; explain a large change on the year before.")),
+    ("sources", "source_id"): ("source_id", N_("A unique id: letters, digits, . _ -, up to 32 characters (e.g. GUS-2024).")),
+    ("sources", "organisation"): ("Instytucja / Organisation", N_("The organisation that supplied the figures (required).")),
+    ("sources", "dataset"): ("Zbiór / Dataset", N_("The dataset or table at the provider, e.g. BDL P2137 (required).")),
+    ("sources", "url"): ("Adres / URL", N_("The full web address of the dataset, https://… (if any).")),
+    ("sources", "retrieved_on"): ("Data / Date", N_("When the extract was taken, YYYY-MM-DD (required).")),
+    ("sources", "licence"): ("Licencja / Licence", N_("The licence, e.g. CC-BY-4.0, or the provider's terms (required).")),
+    ("sources", "quality_class"): ("Klasa jakości / Quality class", N_("Data-quality class – choose from the list.")),
+    ("sources", "origin"): ("Pochodzenie / Origin", N_("How the figures were produced (register, survey, model…).")),
+    ("sources", "contact"): ("Kontakt / Contact", N_("Contact person at the provider.")),
+})
 """The input prompt of each input column (Excel allows 32 characters of title, 255 of text)."""
 
-VALUE_PROMPT: dict[str, tuple[str, str]] = {  # what a value cell expects, by the kind of its variable
-    "share": ("Odsetek 0–100 (nie ułamek 0–1).", "A percentage 0–100 (not a fraction 0–1)."),
-    "whole": ("Liczba całkowita ≥ 0.", "A whole number ≥ 0."),
-    "non_negative": ("Liczba ≥ 0.", "A number ≥ 0."),
-    "number": ("Liczba (może być ujemna).", "A number (may be negative)."),
-    "text": ("Opis słowny.", "A fact in words."),
-    "any": ("Liczba albo, dla zmiennej tekstowej, opis słowny.", "A number or, for a text variable, a fact in words."),
-}
+VALUE_PROMPT: Mapping[str, tuple[str, str]] = Pairs({  # what a value cell expects, by the kind of its variable
+    "share": N_("A percentage 0–100 (not a fraction 0–1)."),
+    "whole": N_("A whole number ≥ 0."),
+    "non_negative": N_("A number ≥ 0."),
+    "number": N_("A number (may be negative)."),
+    "text": N_("A fact in words."),
+    "any": N_("A number or, for a text variable, a fact in words."),
+})
 
 
 def year_bounds() -> tuple[int, int]:
@@ -695,96 +681,89 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
     def add(pl: str, en: str, bold: bool = False) -> None:
         lines.append((pl, en, bold))
 
-    who_pl = plan.provider.name.pl if plan.provider else "wszyscy dostawcy danych"
-    who_en = plan.provider.name.en if plan.provider else "all data providers"
+    def say(msg: str, bold: bool = False, **kw: object) -> None:
+        add(*both(msg, **kw), bold)
+
+    who_pl, who_en = ((plan.provider.name.pl, plan.provider.name.en) if plan.provider
+                      else both(N_("all data providers")))
     eds = [catalogue.editions[edition]] if edition else list(catalogue.editions.values())
-    add(f"Arkusz zbierania danych ISO 37120 – {who_pl}", f"ISO 37120 data collection workbook – {who_en}", True)
-    add("Edycja: " + "; ".join(f"{e.title.pl} ({e.id})" for e in eds),
-        "Edition: " + "; ".join(f"{e.title.en} ({e.id})" for e in eds))
+    pl, en = both(N_("ISO 37120 data collection workbook – {who}"), who="{who}")
+    add(pl.format(who=who_pl), en.format(who=who_en), True)
+    pl, en = both(N_("Edition: {editions}"), editions="{editions}")
+    add(pl.format(editions="; ".join(f"{e.title.pl} ({e.id})" for e in eds)),
+        en.format(editions="; ".join(f"{e.title.en} ({e.id})" for e in eds)))
     add("", "")
-    add("Kto wypełnia", "Who fills it in", True)
+    say(N_("Who fills it in"), True)
     n_pl, n_en = counted(len(plan.variables), "variables")
-    add(f"{who_pl}: {n_pl} w arkuszu variables (co liczyć, w jakiej jednostce, "
-        "dla których wskaźników). Miasto wkłada wypełniony plik do folderu observations/ swoich danych.",
-        f"{who_en}: {n_en} on the variables sheet (what to count, in which unit, "
-        "for which indicators). The city puts the filled workbook into the observations/ folder of its data.")
+    pl, en = both(N_("{who}: {variables} on the variables sheet (what to count, in which unit, for which indicators). "
+                     "The city puts the filled workbook into the observations/ folder of its data."),
+                  who="{who}", variables="{variables}")
+    add(pl.format(who=who_pl, variables=n_pl), en.format(who=who_en, variables=n_en))
     add("", "")
-    add("Arkusze", "Sheets", True)
+    say(N_("Sheets"), True)
     rows_pl, rows_en = counted(n_rows, "rows_prefilled")
-    add("observations – dane: " + ("po jednym wierszu na zmienną i rok (" + ", ".join(map(str, years)) + ")"
-                                   if years else "po jednym wierszu na zmienną; wpisz rok, a dla kolejnych lat skopiuj "
-                                                 "wiersz do pustych wierszy poniżej")
-        + f"; {rows_pl}.",
-        "observations – the figures: " + ("one row per variable and year (" + ", ".join(map(str, years)) + ")"
-                                          if years else "one row per variable; fill in the year, and copy the row into "
-                                                        "the empty rows below for further years")
-        + f"; {rows_en}.")
-    add("sources – rejestr źródeł: jeden wiersz na źródło, na które powołuje się kolumna source_id.",
-        "sources – the source register: one row per source that column source_id refers to.")
-    add("variables – opis zmiennych (tylko do odczytu; ten arkusz nie jest wczytywany).",
-        "variables – what each variable means (for reading; this sheet is not loaded).")
-    add("Nie zmieniaj nazw arkuszy ani kolumn i nie dodawaj własnych kolumn (uwagi wpisuj w note): każda inna kolumna "
-        "niż " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " blokuje wczytanie pliku "
-        "(kolumna city jest potrzebna tylko, gdy jeden plik zawiera dane kilku miast).",
-        "Do not rename sheets or columns and do not add columns of your own (put remarks in note): any column other than "
-        + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS) + " stops the file from loading "
-        "(a city column is needed only when one file holds the figures of several cities).")
-    add("Arkusze są chronione (bez hasła): wpisywać można w żółte komórki wierszy wpisanych z góry, w puste wiersze "
-        "poniżej nich i w arkusz sources. Po zaznaczeniu komórki pojawia się podpowiedź; listy rozwijane podają dozwolone "
-        "wartości. Ochronę można świadomie zdjąć: Excel – Recenzja › Nie chroń arkusza; LibreOffice – Narzędzia › "
-        "Chroń arkusz.",
-        "The sheets are protected (with no password): you can type into the yellow cells of the pre-filled rows, into "
-        "the empty rows below them and into the sources sheet. A selected cell shows a prompt; the drop-down lists offer "
-        "the values allowed. The protection can be removed deliberately: Excel – Review › Unprotect Sheet; "
-        "LibreOffice – Tools › Protect Sheet.")
+    if years:
+        pl, en = both(N_("observations – the figures: one row per variable and year ({years}); {rows}."),
+                      years=", ".join(map(str, years)), rows="{rows}")
+    else:
+        pl, en = both(N_("observations – the figures: one row per variable; fill in the year, and copy the row into "
+                         "the empty rows below for further years; {rows}."), rows="{rows}")
+    add(pl.format(rows=rows_pl), en.format(rows=rows_en))
+    say(N_("sources – the source register: one row per source that column source_id refers to."))
+    say(N_("variables – what each variable means (for reading; this sheet is not loaded)."))
+    say(N_("Do not rename sheets or columns and do not add columns of your own (put remarks in note): any column other "
+           "than {columns} stops the file from loading (a city column is needed only when one file holds the figures "
+           "of several cities)."), columns=", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
+    say(N_("The sheets are protected (with no password): you can type into the yellow cells of the pre-filled rows, "
+           "into the empty rows below them and into the sources sheet. A selected cell shows a prompt; the drop-down "
+           "lists offer the values allowed. The protection can be removed deliberately: Excel – Review › Unprotect "
+           "Sheet; LibreOffice – Tools › Protect Sheet."))
     add("", "")
-    add("Zasady", "Rules", True)
+    say(N_("Rules"), True)
     low, high = year_bounds()
     empty = ", ".join(s.value for s in EMPTY_STATUSES)
     reason = " / ".join(s.value for s in REASON_STATUSES)
     rules = [
-        ("Jeden wiersz na rok × zmienną; ta sama para nie może wystąpić dwa razy (także w różnych plikach).",
-         "One row per year × variable; the same pair must not appear twice (not even in different files)."),
-        (f"Rok kalendarzowy {low}–{high} (4 cyfry). Lata szkolne/budżetowe (2017/18) nie są przyjmowane: podaj rok, którego dotyczą, i wyjaśnij w note.",
-         f"Calendar year {low}–{high} (four digits). Fiscal or school years (2017/18) are not accepted: give the year they refer to and explain in note."),
-        ("Wartość w jednostce z kolumny unit – nie zmieniaj jednostki, tylko przelicz wartość. LCU oznacza walutę miasta (z city.yaml).",
-         "The value in the unit of column unit – do not change the unit, convert the figure. LCU means the city's currency (from city.yaml)."),
-        ("Przecinek albo kropka dziesiętna. Bez separatorów tysięcy, gdy mogą być niejednoznaczne (1,395 – tysiąc czy ułamek?). Odsetki jako 0–100, nie 0–1.",
-         "Decimal point or comma. No thousands separators where they could be ambiguous (1,395 – a thousand or a fraction?). Percentages as 0–100, not 0–1."),
-        ("Każda podana wartość wymaga source_id z arkusza sources (albo z sources.csv). Identyfikatory źródeł muszą być unikalne w całym folderze miasta: w sources.csv i we wszystkich skoroszytach razem.",
-         "Every figure needs a source_id from the sources sheet (or from sources.csv). Source ids must be unique across the city's whole folder: sources.csv and all workbooks together."),
-        (f"Puste value tylko ze statusem {empty}; przy {reason} wpisz powód w note. Wiersz z pustym value i bez statusu to błąd – nie zostawiaj niewypełnionych wierszy.",
-         f"An empty value only with status {empty}; with {reason} give the reason in note. A row with an empty value and no status is an error – leave no row unfilled."),
-        ("Zmienne tekstowe (kind = text) można zamiast tego podać w city.yaml (text_facts) – ale nie w obu miejscach.",
-         "Text variables (kind = text) may be given in city.yaml (text_facts) instead – but not in both places."),
-        ("Daty (retrieved_on) w formacie RRRR-MM-DD.", "Dates (retrieved_on) as YYYY-MM-DD."),
+        both(N_("One row per year × variable; the same pair must not appear twice (not even in different files).")),
+        both(N_("Calendar year {low}–{high} (four digits). Fiscal or school years (2017/18) are not accepted: give the "
+                "year they refer to and explain in note."), low=low, high=high),
+        both(N_("The value in the unit of column unit – do not change the unit, convert the figure. LCU means the "
+                "city's currency (from city.yaml).")),
+        both(N_("Decimal point or comma. No thousands separators where they could be ambiguous (1,395 – a thousand or "
+                "a fraction?). Percentages as 0–100, not 0–1.")),
+        both(N_("Every figure needs a source_id from the sources sheet (or from sources.csv). Source ids must be "
+                "unique across the city's whole folder: sources.csv and all workbooks together.")),
+        both(N_("An empty value only with status {empty}; with {reason} give the reason in note. A row with an empty "
+                "value and no status is an error – leave no row unfilled."), empty=empty, reason=reason),
+        both(N_("Text variables (kind = text) may be given in city.yaml (text_facts) instead – but not in both places.")),
+        both(N_("Dates (retrieved_on) as YYYY-MM-DD.")),
     ]
     for pl, en in rules:
         add("• " + pl, "• " + en)
     add("", "")
-    add("Statusy (kolumna status; puste = wartość ostateczna)", "Statuses (column status; empty = a normal, final figure)", True)
+    say(N_("Statuses (column status; empty = a normal, final figure)"), True)
     for s in Status:
         pl, en = STATUS_TEXT.get(s, (s.value, s.value))
         add(f"{s.value} – {pl}", f"{s.value} – {en}")
     add("", "")
-    add("Kolumny arkusza observations (* = kolumna wymagana)", "Columns of the observations sheet (* = required column)", True)
+    say(N_("Columns of the observations sheet (* = required column)"), True)
     for name in OBSERVATION_COLUMNS:
         pl, en = _column_text(name, ObservationRow)
         star = "*" if name in REQUIRED_COLUMNS else ""
         add(f"{name}{star} – {pl}", f"{name}{star} – {en}")
     add("", "")
-    add("Kolumny arkusza sources (* = pole wymagane)", "Columns of the sources sheet (* = must be filled)", True)
+    say(N_("Columns of the sources sheet (* = must be filled)"), True)
     for name in SOURCE_SHEET_COLUMNS:
         pl, en = _column_text(name, SourceRow)
         star = "*" if SourceRow.model_fields[name].is_required() else ""
         add(f"{name}{star} – {pl}", f"{name}{star} – {en}")
     add("", "")
-    add("Klasy jakości (quality_class)", "Quality classes (quality_class)", True)
+    say(N_("Quality classes (quality_class)"), True)
     for q in QualityClass:
         pl, en = QUALITY_TEXT.get(q, (q.value, q.value))
         add(f"{q.value} – {pl}", f"{q.value} – {en}")
     add("", "")
-    add("Rodzaje zmiennych (kolumna kind w arkuszu variables)", "Kinds of variables (column kind on the variables sheet)", True)
+    say(N_("Kinds of variables (column kind on the variables sheet)"), True)
     for k in VariableKind:
         if any(v.kind is k for v in plan.variables):
             pl, en = KIND_TEXT.get(k, (k.value, k.value))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue"}
+SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue", "i18n"}
 FLOW = ["ingest", "calculate", "validate", "publish", "dossier"]  # each may use the ones before it
 UPSTREAM = {
     "problems": set(),

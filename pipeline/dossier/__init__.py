@@ -34,6 +34,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
+from pipeline import i18n as i18n_core
 from pipeline.dossier import charts, i18n
 from pipeline.dossier.comparison import (
     COMPARISON_JSON,
@@ -141,10 +142,10 @@ def _latest(ind: IndicatorPart, year: int | None) -> YearRow | None:
 
 
 def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Environment | None = None) -> str:
-    """The dossier of one city as one self-contained HTML page in ``lang`` (en or pl)."""
-    if lang not in i18n.LANGS:
-        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
+    """The dossier of one city as one self-contained HTML page in ``lang`` (a language with a catalogue)."""
+    i18n_core.check_language(lang)
     env = env or environment()
+    i18n_core.install(env, lang)
     coverage_svg, coverage_table = _coverage(d, lang)
     indicators = [ind for th in d.themes for ind in th.indicators]
     latest = {ind.uid: _latest(ind, d.build.latest_year) for ind in indicators}
@@ -164,7 +165,7 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
         num=lambda v, decimals=None: i18n.number(v, lang, decimals), plain=lambda v: '' if v is None else i18n.plain(v),
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
-        show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
+        unit=lambda u: i18n.unit(u, lang), unit_count=lambda u, n: i18n.unit_count(u, n, lang), show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
         sources={s.source_id: s for s in d.inventory.sources},
         not_available=_not_available(d), css_content=css_content, settings=manifest_settings)
 
@@ -422,7 +423,7 @@ def write_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_d
     return [*written, path]
 
 
-def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] = i18n.LANGS,
+def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] | None = None,
                    manifest: Manifest | None = None, pdf: bool = True, *, cities: Iterable[str] | None = None,
                    workers: int | None = None, note: Callable[[str], None] | None = None) -> list[Path]:
     """Write the dossier of every city in the store into ``out_dir``: ``dossier-<city>-<lang>.html``
@@ -436,10 +437,9 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     processes (default: one per CPU when there is more than one batch; forked, so on Linux only);
     this process keeps the store and reads the next batches while the workers render. The workers
     never touch the store: they get each batch's rows and return the paths they wrote."""
-    langs = list(dict.fromkeys(langs))
+    langs = list(dict.fromkeys(i18n_core.languages() if langs is None else langs))
     for lang in langs:
-        if lang not in i18n.LANGS:
-            raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
+        i18n_core.check_language(lang)
     say = note or (lambda msg: log.warning("%s", msg))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Text
+from pipeline import i18n as i18n_core
 from pipeline.dossier import i18n
 from pipeline.dossier.models import Part
 from pipeline.dossier.pages import CSS, environment
@@ -236,11 +237,11 @@ def _level_table(d: Comparison) -> list[dict]:
 
 
 def render_comparison(d: Comparison, lang: str, env: Environment | None = None, *, other_href: str | None = None) -> str:
-    """The comparison as one self-contained HTML page in ``lang`` (en or pl): no script, nothing
+    """The comparison as one self-contained HTML page in ``lang`` (a language with a catalogue): no script, nothing
     fetched. ``env`` is the dossier's template environment; ``other_href`` links the other language."""
-    if lang not in i18n.LANGS:
-        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(i18n.LANGS)}")
+    i18n_core.check_language(lang)
     env = env or environment()
+    i18n_core.install(env, lang)
     totals = {y: sum(c.cities for c in d.levels if c.year == y) for y in d.years}
     return env.get_template(TEMPLATE).render(
         d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),

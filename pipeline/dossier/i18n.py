@@ -1,355 +1,353 @@
-"""Every label of the dossier in English and Polish, in one table, and numbers written the way
-each language writes them. The templates are the same for both languages; only these words and
-the catalogue's own names change."""
+"""Every label of the dossier and the comparison, keyed, with its English text marked for the
+message catalogues (``pipeline/locale``, see :mod:`pipeline.i18n`): the words of every language
+are in the catalogues, the templates are the same for every language. Numbers are written the
+way each language writes them (below)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-LANGS = ("en", "pl")
+from pipeline import i18n as _i18n
+from pipeline.i18n import N_, NC_, Nn_
 
-LABELS: dict[str, tuple[str, str]] = {
+
+def languages() -> tuple[str, ...]:
+    """The languages with a message catalogue."""
+    return _i18n.languages()
+
+
+LABELS: dict[str, str | tuple[str, str] | tuple[str, str, None]] = {  # key: N_(msg), NC_(context, msg) or Nn_(one, many)
     # document
-    "dossier": ("Evidence dossier", "Dossier dowodowe"),
-    "dossier_for": ("ISO 37120 evidence dossier", "Dossier dowodowe ISO 37120"),
-    "contents": ("Contents", "Spis treści"),
-    "other_language": ("Polish version", "Wersja angielska"),
-    "fictional": ("A fictional city: the figures are invented for testing and demonstration.",
-                  "Miasto fikcyjne: liczby są zmyślone na potrzeby testów i demonstracji."),
-    "generated_by": ("Generated from the build's store by the ISO 37120 pipeline; dossier schema version",
-                     "Wygenerowano z magazynu danych kompilacji przez potok ISO 37120; wersja schematu dossier"),
-    "how_to_read": (("How to verify a value: open the indicator from the table of indicators; its section gives the value, "
-                     "the formula as run, the numerator and denominator, every input with its file and row (the file's SHA-256 is "
-                     "in the input inventory), the source, the rules that ran and their outcome."),
-                    ("Jak sprawdzić wartość: otwórz wskaźnik z tabeli wskaźników; jego sekcja podaje wartość, wzór w postaci "
-                     "wykonanej, licznik i mianownik, każdą daną wejściową z plikiem i wierszem (skrót SHA-256 pliku "
-                     "jest w spisie danych wejściowych), źródło, "
-                     "reguły walidacji, które zostały uruchomione, i ich wynik.")),
+    "dossier": N_('Evidence dossier'),
+    "dossier_for": N_('ISO 37120 evidence dossier'),
+    "contents": N_('Contents'),
+    "other_language": N_('Polish version'),
+    "fictional": N_('A fictional city: the figures are invented for testing and demonstration.'),
+    "generated_by": N_("Generated from the build's store by the ISO 37120 pipeline; dossier schema version"),
+    "how_to_read": N_('How to verify a value: open the indicator from the table of indicators; its section gives '
+                      'the value, the formula as run, the numerator and denominator, every input with its file '
+                      "and row (the file's SHA-256 is in the input inventory), the source, the rules that ran and"
+                      ' their outcome.'),
     # the printed page: running header and footer (CSS page-margin boxes)
-    "page_of": ("Page {page} of {pages}", "Strona {page} z {pages}"),
-    "running_build": ("build {build}", "kompilacja {build}"),
-    "running_inputs": ("inputs {inputs}", "dane wejściowe {inputs}"),
-    "running_released": ("released {date}", "wydano {date}"),
+    "page_of": N_('Page {page} of {pages}'),
+    "running_build": N_('build {build}'),
+    "running_inputs": N_('inputs {inputs}'),
+    "running_released": N_('released {date}'),
     # title page
-    "city": ("City", "Miasto"),
-    "city_code": ("City code", "Kod miasta"),
-    "country": ("Country", "Kraj"),
-    "region": ("Region", "Region"),
-    "currency": ("Currency (LCU)", "Waluta (LCU)"),
-    "edition": ("Edition", "Edycja"),
-    "reference_years": ("Reference years", "Lata odniesienia"),
-    "build_id": ("Build id", "Identyfikator kompilacji"),
-    "build_id_none": ("not given — see manifest.json of the release", "nie podano — zob. manifest.json wydania"),
-    "inputs_sha256": ("Inputs fingerprint (SHA-256 over the inventory)", "Odcisk danych wejściowych (SHA-256 spisu plików)"),
-    "status": ("Status", "Status"),
-    "build_status": ("Build status", "Status kompilacji"),
-    "build_released": ("released", "wydana"),
-    "build_releasable": ("releasable: no validation error is left unaccepted", "gotowa do wydania: każdy błąd walidacji został zaakceptowany lub go nie ma"),
-    "build_blocked": ("blocked: {n} validation error(s) not accepted", "zablokowana: {n} niezaakceptowany(ch) błąd(ów) walidacji"),
-    "publisher": ("Publisher (data owner)", "Wydawca (właściciel danych)"),
-    "contact": ("Contact (preparer)", "Kontakt (osoba przygotowująca)"),
-    "website": ("Website", "Strona internetowa"),
+    "city": N_('City'),
+    "city_code": N_('City code'),
+    "country": N_('Country'),
+    "region": N_('Region'),
+    "currency": N_('Currency (LCU)'),
+    "edition": N_('Edition'),
+    "reference_years": N_('Reference years'),
+    "build_id": N_('Build id'),
+    "build_id_none": N_('not given — see manifest.json of the release'),
+    "inputs_sha256": N_('Inputs fingerprint (SHA-256 over the inventory)'),
+    "status": N_('Status'),
+    "build_status": N_('Build status'),
+    "build_released": N_('released'),
+    "build_releasable": N_('releasable: no validation error is left unaccepted'),
+    "publisher": N_('Publisher (data owner)'),
+    "contact": N_('Contact (preparer)'),
+    "website": N_('Website'),
     # sections
-    "sec_coverage": ("Coverage and certification level", "Kompletność i poziom certyfikacji"),
-    "sec_validation": ("Validation", "Walidacja"),
-    "sec_exceptions": ("Accepted exceptions", "Zaakceptowane wyjątki"),
-    "sec_not_available": ("Indicators not available", "Wskaźniki niedostępne"),
-    "sec_revisions": ("Revisions against the previous release", "Rewizje względem poprzedniego wydania"),
-    "sec_quality": ("Quality statement", "Deklaracja jakości"),
-    "sec_indicators": ("Indicators at a glance", "Przegląd wskaźników"),
-    "sec_inventory": ("Input inventory", "Spis danych wejściowych"),
-    "sec_manifest": ("Build manifest", "Manifest kompilacji"),
-    "sec_signoff": ("Release approval", "Zatwierdzenie wydania"),
-    "sec_themes": ("Indicators by theme", "Wskaźniki według tematów"),
-    "sec_profile": ("Profile data", "Dane profilowe"),
+    "sec_coverage": N_('Coverage and certification level'),
+    "sec_validation": N_('Validation'),
+    "sec_exceptions": N_('Accepted exceptions'),
+    "sec_not_available": N_('Indicators not available'),
+    "sec_revisions": N_('Revisions against the previous release'),
+    "sec_quality": N_('Quality statement'),
+    "sec_indicators": N_('Indicators at a glance'),
+    "sec_inventory": N_('Input inventory'),
+    "sec_manifest": N_('Build manifest'),
+    "sec_signoff": N_('Release approval'),
+    "sec_themes": N_('Indicators by theme'),
+    "sec_profile": N_('Profile data'),
     # coverage
-    "coverage_chart": ("Indicators reported by theme", "Wskaźniki podane według tematów"),
-    "coverage_by_theme": ("Coverage by theme and tier (reported / defined)", "Kompletność według tematów i poziomów (podane / zdefiniowane)"),
-    "certification": ("Certification level by year", "Poziom certyfikacji według lat"),
-    "year": ("Year", "Rok"),
-    "years": ("Years", "Lata"),
-    "theme": ("Theme", "Temat"),
-    "tier": ("Tier", "Poziom"),
-    "core": ("Core", "Podstawowe"),
-    "supporting": ("Supporting", "Uzupełniające"),
-    "profile": ("Profile", "Profilowe"),
-    "core_and_supporting": ("Core + supporting", "Podstawowe + uzupełniające"),
-    "level": ("Level", "Poziom"),
-    "below_lowest": ("below the lowest level", "poniżej najniższego poziomu"),
-    "total": ("All themes", "Wszystkie tematy"),
-    "legend_core": ("core reported", "podane podstawowe"),
-    "legend_supporting": ("supporting reported", "podane uzupełniające"),
-    "legend_missing": ("not reported", "niepodane"),
+    "coverage_chart": N_('Indicators reported by theme'),
+    "coverage_by_theme": N_('Coverage by theme and tier (reported / defined)'),
+    "certification": N_('Certification level by year'),
+    "year": N_('Year'),
+    "years": N_('Years'),
+    "theme": N_('Theme'),
+    "tier": N_('Tier'),
+    "core": N_('Core'),
+    "supporting": N_('Supporting'),
+    "profile": N_('Profile'),
+    "core_and_supporting": N_('Core + supporting'),
+    "level": N_('Level'),
+    "below_lowest": N_('below the lowest level'),
+    "total": N_('All themes'),
+    "legend_core": N_('core reported'),
+    "legend_supporting": N_('supporting reported'),
+    "legend_missing": N_('not reported'),
     # validation
-    "rules_run": ("Rules that ran", "Uruchomione reguły"),
-    "summary_by_level": ("Findings by level and severity", "Wyniki według poziomu i wagi"),
-    "ess_level": ("ESS level", "Poziom ESS"),
-    "severity": ("Severity", "Waga"),
-    "rules": ("Rules", "Reguły"),
-    "findings": ("Findings", "Wyniki"),
-    "accepted": ("Accepted", "Zaakceptowane"),
-    "open": ("Open", "Otwarte"),
-    "no_findings": ("Validation found nothing for this city.", "Walidacja nie wykazała niczego dla tego miasta."),
-    "open_findings": ("Open errors and warnings", "Otwarte błędy i ostrzeżenia"),
-    "no_open_findings": ("No error or warning is open.", "Nie ma otwartych błędów ani ostrzeżeń."),
-    "accepted_findings": ("Accepted findings", "Zaakceptowane wyniki"),
-    "information_count": ("Findings of severity information (shown with their indicators)", "Wyniki o wadze informacyjnej (podane przy wskaźnikach)"),
-    "rule": ("Rule", "Reguła"),
-    "indicator": ("Indicator", "Wskaźnik"),
-    "variable": ("Variable", "Zmienna"),
-    "observed": ("Observed", "Stwierdzono"),
-    "expected": ("Expected", "Oczekiwano"),
-    "message": ("Message", "Komunikat"),
-    "place": ("Place", "Miejsce"),
-    "accepted_by": ("Accepted by", "Zaakceptował(a)"),
-    "role": ("Role", "Funkcja"),
-    "date": ("Date", "Data"),
-    "reason": ("Reason", "Uzasadnienie"),
-    "matched": ("Findings matched", "Dopasowane wyniki"),
-    "no_exceptions": ("No finding was accepted as an exception.", "Żaden wynik nie został zaakceptowany jako wyjątek."),
-    "stale_exception": ("matches no finding of this build: to be removed", "nie pasuje do żadnego wyniku tej kompilacji: do usunięcia"),
-    "exception_file": ("Recorded in", "Zapisano w"),
-    "every_year": ("every year", "każdy rok"),
+    "rules_run": N_('Rules that ran'),
+    "summary_by_level": N_('Findings by level and severity'),
+    "ess_level": N_('ESS level'),
+    "severity": N_('Severity'),
+    "rules": N_('Rules'),
+    "findings": N_('Findings'),
+    "accepted": N_('Accepted'),
+    "open": N_('Open'),
+    "no_findings": N_('Validation found nothing for this city.'),
+    "open_findings": N_('Open errors and warnings'),
+    "no_open_findings": N_('No error or warning is open.'),
+    "accepted_findings": N_('Accepted findings'),
+    "information_count": N_('Findings of severity information (shown with their indicators)'),
+    "rule": N_('Rule'),
+    "indicator": N_('Indicator'),
+    "variable": N_('Variable'),
+    "observed": N_('Observed'),
+    "expected": N_('Expected'),
+    "message": N_('Message'),
+    "place": N_('Place'),
+    "accepted_by": N_('Accepted by'),
+    "role": N_('Role'),
+    "date": N_('Date'),
+    "reason": N_('Reason'),
+    "matched": N_('Findings matched'),
+    "no_exceptions": N_('No finding was accepted as an exception.'),
+    "stale_exception": N_('matches no finding of this build: to be removed'),
+    "exception_file": N_('Recorded in'),
+    "every_year": N_('every year'),
     # not available
-    "not_available_intro": ("Every indicator without a value in a reference year, with the reason given with its inputs.",
-                            "Każdy wskaźnik bez wartości w danym roku odniesienia, z przyczyną podaną przy danych wejściowych."),
-    "none_not_available": ("Every indicator has a value in every reference year.", "Każdy wskaźnik ma wartość w każdym roku odniesienia."),
+    "not_available_intro": N_('Every indicator without a value in a reference year, with the reason given with its '
+                              'inputs.'),
+    "none_not_available": N_('Every indicator has a value in every reference year.'),
     # revisions
-    "revisions_none_compared": (("The build was not compared with a previous release (there is none, or it was not given): "
-                                 "no revision can be reported."),
-                                ("Kompilacji nie porównano z poprzednim wydaniem (nie ma go albo go nie wskazano): "
-                                 "nie można wykazać rewizji.")),
-    "revisions_none": ("No released value changed without a revision record, and no input is marked revised.",
-                       "Żadna wydana wartość nie zmieniła się bez zapisu rewizji i żadna dana wejściowa nie jest oznaczona jako zrewidowana."),
-    "revisions_not_compared_inputs": ("The build was not compared with a previous release; the inputs marked revised are listed below.",
-                                      "Kompilacji nie porównano z poprzednim wydaniem; poniżej wymieniono dane wejściowe oznaczone jako zrewidowane."),
-    "kind_unexplained_change": ("released value changed without a revision record", "wydana wartość zmieniła się bez zapisu rewizji"),
-    "kind_revised_input": ("input marked revised", "dana wejściowa oznaczona jako zrewidowana"),
-    "change": ("Change", "Zmiana"),
-    "why": ("Why", "Dlaczego"),
-    "kind": ("Kind", "Rodzaj"),
-    "indicators": ("Indicators", "Wskaźniki"),
+    "revisions_none_compared": N_('The build was not compared with a previous release (there is none, or it was not given): '
+                                  'no revision can be reported.'),
+    "revisions_none": N_('No released value changed without a revision record, and no input is marked revised.'),
+    "revisions_not_compared_inputs": N_('The build was not compared with a previous release; the inputs marked revised are listed '
+                                        'below.'),
+    "kind_unexplained_change": N_('released value changed without a revision record'),
+    "kind_revised_input": N_('input marked revised'),
+    "change": N_('Change'),
+    "why": N_('Why'),
+    "kind": N_('Kind'),
+    "indicators": N_('Indicators'),
     # inventory
-    "files": ("Files", "Pliki"),
-    "sources": ("Sources", "Źródła"),
-    "file": ("File", "Plik"),
-    "bytes": ("Bytes", "Bajty"),
-    "media_type": ("Media type", "Typ"),
-    "source": ("Source", "Źródło"),
-    "organisation": ("Organisation", "Organizacja"),
-    "dataset": ("Dataset", "Zbiór danych"),
-    "retrieved_on": ("Retrieved on", "Pobrano"),
-    "licence": ("Licence", "Licencja"),
-    "quality_class": ("Data-quality class", "Klasa jakości danych"),
-    "origin": ("Origin", "Pochodzenie"),
-    "figures": ("Figures", "Liczby"),
-    "register_row": ("Register row", "Wiersz rejestru"),
+    "files": N_('Files'),
+    "sources": N_('Sources'),
+    "file": N_('File'),
+    "bytes": N_('Bytes'),
+    "media_type": N_('Media type'),
+    "source": N_('Source'),
+    "organisation": N_('Organisation'),
+    "dataset": N_('Dataset'),
+    "retrieved_on": N_('Retrieved on'),
+    "licence": N_('Licence'),
+    "quality_class": N_('Data-quality class'),
+    "origin": N_('Origin'),
+    "figures": N_('Figures'),
+    "register_row": N_('Register row'),
     # manifest
-    "manifest_none": ("The manifest of this build is in manifest.json of the release.",
-                      "Manifest tej kompilacji znajduje się w pliku manifest.json wydania."),
-    "release_date": ("Release date", "Data wydania"),
-    "code_version": ("Code version", "Wersja kodu"),
-    "lock_sha256": ("Dependency lock (SHA-256)", "Plik zależności (SHA-256)"),
-    "python": ("Python", "Python"),
-    "packages": ("Packages", "Pakiety"),
-    "package": ("Package", "Pakiet"),
-    "version": ("Version", "Wersja"),
-    "configuration": ("Configuration", "Konfiguracja"),
-    "setting": ("Setting", "Ustawienie"),
-    "value_col": ("Value", "Wartość"),
-    "editions": ("Editions", "Edycje"),
-    "definitions_sha256": ("Definitions (SHA-256)", "Definicje (SHA-256)"),
-    "outputs": ("Outputs", "Wyniki kompilacji"),
-    "inputs": ("Inputs", "Dane wejściowe"),
-    "path": ("Path", "Ścieżka"),
-    "manifest_version": ("Manifest version", "Wersja manifestu"),
-    "previous_build": ("Previous release compared (build id)", "Porównane poprzednie wydanie (identyfikator kompilacji)"),
-    "previous_files": ("Files read from the previous release", "Pliki odczytane z poprzedniego wydania"),
+    "manifest_none": N_('The manifest of this build is in manifest.json of the release.'),
+    "release_date": N_('Release date'),
+    "code_version": N_('Code version'),
+    "lock_sha256": N_('Dependency lock (SHA-256)'),
+    "python": N_('Python'),
+    "packages": N_('Packages'),
+    "package": N_('Package'),
+    "version": N_('Version'),
+    "configuration": N_('Configuration'),
+    "setting": N_('Setting'),
+    "value_col": N_('Value'),
+    "editions": N_('Editions'),
+    "definitions_sha256": N_('Definitions (SHA-256)'),
+    "outputs": N_('Outputs'),
+    "inputs": N_('Inputs'),
+    "path": N_('Path'),
+    "manifest_version": N_('Manifest version'),
+    "previous_build": N_('Previous release compared (build id)'),
+    "previous_files": N_('Files read from the previous release'),
     # sign-off
-    "signoff_intro": ("To be filled on paper by the person who approves the release.",
-                      "Wypełnia odręcznie osoba zatwierdzająca wydanie."),
-    "data_owner": ("Data owner", "Właściciel danych"),
-    "preparer": ("Prepared by", "Przygotował(a)"),
-    "approver": ("Approved by (name)", "Zatwierdził(a) (imię i nazwisko)"),
-    "approver_role": ("Role", "Funkcja"),
-    "approval_date": ("Date", "Data"),
-    "decision": ("Decision", "Decyzja"),
-    "decision_approved": ("approved", "zatwierdzono"),
-    "decision_conditions": ("approved with conditions", "zatwierdzono z zastrzeżeniami"),
-    "decision_rejected": ("rejected", "odrzucono"),
-    "signature": ("Signature", "Podpis"),
+    "signoff_intro": N_('To be filled on paper by the person who approves the release.'),
+    "data_owner": N_('Data owner'),
+    "preparer": N_('Prepared by'),
+    "approver": N_('Approved by (name)'),
+    "approver_role": N_('Role'),
+    "approval_date": N_('Date'),
+    "decision": N_('Decision'),
+    "decision_approved": N_('approved'),
+    "decision_conditions": N_('approved with conditions'),
+    "decision_rejected": N_('rejected'),
+    "signature": N_('Signature'),
     # indicators
-    "indicators_intro": ("Latest reference year; each id links to the indicator's section.",
-                         "Ostatni rok odniesienia; każdy identyfikator prowadzi do sekcji wskaźnika."),
-    "id": ("Id", "Id"),
-    "name": ("Name", "Nazwa"),
-    "value": ("Value", "Wartość"),
-    "unit": ("Unit", "Jednostka"),
-    "flags": ("Flags", "Flagi"),
-    "clause": ("Clause", "Punkt normy"),
-    "uid": ("Identifier", "Identyfikator"),
-    "reference_year": ("Reference year", "Rok odniesienia"),
-    "definition": ("Definition (in our words)", "Definicja (własnymi słowami)"),
-    "formula": ("Formula as run", "Wzór w postaci wykonanej"),
-    "rounding": ("rounded half away from zero to {n} decimal(s)", "zaokrąglone połówkowo od zera do {n} miejsc(a) po przecinku"),
-    "computation": ("Computation", "Obliczenie"),
-    "numerator": ("Numerator", "Licznik"),
-    "denominator": ("Denominator", "Mianownik"),
-    "multiplier": ("Multiplier", "Mnożnik"),
-    "sql_as_run": ("SQL as run on the store", "SQL wykonany na magazynie danych"),
-    "time_series": ("Time series", "Szereg czasowy"),
-    "previous": ("Previous year", "Rok poprzedni"),
-    "yoy_change": ("Change", "Zmiana"),
-    "yoy_relative": ("Change %", "Zmiana %"),
-    "trend": ("Trend", "Trend"),
-    "inputs_sources": ("Inputs: figures, file rows and sources", "Dane wejściowe: liczby, wiersze plików i źródła"),
-    "as_written": ("as written", "jak zapisano"),
-    "row": ("row", "wiersz"),
-    "line": ("line", "wiersz"),
-    "sheet": ("sheet", "arkusz"),
-    "method": ("Method note and deviations from the standard's definition", "Uwagi metodyczne i odstępstwa od definicji normy"),
-    "definition_note": ("Note of the definition", "Uwaga do definicji"),
-    "input_notes": ("Notes given with the inputs", "Uwagi podane przy danych wejściowych"),
-    "reported_not_computed": ("reported, not computed", "podana przez miasto, nie obliczona"),
-    "no_deviation": ("No deviation is declared, neither in the definition nor with the inputs.",
-                     "Nie zgłoszono odstępstw ani w definicji, ani przy danych wejściowych."),
-    "checks": ("Validation: rules that ran and their outcome", "Walidacja: reguły i ich wynik"),
-    "checked_rows": ("Rows checked", "Sprawdzone wiersze"),
-    "outcome": ("Outcome", "Wynik"),
-    "no_rules": ("No rule ran on this indicator.", "Żadna reguła nie dotyczyła tego wskaźnika."),
-    "verdict": ("Verifier's verdict", "Ocena weryfikatora"),
-    "verdict_confirmed": ("confirmed", "potwierdzono"),
-    "verdict_remarks": ("confirmed with remarks", "potwierdzono z uwagami"),
-    "verdict_not_confirmed": ("not confirmed", "nie potwierdzono"),
-    "remarks": ("Remarks", "Uwagi"),
-    "verifier": ("Verifier, date", "Weryfikator, data"),
-    "no_value_years": ("No value in any reference year.", "Brak wartości w każdym roku odniesienia."),
-    "back_to_top": ("Back to the indicators", "Powrót do przeglądu wskaźników"),
-    "none": ("none", "brak"),
-    "yes": ("yes", "tak"),
-    "no": ("no", "nie"),
+    "indicators_intro": N_("Latest reference year; each id links to the indicator's section."),
+    "id": N_('Id'),
+    "name": N_('Name'),
+    "value": N_('Value'),
+    "unit": N_('Unit'),
+    "flags": N_('Flags'),
+    "clause": N_('Clause'),
+    "clause_profile": N_('{edition}, profile ({id})'),  # the clause of a profile indicator: TEST:2014, profile (P14-P-09)
+    "uid": N_('Identifier'),
+    "reference_year": N_('Reference year'),
+    "definition": N_('Definition (in our words)'),
+    "formula": N_('Formula as run'),
+    "computation": N_('Computation'),
+    "numerator": N_('Numerator'),
+    "denominator": N_('Denominator'),
+    "multiplier": N_('Multiplier'),
+    "sql_as_run": N_('SQL as run on the store'),
+    "time_series": N_('Time series'),
+    "previous": N_('Previous year'),
+    "yoy_change": N_('Change'),
+    "yoy_relative": N_('Change %'),
+    "trend": N_('Trend'),
+    "inputs_sources": N_('Inputs: figures, file rows and sources'),
+    "as_written": N_('as written'),
+    "row": N_('row'),
+    "line": N_('line'),
+    "sheet": N_('sheet'),
+    "method": N_("Method note and deviations from the standard's definition"),
+    "definition_note": N_('Note of the definition'),
+    "input_notes": N_('Notes given with the inputs'),
+    "reported_not_computed": N_('reported, not computed'),
+    "no_deviation": N_('No deviation is declared, neither in the definition nor with the inputs.'),
+    "checks": N_('Validation: rules that ran and their outcome'),
+    "checked_rows": N_('Rows checked'),
+    "outcome": N_('Outcome'),
+    "no_rules": N_('No rule ran on this indicator.'),
+    "verdict": N_("Verifier's verdict"),
+    "verdict_confirmed": N_('confirmed'),
+    "verdict_remarks": N_('confirmed with remarks'),
+    "verdict_not_confirmed": N_('not confirmed'),
+    "remarks": N_('Remarks'),
+    "verifier": N_('Verifier, date'),
+    "no_value_years": N_('No value in any reference year.'),
+    "back_to_top": N_('Back to the indicators'),
+    "none": N_('none'),
+    "yes": N_('yes'),
+    "no": N_('no'),
     # comparison across cities (comparison.html.j2)
-    "cmp_title": ("Comparison of cities ({n}), {year}", "Porównanie miast ({n}), {year}"),
-    "cmp_title_no_year": ("Comparison of cities ({n})", "Porównanie miast ({n})"),
-    "cmp_kicker": ("ISO 37120 comparison across cities", "Porównanie miast według ISO 37120"),
-    "cmp_intro": (("Every city of the build side by side: certification levels by year, each city's coverage and open findings "
-                   "in the latest reference year, and the spread of each indicator across the cities. Each city's name opens "
-                   "its evidence dossier, where every value can be verified."),
-                  ("Wszystkie miasta kompilacji obok siebie: poziomy certyfikacji według lat, kompletność i otwarte wyniki "
-                   "walidacji każdego miasta w ostatnim roku odniesienia oraz rozrzut każdego wskaźnika między miastami. "
-                   "Nazwa miasta prowadzi do jego dossier dowodowego, w którym można sprawdzić każdą wartość.")),
-    "cmp_number_of_cities": ("Cities", "Liczba miast"),
-    "cmp_latest_year": ("Latest reference year", "Ostatni rok odniesienia"),
-    "cmp_generated_by": ("Generated from the build's store by the ISO 37120 pipeline; comparison schema version",
-                         "Wygenerowano z magazynu danych kompilacji przez potok ISO 37120; wersja schematu porównania"),
-    "cmp_no_cities": ("The store holds no city.", "Magazyn danych nie zawiera żadnego miasta."),
-    "cmp_sec_levels": ("Cities by certification level", "Miasta według poziomu certyfikacji"),
-    "cmp_levels_intro": ("Cities calculated in each reference year, by the highest certification level they reach.",
-                         "Miasta obliczone w danym roku odniesienia według najwyższego osiągniętego poziomu certyfikacji."),
-    "cmp_all_cities": ("All cities", "Wszystkie miasta"),
-    "cmp_sec_cities": ("Cities", "Miasta"),
-    "cmp_cities_intro": (("Ordered by city code; each name opens the city's evidence dossier. Level and indicators reported "
-                          "(reported / defined) in {year}; open findings are the errors and warnings nobody accepted."),
-                         ("Według kodu miasta; nazwa prowadzi do dossier dowodowego miasta. Poziom i podane wskaźniki "
-                          "(podane / zdefiniowane) w roku {year}; otwarte wyniki to błędy i ostrzeżenia, których nikt nie zaakceptował.")),
-    "cmp_open_errors": ("Open errors", "Otwarte błędy"),
-    "cmp_open_warnings": ("Open warnings", "Otwarte ostrzeżenia"),
-    "cmp_not_calculated": ("not calculated in this year", "nie obliczono w tym roku"),
-    "cmp_sec_indicators": ("Indicators across cities", "Wskaźniki w przekroju miast"),
-    "cmp_indicators_intro": (("Over the cities that reported the indicator in {year}. Quartiles are interpolated between values; "
-                              "every figure is rounded half away from zero to the indicator's decimals. A city code opens the "
-                              "indicator in that city's dossier."),
-                             ("Wśród miast, które podały wskaźnik w roku {year}. Kwartyle są interpolowane między wartościami; "
-                              "każda liczba jest zaokrąglona połówkowo od zera do liczby miejsc po przecinku wskaźnika. Kod "
-                              "miasta prowadzi do wskaźnika w dossier tego miasta.")),
-    "cmp_reporting": ("Cities reporting", "Miasta podające"),
-    "cmp_min": ("Minimum (city)", "Minimum (miasto)"),
-    "cmp_p25": ("Lower quartile", "Dolny kwartyl"),
-    "cmp_median": ("Median", "Mediana"),
-    "cmp_p75": ("Upper quartile", "Górny kwartyl"),
-    "cmp_max": ("Maximum (city)", "Maksimum (miasto)"),
-    "cmp_text_only": ("a fact in words: cities reporting only", "informacja słowna: tylko liczba podających miast"),
+    "cmp_title": N_('Comparison of cities ({n}), {year}'),
+    "cmp_title_no_year": N_('Comparison of cities ({n})'),
+    "cmp_kicker": N_('ISO 37120 comparison across cities'),
+    "cmp_intro": N_("Every city of the build side by side: certification levels by year, each city's coverage "
+                    'and open findings in the latest reference year, and the spread of each indicator across '
+                    "the cities. Each city's name opens its evidence dossier, where every value can be "
+                    'verified.'),
+    "cmp_number_of_cities": NC_('number of', 'Cities'),
+    "cmp_latest_year": N_('Latest reference year'),
+    "cmp_generated_by": N_("Generated from the build's store by the ISO 37120 pipeline; comparison schema version"),
+    "cmp_no_cities": N_('The store holds no city.'),
+    "cmp_sec_levels": N_('Cities by certification level'),
+    "cmp_levels_intro": N_('Cities calculated in each reference year, by the highest certification level they reach.'),
+    "cmp_all_cities": N_('All cities'),
+    "cmp_sec_cities": N_('Cities'),
+    "cmp_cities_intro": N_("Ordered by city code; each name opens the city's evidence dossier. Level and indicators "
+                           'reported (reported / defined) in {year}; open findings are the errors and warnings nobody '
+                           'accepted.'),
+    "cmp_open_errors": N_('Open errors'),
+    "cmp_open_warnings": N_('Open warnings'),
+    "cmp_not_calculated": N_('not calculated in this year'),
+    "cmp_sec_indicators": N_('Indicators across cities'),
+    "cmp_indicators_intro": N_('Over the cities that reported the indicator in {year}. Quartiles are interpolated between '
+                               "values; every figure is rounded half away from zero to the indicator's decimals. A city "
+                               "code opens the indicator in that city's dossier."),
+    "cmp_reporting": N_('Cities reporting'),
+    "cmp_min": N_('Minimum (city)'),
+    "cmp_p25": N_('Lower quartile'),
+    "cmp_median": N_('Median'),
+    "cmp_p75": N_('Upper quartile'),
+    "cmp_max": N_('Maximum (city)'),
+    "cmp_text_only": N_('a fact in words: cities reporting only'),
 }
 
-ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+ENUMS: dict[str, dict[str, tuple[str, str]]] = {  # kind: code: (context, English); the context is the kind
     "status": {
-        "reported": ("reported", "podany"),
-        "not_available": ("not available", "niedostępny"),
-        "not_applicable": ("not applicable", "nie dotyczy"),
+        "reported": NC_("status", 'reported'),
+        "not_available": NC_("status", 'not available'),
+        "not_applicable": NC_("status", 'not applicable'),
     },
     "flag": {
-        "estimated": ("estimated", "szacunek"),
-        "provisional": ("provisional", "wstępne"),
-        "revised": ("revised", "zrewidowane"),
-        "break": ("break in series", "przerwa w szeregu"),
-        "confidential": ("confidential", "poufne"),
-        "not_available": ("not available", "niedostępne"),
-        "not_applicable": ("not applicable", "nie dotyczy"),
+        "estimated": NC_("flag", 'estimated'),
+        "provisional": NC_("flag", 'provisional'),
+        "revised": NC_("flag", 'revised'),
+        "break": NC_("flag", 'break in series'),
+        "confidential": NC_("flag", 'confidential'),
+        "not_available": NC_("flag", 'not available'),
+        "not_applicable": NC_("flag", 'not applicable'),
     },
     "severity": {
-        "error": ("error", "błąd"),
-        "warning": ("warning", "ostrzeżenie"),
-        "information": ("information", "informacja"),
+        "error": NC_("severity", 'error'),
+        "warning": NC_("severity", 'warning'),
+        "information": NC_("severity", 'information'),
     },
     "level": {
-        "0": ("0 format", "0 format"),
-        "1": ("1 within the data set", "1 w obrębie zbioru danych"),
-        "2": ("2 against other periods", "2 względem innych okresów"),
-        "3": ("3 against other sources", "3 względem innych źródeł"),
-        "4": ("4 against other domains", "4 względem innych dziedzin"),
-        "5": ("5 against external benchmarks", "5 względem zewnętrznych punktów odniesienia"),
+        "0": NC_("level", '0 format'),
+        "1": NC_("level", '1 within the data set'),
+        "2": NC_("level", '2 against other periods'),
+        "3": NC_("level", '3 against other sources'),
+        "4": NC_("level", '4 against other domains'),
+        "5": NC_("level", '5 against external benchmarks'),
     },
     "tier": {
-        "core": ("core", "podstawowy"),
-        "supporting": ("supporting", "uzupełniający"),
-        "profile": ("profile", "profilowy"),
+        "core": NC_("tier", 'core'),
+        "supporting": NC_("tier", 'supporting'),
+        "profile": NC_("tier", 'profile'),
     },
     "quality_class": {
-        "measured": ("measured", "pomiar"),
-        "survey_extrapolation": ("extrapolated from a survey", "ekstrapolacja z badania"),
-        "higher_level_extrapolation": ("extrapolated from higher-level data", "ekstrapolacja z danych wyższego szczebla"),
-        "assumption_estimate": ("estimate on stated assumptions", "szacunek na podanych założeniach"),
-        "expert_estimate": ("expert estimate", "szacunek ekspercki"),
-        "unknown": ("unknown", "nieznana"),
+        "measured": NC_("quality_class", 'measured'),
+        "survey_extrapolation": NC_("quality_class", 'extrapolated from a survey'),
+        "higher_level_extrapolation": NC_("quality_class", 'extrapolated from higher-level data'),
+        "assumption_estimate": NC_("quality_class", 'estimate on stated assumptions'),
+        "expert_estimate": NC_("quality_class", 'expert estimate'),
+        "unknown": NC_("quality_class", 'unknown'),
     },
     "reason_code": {
-        "missing_input": ("no figure given", "nie podano liczby"),
-        "input_not_available": ("an input is not available", "dana wejściowa niedostępna"),
-        "confidential": ("confidential", "poufne"),
-        "not_applicable": ("not applicable", "nie dotyczy"),
-        "zero_denominator": ("zero denominator", "mianownik równy zero"),
-        "no_finite_value": ("no finite value", "brak skończonej wartości"),
+        "missing_input": NC_("reason_code", 'no figure given'),
+        "input_not_available": NC_("reason_code", 'an input is not available'),
+        "confidential": NC_("reason_code", 'confidential'),
+        "not_applicable": NC_("reason_code", 'not applicable'),
+        "zero_denominator": NC_("reason_code", 'zero denominator'),
+        "no_finite_value": NC_("reason_code", 'no finite value'),
     },
     "role": {
-        "numerator": ("numerator", "licznik"),
-        "denominator": ("denominator", "mianownik"),
-        "input": ("input", "dana"),
-        "previous": ("previous year", "rok poprzedni"),
-        "city": ("city description", "opis miasta"),
-        "sources": ("source register", "rejestr źródeł"),
-        "observations": ("observations", "obserwacje"),
-        "exceptions": ("accepted exceptions", "zaakceptowane wyjątki"),
-        "other": ("other", "inne"),
+        "numerator": NC_("role", 'numerator'),
+        "denominator": NC_("role", 'denominator'),
+        "input": NC_("role", 'input'),
+        "previous": NC_("role", 'previous year'),
+        "city": NC_("role", 'city description'),
+        "sources": NC_("role", 'source register'),
+        "observations": NC_("role", 'observations'),
+        "exceptions": NC_("role", 'accepted exceptions'),
+        "other": NC_("role", 'other'),
     },
     "outcome": {
-        "passed": ("passed", "spełniona"),
-        "accepted": ("findings accepted", "wyniki zaakceptowane"),
-        "findings": ("findings", "wyniki"),
+        "passed": NC_("outcome", 'passed'),
+        "accepted": NC_("outcome", 'findings accepted'),
+        "findings": NC_("outcome", 'findings'),
     },
     "kind": {
-        "ratio": ("ratio", "iloraz"),
-        "direct": ("direct value", "wartość bezpośrednia"),
-        "expression": ("expression", "wyrażenie"),
+        "ratio": NC_("kind", 'ratio'),
+        "direct": NC_("kind", 'direct value'),
+        "expression": NC_("kind", 'expression'),
     },
 }
 
+# Labels with a count: the form follows the number ({n} given to label()).
+LABELS["build_blocked"] = Nn_("blocked: {n} validation error not accepted", "blocked: {n} validation errors not accepted")
+LABELS["rounding"] = Nn_("rounded half away from zero to {n} decimal", "rounded half away from zero to {n} decimals")
 
-assert all(isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, str) and x for x in v) for v in LABELS.values())
+assert all(isinstance(v, str) and v or isinstance(v, tuple) and all(isinstance(x, str) and x for x in v if x is not None)
+           for v in LABELS.values())
 
 
 def label(key: str, lang: str, **kw: object) -> str:
-    text = LABELS[key][LANGS.index(lang)]
+    """The label ``key`` in ``lang``; ``kw`` fills its ``{placeholders}`` (``n`` also picks the plural form)."""
+    msg = LABELS[key]
+    if isinstance(msg, str):
+        text = _i18n.gettext(lang)(msg)
+    elif len(msg) == 3:
+        text = _i18n.ngettext(lang)(msg[0], msg[1], int(kw["n"]))  # type: ignore[call-overload]
+    else:
+        text = _i18n.pgettext(lang)(*msg)
     return text.format(**kw) if kw else text
 
 
@@ -358,7 +356,8 @@ class Words(dict):
     an unknown code is shown as :func:`enum` shows it."""
 
     def __init__(self, kind: str, lang: str):
-        super().__init__((code, pair[LANGS.index(lang)]) for code, pair in ENUMS[kind].items())
+        tr = _i18n.pgettext(lang)
+        super().__init__((code, tr(*msg)) for code, msg in ENUMS[kind].items())
         self.kind, self.lang = kind, lang
 
     def __missing__(self, value: object) -> str:
@@ -366,8 +365,8 @@ class Words(dict):
 
 
 def labels(lang: str) -> dict[str, str]:
-    """Every label in ``lang``, for templates (``T[key]``)."""
-    return {key: pair[LANGS.index(lang)] for key, pair in LABELS.items()}
+    """Every label without a count in ``lang``, for templates (``T[key]``)."""
+    return {key: label(key, lang) for key, msg in LABELS.items() if not (isinstance(msg, tuple) and len(msg) == 3)}
 
 
 def enums(lang: str) -> dict[str, Words]:
@@ -378,8 +377,8 @@ def enum(kind: str, value: object, lang: str) -> str:
     """A coded value in words; an unknown code is shown as it is."""
     if value is None:
         return ""
-    pair = ENUMS[kind].get(str(value))
-    return pair[LANGS.index(lang)] if pair else str(value).replace("_", " ")
+    msg = ENUMS[kind].get(str(value))
+    return _i18n.pgettext(lang)(*msg) if msg else str(value).replace("_", " ")
 
 
 def _group(digits: str, sep: str) -> str:
@@ -398,8 +397,11 @@ def plain(d: Decimal) -> str:
 
 def number(d: Decimal | int | None, lang: str, decimals: int | None = None) -> str:
     """A number as the language writes it: ``1,234.50`` in English, ``1 234,50`` in Polish
-    (groups from five digits on, with a no-break space). ``decimals`` fixes the decimals shown
-    (half away from zero); without it, the number is shown with the digits it has."""
+    (groups from five digits on, with a no-break space: Polish writes ``8157`` without a space,
+    four-digit numbers are not grouped, CLDR's minimumGroupingDigits 2 for pl). This is right as it
+    is, so numbers stay here, not in the catalogues; a language other than Polish is written the
+    English way. ``decimals`` fixes the decimals shown (half away from zero); without it, the number
+    is shown with the digits it has."""
     if d is None:
         return "—"
     d = Decimal(d)
@@ -422,15 +424,27 @@ def signed(d: Decimal | None, lang: str, decimals: int | None = None) -> str:
 
 
 def day(d: date | None, lang: str) -> str:
-    return d.isoformat() if d is not None else "—"
+    """A date in words: ``14 czerwca 2024``, ``14 June 2024``."""
+    return _i18n.format_date(d, lang)
 
 
 def name(text, lang: str) -> str:
     """The catalogue's name (a Text with en and pl) in the language."""
     if text is None:
         return ""
-    return getattr(text, lang)
+    return getattr(text, lang, None) or text.en  # a language the YAML does not have: English
+
+
+def unit(unit: str | None, lang: str) -> str:
+    """A unit of the registry as a label (``osoby``, ``persons``, ``km2``)."""
+    return _i18n.unit_label(unit, lang)
+
+
+def unit_count(unit: str | None, n: object, lang: str) -> str:
+    """A unit after a number, in the number's plural form (``1 osoba``, ``2 osoby``, ``5 osób``)."""
+    return _i18n.unit_count(unit, n, lang)
 
 
 def other(lang: str) -> str:
+    """The language the page links to (English and Polish link to each other; any other to English)."""
     return "pl" if lang == "en" else "en"

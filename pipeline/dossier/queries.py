@@ -24,7 +24,9 @@ from pipeline.catalogue.models import (
     Tier,
     VariableKind,
 )
+from pipeline import i18n as _i18n
 from pipeline.dossier import i18n
+from pipeline.i18n import N_, Nn_
 from pipeline.dossier.models import (
     BuildPart,
     CertificationRow,
@@ -455,53 +457,58 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
 
 
 def _statement(city: Text, year, cert, share, level_name, classes, flagged, errors, warnings, accepted, rules, inputs) -> list[Text]:
-    """The quality statement in sentences, from the facts only."""
+    """The quality statement in sentences, from the facts only (the words in the catalogues)."""
     def both(fn) -> Text:
         return Text(en=fn("en"), pl=fn("pl"))
 
+    def tr(lang: str, msg: str, **kw: object) -> str:
+        return _i18n.gettext(lang)(msg).format(**kw)
+
+    def count(lang: str, msg: tuple[str, str, None], n: int) -> str:
+        return _i18n.ngettext(lang)(msg[0], msg[1], n).format(n=n)
+
     out = []
     if cert is None:
-        out.append(Text(en=f"{city.en} has no calculated values in this build.", pl=f"{city.pl}: brak obliczonych wartości w tej kompilacji."))
+        out.append(both(lambda lang: tr(lang, N_("{city} has no calculated values in this build."), city=getattr(city, lang))))
         return out
 
     def coverage(lang: str) -> str:
-        n = i18n.number
-        lvl = level_name.en if lang == "en" and level_name else level_name.pl if level_name else None
-        if lang == "en":
-            return (f"In {year}, {city.en} reported {cert.total_reported} of {cert.total_defined} core and supporting indicators "
-                    f"({n(share, 'en', 1)} %), {cert.core_reported} of the {cert.core_defined} core ones; "
-                    + (f"this reaches the certification level {lvl}." if lvl else "this is below the lowest certification level.")
-                    + " Every indicator without a value is listed with its reason.")
-        return (f"W roku {year} {city.pl} podało {cert.total_reported} z {cert.total_defined} wskaźników podstawowych i "
-                f"uzupełniających ({n(share, 'pl', 1)} %), w tym {cert.core_reported} z {cert.core_defined} podstawowych; "
-                + (f"odpowiada to poziomowi certyfikacji {lvl}." if lvl else "to mniej niż wymaga najniższy poziom certyfikacji.")
-                + " Każdy wskaźnik bez wartości jest wymieniony wraz z przyczyną.")
+        lvl = getattr(level_name, lang) if level_name else None
+        return (tr(lang, N_("In {year}, {city} reported {reported} of {defined} core and supporting indicators ({share} %), "
+                            "{core} of the {core_defined} core ones;"),
+                   year=year, city=getattr(city, lang), reported=cert.total_reported, defined=cert.total_defined,
+                   share=i18n.number(share, lang, 1), core=cert.core_reported, core_defined=cert.core_defined)
+                + " " + (tr(lang, N_("this reaches the certification level {level}."), level=lvl) if lvl
+                         else tr(lang, N_("this is below the lowest certification level.")))
+                + " " + tr(lang, N_("Every indicator without a value is listed with its reason.")))
     out.append(both(coverage))
 
     def quality(lang: str) -> str:
         parts = ", ".join(f"{i18n.enum('quality_class', c.quality_class, lang)} {c.inputs}" for c in classes if c.inputs)
-        if lang == "en":
-            s = f"The reported values of {year} rest on {inputs} input figures" + (f", by data-quality class of their source: {parts}." if parts else ".")
-        else:
-            s = f"Wartości podane za {year} opierają się na {inputs} liczbach wejściowych" + (f"; według klasy jakości źródła: {parts}." if parts else ".")
+        s = _i18n.ngettext(lang)(*_INPUT_FIGURES[:2], inputs).format(year=year, n=inputs)
+        s += tr(lang, N_(", by data-quality class of their source: {classes}."), classes=parts) if parts else "."
         if flagged:
             fl = ", ".join(f"{i18n.enum('flag', k, lang)} {v}" for k, v in flagged.items())
-            s += (f" Values carrying flags: {fl}." if lang == "en" else f" Wartości oznaczone flagami: {fl}.")
+            s += " " + tr(lang, N_("Values carrying flags: {flags}."), flags=fl)
         return s
     out.append(both(quality))
 
     def checks(lang: str) -> str:
-        if lang == "en":
-            return (f"Validation ran {rules} rules: {errors} error(s) and {warnings} warning(s) are open; "
-                    f"{accepted} finding(s) were accepted by a named person (who, role, date and reason are listed).")
-        return (f"Walidacja objęła {rules} reguł: otwartych jest {errors} błędów i {warnings} ostrzeżeń; "
-                f"{accepted} wyników zaakceptowała imiennie wskazana osoba (kto, funkcja, data i uzasadnienie są podane).")
+        return tr(lang, N_("{rules}: {errors} and {warnings} are open; {accepted} accepted by a named person "
+                           "(who, role, date and reason are listed)."),
+                  rules=count(lang, _RULES, rules), errors=count(lang, _ERRORS, errors),
+                  warnings=count(lang, _WARNINGS, warnings), accepted=count(lang, _ACCEPTED, accepted))
     out.append(both(checks))
-    out.append(Text(
-        en="Every value can be traced to its input figures, their file rows and SHA-256 hashes, and their sources (see each "
-           "indicator and the input inventory); this dossier is generated from the build's store alone, and rendering it "
-           "again from the same store gives the same bytes.",
-        pl="Każdą wartość można prześledzić do liczb wejściowych, ich wierszy w plikach, skrótów SHA-256 i źródeł (zob. "
-           "sekcje wskaźników i spis danych wejściowych); dossier powstaje wyłącznie z magazynu danych kompilacji, a ponowne "
-           "wygenerowanie go z tego samego magazynu daje identyczne bajty."))
+    out.append(both(lambda lang: tr(lang, N_(
+        "Every value can be traced to its input figures, their file rows and SHA-256 hashes, and their sources (see each "
+        "indicator and the input inventory); this dossier is generated from the build's store alone, and rendering it "
+        "again from the same store gives the same bytes."))))
     return out
+
+
+# The counts of the quality statement, with their plural forms.
+_INPUT_FIGURES = Nn_("The reported values of {year} rest on {n} input figure", "The reported values of {year} rest on {n} input figures")
+_RULES = Nn_("Validation ran {n} rule", "Validation ran {n} rules")
+_ERRORS = Nn_("{n} error", "{n} errors")
+_WARNINGS = Nn_("{n} warning", "{n} warnings")
+_ACCEPTED = Nn_("{n} finding was", "{n} findings were")

@@ -94,7 +94,7 @@ def test_build_sections(en):
     assert "The manifest of this build is in manifest.json of the release." in en
     # accepted exceptions: who, role, date, reason
     exc = en[en.index('<section id="exceptions"'):en.index('<section id="not-available"')]
-    for text in ("Anna Nowak", "Head of the statistics unit", "2024-03-12", "A new fire station opened in 2023"):
+    for text in ("Anna Nowak", "Head of the statistics unit", "12 March 2024", "A new fire station opened in 2023"):
         assert text in exc
     # not available, with the reason given with the input
     na = en[en.index('<section id="not-available"'):en.index('<section id="revisions"')]

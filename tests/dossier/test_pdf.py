@@ -95,8 +95,8 @@ def pages(printed) -> dict[str, list[Page]]:
 
 
 HEADER = {"en": ("Testville (0001)", f"TEST:2014 · build {SHORT}"), "pl": ("Testowo (0001)", f"TEST:2014 · kompilacja {SHORT}")}
-FOOTER = {"en": ("Evidence dossier · released 2024-06-01", "Page {n} of {m}"),
-          "pl": ("Dossier dowodowe · wydano 2024-06-01", "Strona {n} z {m}")}
+FOOTER = {"en": ("Evidence dossier · released 1 June 2024", "Page {n} of {m}"),
+          "pl": ("Dossier dowodowe · wydano 1 czerwca 2024", "Strona {n} z {m}")}
 
 
 @needs_chromium
@@ -264,7 +264,7 @@ def test_the_page_style_holds_the_running_header_and_page_numbers(html):
     assert '@top-left { content: "Testville (0001)"; }' in html["en"]
     assert '@bottom-right { content: "Page " counter(page) " of " counter(pages); }' in html["en"]
     assert '@bottom-right { content: "Strona " counter(page) " z " counter(pages); }' in html["pl"]
-    assert f'"TEST:2014 · kompilacja {SHORT}"' in html["pl"] and '"Dossier dowodowe · wydano 2024-06-01"' in html["pl"]
+    assert f'"TEST:2014 · kompilacja {SHORT}"' in html["pl"] and '"Dossier dowodowe · wydano 1 czerwca 2024"' in html["pl"]
 
 
 def test_without_a_build_the_header_cites_the_inputs_fingerprint(tiny_city):
