@@ -96,3 +96,25 @@ def test_a_damaged_snapshot_is_refused_naming_the_file(fetched, tmp_path):
     got = CliRunner().invoke(app, ["build", str(copy), *out], catch_exceptions=False)
     assert got.exit_code == 2 and "Traceback" not in got.output
     assert "snapshot_changed" in got.stderr and data.name in got.stderr
+
+
+def test_check_mapping_and_a_network_failure_through_the_cli(monkeypatch, tmp_path):
+    """--check-mapping reports every unverified entry of the shipped mapping and writes nothing; an
+    API that fails gives a message naming the URL and exit 2, never a traceback."""
+    fake = FakeBdl(variables={60811: {"id": 60811, "subjectId": "P2430", "n1": "ogółem", "level": 6, "measureUnitName": "mieszk."}})
+    monkeypatch.setattr(pipeline.fetch, "BdlClient", lambda **kw: fake.client())
+    checked = CliRunner().invoke(app, ["fetch", "bdl", "--check-mapping", "--raw", str(tmp_path)], catch_exceptions=False)
+    assert checked.exit_code == 0, checked.output
+    unverified = [v for v in load_catalogue(ROOT / "indicators").sources["bdl"].variables if v.status.value == "unverified"]
+    assert f"of {len(unverified)} entries match the API" in checked.stdout
+    assert "dwellings ← BDL var 60811 (unverified)" in checked.stdout
+    assert list(tmp_path.iterdir()) == []
+
+    import httpx
+
+    fake.queue("/units/search", *[httpx.Response(500, json={"errorResult": "boom"})] * 5)
+    failed = CliRunner().invoke(app, ["fetch", "bdl", "--unit", "2261011", "--name", "Gdańsk", "--years", "2022",
+                                      "--raw", str(tmp_path / "gdansk")], catch_exceptions=False)
+    assert failed.exit_code == 2 and "Traceback" not in failed.output
+    assert "/units/search" in failed.stderr and "500" in failed.stderr
+    assert not (tmp_path / "gdansk" / "snapshots").exists()
