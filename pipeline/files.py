@@ -5,8 +5,10 @@ read, hashed and archived the same way. All of them take their list of files fro
 so a file is either in all three or in none:
 
 - hidden files and folders (``.git``, ``.~lock.x.xlsx#``) are not inputs;
-- a link (to a file or a folder) is followed only when its target lies inside the folder; one
-  that leads outside is refused, so no file from elsewhere can be read, hashed or published;
+- a link that leads outside the folder (to a file or a folder) is refused, so no file from
+  elsewhere can be read, hashed or published; a link to a file inside is read as that file, and a
+  link to a folder inside is not followed (the folder is walked where it is, so its files are
+  listed once, under their own names and city);
 - a folder named like a data file (``x.csv``), a link to nothing, and anything that is not a
   regular file (a socket, a device) are refused, not skipped in silence;
 - past the limit ``max_files`` the walk stops with a problem instead of listing millions.
@@ -50,17 +52,12 @@ def walk(root: Path, folder_name: str = "raw folder", limit: Limits | None = Non
     found = Walk(root)
     real_root = root.resolve()
     rule = "outside_" + folder_name.replace(" ", "_")
-    visited: set[Path] = set()
     limit = limit or limits()
 
     def problem(path: Path, rule: str, message: str) -> None:
         found.problems.append(Problem(file=found.relative(path), rule=rule, message=message))
 
     def visit(folder: Path) -> bool:
-        real = folder.resolve()
-        if real in visited:  # a link back to a folder already walked: its files are listed once
-            return True
-        visited.add(real)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
@@ -77,6 +74,8 @@ def walk(root: Path, folder_name: str = "raw folder", limit: Limits | None = Non
             elif not os.path.exists(path):
                 problem(path, "broken_link", f"the link points to {target}, which does not exist")
             elif entry.is_dir():
+                if entry.is_symlink():
+                    continue  # its target lies inside the folder and is walked where it is, once, under its own name
                 if path.suffix.lower() in DATA_SUFFIXES:
                     problem(path, "not_a_file", f"{entry.name} is a folder, not a {path.suffix.lower()} file; put the file itself here")
                 elif not visit(path):

@@ -45,12 +45,16 @@ def test_a_linked_folder_leading_outside_is_refused_not_skipped(folder):
     assert all("secret" not in str(p) for p in found.files)
 
 
-def test_links_inside_are_followed_once_and_a_loop_ends(folder):
-    os.symlink(folder / "city" / "observations" / "a.csv", folder / "city" / "observations" / "b.csv")
-    os.symlink(folder / "city", folder / "city" / "observations" / "loop")
+def test_a_linked_file_inside_is_read_and_a_linked_folder_inside_is_not_walked_twice(folder):
+    (folder / "other" / "observations").mkdir(parents=True)
+    (folder / "other" / "observations" / "b.csv").write_text("b\n")
+    os.symlink(folder / "city" / "observations" / "a.csv", folder / "city" / "observations" / "copy.csv")
+    os.symlink(folder / "city", folder / "city" / "observations" / "loop")           # a loop
+    os.symlink(folder / "other" / "observations", folder / "city" / "observations" / "borrowed")  # another city's files
     found = walk(folder)
     assert found.problems == []
-    assert [found.relative(p) for p in found.files] == ["city/city.yaml", "city/observations/a.csv", "city/observations/b.csv"]
+    assert [found.relative(p) for p in found.files] == [
+        "city/city.yaml", "city/observations/a.csv", "city/observations/copy.csv", "other/observations/b.csv"]
 
 
 def test_broken_links_folders_named_like_files_and_too_many_files(folder, monkeypatch):
