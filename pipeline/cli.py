@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import sys
+import time
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -382,10 +383,23 @@ def _open_store(path: Path, read_only: bool = False):
     return connect(path, read_only=read_only)
 
 
+LEVEL_ROWS = 50
+"""Above this many (city, year) rows the closing summary counts cities per year and level instead
+of listing them (a national build has 25,000); the full table is the store's ``certification``."""
+
+
 def print_levels(levels) -> None:
-    show(out, "Coverage and certification level", ["city", "year", "core", "core + supporting", "level"],
-         [[lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}", f"{lv.total_reported}/{lv.total_defined}",
-           lv.level or "—"] for lv in levels])
+    if len(levels) <= LEVEL_ROWS:
+        show(out, "Coverage and certification level", ["city", "year", "core", "core + supporting", "level"],
+             [[lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}", f"{lv.total_reported}/{lv.total_defined}",
+               lv.level or "—"] for lv in levels])
+        return
+    counts: dict[tuple[int, str], int] = {}
+    for lv in levels:
+        counts[(lv.year, lv.level or "—")] = counts.get((lv.year, lv.level or "—"), 0) + 1
+    show(out, f"Cities per certification level ({len({lv.city_code for lv in levels})} cities; each city and year in the "
+         "store table certification and on the comparison page)", ["year", "level", "cities"],
+         [[str(y), level, str(n)] for (y, level), n in sorted(counts.items())])
 
 
 @app.command()
@@ -615,8 +629,18 @@ def build(
                       console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("building", total=len(STAGES))
 
+            started = last = time.monotonic()
+            previous: list[str] = []
+
             def progress(stage: str) -> None:
+                nonlocal last
                 bar.update(task, description=stage, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
+                if not err.is_terminal:  # a log: one plain line per stage, with the time so far
+                    now = time.monotonic()
+                    done = f" ({previous[-1]} took {now - last:.1f} s)" if previous else ""
+                    err.print(f"{now - started:7.1f} s  {stage}{done}", highlight=False)
+                    last = now
+                    previous.append(stage)
 
             result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,
                          publish_config_file=str(config), force=force, progress=progress, note=notes.append)

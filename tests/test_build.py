@@ -212,6 +212,7 @@ def test_cli_exit_codes(setup, mini_catalogue, tmp_path):
     ok = runner.invoke(app, args, catch_exceptions=False)
     assert ok.exit_code == 0, ok.output
     assert "Release" in ok.stdout and "0001" in ok.stdout
+    assert "s  calculate (ingest took" in ok.stderr and "s  release (dossier took" in ok.stderr  # off a terminal: a log line per stage
     assert "up to date" in runner.invoke(app, args, catch_exceptions=False).stdout
     folder = write_city(raw, rows(BAD))
     (folder / "exceptions.yaml").write_text(  # accepts a rule id that fires nowhere: the user must see it
@@ -336,3 +337,17 @@ def test_many_cities_without_a_dataset_id_stop_before_any_stage(tmp_path, mini_c
             "--catalogue", str(mini_catalogue), "--config", str(tmp_path / "publish.yaml")]
     got = CliRunner().invoke(app, args, catch_exceptions=False)
     assert got.exit_code == EXIT_BAD_INPUT and "dataset_id_required" in got.stderr and "2 cities" in got.stderr
+
+
+def test_the_closing_summary_counts_cities_per_level_at_scale(capsys):
+    from types import SimpleNamespace
+
+    from pipeline.cli import LEVEL_ROWS, print_levels
+
+    levels = [SimpleNamespace(city_code=f"{n:04d}", year=y, core_reported=46, core_defined=46, total_reported=90,
+                              total_defined=100, level="platinum" if n % 2 else None)
+              for n in range(LEVEL_ROWS) for y in (2022, 2023)]
+    print_levels(levels)
+    shown = capsys.readouterr().out
+    assert "Cities per certification level (50 cities" in shown
+    assert "2023 | platinum | 25" in shown and "2023 | — | 25" in shown and "0007" not in shown
