@@ -122,7 +122,9 @@ def test_nothing_is_printed_outside_the_page_nor_shrunk_to_fit(pages, lang):
     for page in pages[lang]:
         outside = [g.text for g in page.glyphs
                    if g.x0 < SIDE_MARGIN - 1 or g.x1 > page.width - SIDE_MARGIN + 1 or not 0 < g.y < page.height]
-        assert outside == [], f"page {page.number}: {''.join(outside)[:80]!r} is printed outside the page's text area"
+        where = [(g.text, round(g.x0), round(g.x1), round(g.y)) for g in page.glyphs
+                 if g.x0 < SIDE_MARGIN - 1 or g.x1 > page.width - SIDE_MARGIN + 1 or not 0 < g.y < page.height]
+        assert outside == [], f"page {page.number}: {''.join(outside)[:80]!r} is printed outside the page's text area (x0, x1, y: {where[:5]})"
     # Chromium shrinks every page when anything is wider than the page: the title must be at its size.
     title = "Testville" if lang == "en" else "Testowo"
     sizes = {round(g.size, 1) for g in pages[lang][0].glyphs if g.text in title and g.size > 15}
