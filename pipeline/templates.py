@@ -180,12 +180,6 @@ KIND_TEXT: Mapping[VariableKind, tuple[str, str]] = Pairs({
 
 # Counts: the plural forms are the catalogues' (ngettext with each catalogue's Plural-Forms).
 
-def plural_category(n: int, lang: str) -> str:
-    """The CLDR plural category of the whole number ``n``: Polish ``one`` / ``few`` / ``many``,
-    English ``one`` / ``other``."""
-    return i18n.plural_category(n, lang)
-
-
 COUNT_TEXT: dict[str, tuple[str, str, None]] = {  # phrase: (singular, plural), English messages
     "variables": Nn_("{n} variable, described", "{n} variables, described"),
     "rows_prefilled": Nn_("{n} row pre-filled", "{n} rows pre-filled"),

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.catalogue import load_catalogue
+from pipeline.i18n import plural_category
 from pipeline.cli import app
 from pipeline.ingest import SHEET_ROLES, ingest
 from pipeline.ingest.models import QualityClass, SOURCE_COLUMNS, SOURCE_OPTIONAL, Status
@@ -33,7 +34,6 @@ from pipeline.templates import (
     TemplateError,
     counted,
     parse_years,
-    plural_category,
     text_lines,
     used_variables,
     write_templates,

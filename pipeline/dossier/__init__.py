@@ -164,7 +164,7 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         t=lambda key, **kw: i18n.label(key, lang, **kw), T=i18n.labels(lang), E=i18n.enums(lang),
         nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
         num=lambda v, decimals=None: i18n.number(v, lang, decimals), plain=lambda v: '' if v is None else i18n.plain(v),
-        sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n.day(v, lang),
+        sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n_core.format_date(v, lang),
         unit=lambda u: i18n.unit(u, lang), unit_count=lambda u, n: i18n.unit_count(u, n, lang), show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
         sources={s.source_id: s for s in d.inventory.sources},
         not_available=_not_available(d), css_content=css_content, settings=manifest_settings)

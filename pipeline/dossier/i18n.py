@@ -5,7 +5,6 @@ way each language writes them (below)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from pipeline import i18n as _i18n
@@ -421,11 +420,6 @@ def signed(d: Decimal | None, lang: str, decimals: int | None = None) -> str:
         return "—"
     text = number(d, lang, decimals)
     return text if text.startswith("−") or Decimal(d) == 0 else "+" + text
-
-
-def day(d: date | None, lang: str) -> str:
-    """A date in words: ``14 czerwca 2024``, ``14 June 2024``."""
-    return _i18n.format_date(d, lang)
 
 
 def name(text, lang: str) -> str:

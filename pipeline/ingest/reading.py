@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import html
 import io
 import re
 import zipfile
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pyarrow as pa
@@ -184,8 +184,7 @@ def _too_many_rows(table: Table, limits: Limits, row: int) -> None:
     table.data = None
 
 
-def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: Table, limits: Limits | None = None) -> None:
-    limits = limits or current_limits()
+def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: Table, limits: Limits) -> None:
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(table.header)))
     rel = con.sql(
         f"""SELECT row_number() OVER () + 1 AS _row, * FROM (
@@ -202,8 +201,7 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: T
         pa.schema([("row", pa.int32()), *((h, pa.string()) for h in table.header)]))
 
 
-def _python_csv(text: str, delim: str, table: Table, limits: Limits | None = None) -> None:
-    limits = limits or current_limits()
+def _python_csv(text: str, delim: str, table: Table, limits: Limits) -> None:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     width = len(table.header)
     rows: list[int] = []
@@ -387,19 +385,22 @@ def _sheet_of_part(z: zipfile.ZipFile, part: str) -> str | None:
         book, rels = z.getinfo("xl/workbook.xml"), z.getinfo("xl/_rels/workbook.xml.rels")
         if book.file_size > _SMALL_PART or rels.file_size > _SMALL_PART:
             return None
-        book_xml, rels_xml = z.read(book).decode("utf-8", "replace"), z.read(rels).decode("utf-8", "replace")
-    except (KeyError, OSError, zipfile.BadZipFile):
+        book_xml, rels_xml = ElementTree.fromstring(z.read(book)), ElementTree.fromstring(z.read(rels))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
         return None
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
     targets = {}
-    for rel in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels_xml):
-        rid, target = re.search(r'\bId="([^"]+)"', rel), re.search(r'\bTarget="([^"]+)"', rel)
-        if rid and target:
-            t = target.group(1).lstrip("/")
-            targets[rid.group(1)] = t if t.startswith("xl/") else "xl/" + t
-    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book_xml):
-        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\b\w+:id="([^"]+)"', sheet)
-        if name and rid and targets.get(rid.group(1)) == part:
-            return html.unescape(name.group(1))
+    for rel in rels_xml.iter():
+        if local(rel.tag) == "Relationship" and rel.get("Id") and rel.get("Target"):
+            target = rel.get("Target").lstrip("/")
+            targets[rel.get("Id")] = target if target.startswith("xl/") else "xl/" + target
+    for sheet in book_xml.iter():
+        rid = next((v for k, v in sheet.attrib.items() if local(k) == "id"), None)
+        if local(sheet.tag) == "sheet" and rid is not None and targets.get(rid) == part:
+            return sheet.get("name")
     return None
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest.reading import Table, _python_csv, read_csv_table
+from pipeline.limits import Limits
 
 NUMBERS = st.decimals(min_value=Decimal("-99999999"), max_value=Decimal("99999999"), places=2, allow_nan=False, allow_infinity=False)
 
@@ -143,7 +144,7 @@ def test_fast_and_exact_csv_readers_agree(tmp_path_factory, rows, delim):
     con = duckdb.connect()
     fast = read_csv_table(con, path, text.encode("utf-8"), "x.csv", required=("year", "variable", "value"), optional=())
     exact = Table("x.csv", header=["year", "variable", "value"])
-    _python_csv(text, delim, exact)
+    _python_csv(text, delim, exact, Limits())
     assert not exact.problems and not fast.problems
     norm = lambda t: [tuple(v or "" for v in r.values()) for r in t.data.to_pylist()]  # noqa: E731  DuckDB reads "" as NULL
     assert norm(fast) == norm(exact)
