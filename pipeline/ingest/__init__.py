@@ -97,18 +97,15 @@ def count_cities(raw_root: Path) -> int:
     """How many cities the raw folder declares (each ``city.yaml`` one, each ``cities.yaml`` its
     list), read cheaply before any stage runs, so configuration that many cities need is checked
     first; an unreadable file counts as one (ingest reports it)."""
-    from ruamel.yaml import YAML
-
     n = 0
     for folder in find_folders(Path(raw_root)) if Path(raw_root).is_dir() else []:
-        if (folder / CITY_FILES[0]).is_file():
+        many = YamlFile(folder / CITY_FILES[1], CITY_FILES[1], [])
+        if (folder / CITY_FILES[0]).is_file() or not many.path.is_file():
+            n += (folder / CITY_FILES[0]).is_file()
+        elif many.load() and isinstance(many.doc.get("cities"), list):
+            n += len(many.doc["cities"])
+        else:
             n += 1
-        elif (folder / CITY_FILES[1]).is_file():
-            try:
-                doc = YAML(typ="safe", pure=True).load((folder / CITY_FILES[1]).read_text(encoding="utf-8-sig"))
-                n += len(doc["cities"]) if isinstance(doc, dict) and isinstance(doc.get("cities"), list) else 1
-            except Exception:  # noqa: BLE001 - any defect of the file is ingest's to report, with its line
-                n += 1
     return n
 
 
