@@ -96,11 +96,11 @@ class Catalogue:
 
 
 def natural_key(indicator_id: str) -> tuple:
-    """``5.2`` before ``5.10``; profile ids after the numbered themes."""
-    if re.fullmatch(r"\d+\.\d+", indicator_id):
-        a, b = indicator_id.split(".")
-        return (0, int(a), int(b), "")
-    return (1, 0, 0, indicator_id)
+    """``5.2`` before ``5.9.1`` before ``5.10``; profile ids after the numbered themes."""
+    if re.fullmatch(r"\d+(?:\.\d+){1,2}", indicator_id):
+        parts = [int(x) for x in indicator_id.split(".")]
+        return (0, *parts, *[0] * (3 - len(parts)), "")
+    return (1, 0, 0, 0, indicator_id)
 
 
 class _Collector:
@@ -247,7 +247,7 @@ def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edi
         read.add("file_name_mismatch", f"the file of indicator {ind.id} must be named {ind.id}.yaml", ("id",), ind.id)
     if ind.edition != edition.id:
         read.add("edition_mismatch", f"indicator says edition {ind.edition!r} but lies in the folder of {edition.id!r}", ("edition",), ind.edition)
-    if ind.tier is Tier.profile:
+    if ind.tier is Tier.profile and isinstance(ind.theme, str):
         category = next((p for p in edition.profile_categories if p.id == ind.theme), None)
         if category is None:
             read.add("unknown_theme", f"profile category {ind.theme!r} is not declared in {EDITION_FILE}", ("theme",), ind.theme)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 VARIABLE_ID = r"^[a-z][a-z0-9_]*$"
-INDICATOR_ID = r"^(?:[0-9]{1,2}\.[0-9]{1,2}|P[0-9]{2}-[A-Z]{1,3}-[0-9]{2})$"
+INDICATOR_ID = r"^(?:[0-9]{1,2}\.[0-9]{1,2}(?:\.[0-9]{1,2})?|P[0-9]{2}-[A-Z]{1,3}-[0-9]{2})$"
+"""A clause number (``5.1``, or ``5.9.1`` under a clause), or a local profile id (``P01-P-01``)."""
 
 
 class Strict(BaseModel):
@@ -34,6 +35,28 @@ class Tier(StrEnum):
     core = "core"
     supporting = "supporting"
     profile = "profile"
+    """Data about the city, not an indicator; never counted towards a certification level."""
+    indicator = "indicator"
+    """An indicator of a standard that does not split its indicators into core and supporting
+    (ISO 37122, ISO 37123)."""
+
+
+class TierBasis(StrEnum):
+    """Where an indicator's tier comes from."""
+
+    confirmed = "confirmed"
+    """Stated in the standard's text, or in public material that quotes it."""
+    inferred = "inferred"
+    """Inferred (from the previous edition, the order of the list): certification levels computed
+    on it must say so. A city that holds the standard's text corrects it in the definition."""
+
+
+class Confidence(StrEnum):
+    """How well public material supports a definition's title and calculation."""
+
+    high = "high"
+    medium = "medium"
+    low = "low"
 
 
 class Severity(StrEnum):
@@ -215,8 +238,13 @@ class Indicator(Strict):
     """The clause number in the standard (``5.1``), or our local id for profile data."""
     edition: Annotated[str, Field(pattern=SLUG)]
     theme: int | str
-    """Theme number (5–21) for core and supporting indicators; profile category id otherwise."""
+    """Theme number for indicators, and for profile items listed under a theme (ISO 37120:2018
+    5.9.1); the profile category id for profile data listed apart (ISO 37120:2014 Annex A)."""
     tier: Tier
+    tier_basis: TierBasis = TierBasis.confirmed
+    """``inferred`` where the tier is not confirmed by the standard's text (see :class:`TierBasis`)."""
+    confidence: Confidence = Confidence.high
+    """How well public material supports the title and the calculation; ``low`` is shown as such."""
     name: Text
     unit: Text
     definition: Text
