@@ -15,6 +15,7 @@ catalogue (``pybabel update``)."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from datetime import date
@@ -45,6 +46,51 @@ def NC_(context: str, text: str) -> tuple[str, str]:
 def Nn_(singular: str, plural: str) -> tuple[str, str, None]:
     """Marks a message with a plural form for extraction; translated with the count where shown."""
     return singular, plural, None
+
+
+def msg(template: str, **args: object) -> dict[str, object]:
+    """A message in English and the means to translate it: ``message`` (the English text),
+    ``message_id`` (the template, a msgid of the catalogues: mark it with ``N_`` where it is
+    written) and ``message_args`` (the values of its ``{fields}``, as text). Splat it into a
+    :class:`~pipeline.problems.Problem`: ``Problem(file=f, rule=r, **msg(N_("not {what}"), what=x))``."""
+    values = {k: _arg(v) for k, v in args.items()}
+    return {"message": template.format_map({k: _in(v, "en") for k, v in values.items()}), "message_id": template,
+            "message_args": values}
+
+
+def _arg(v: object) -> str | dict[str, str]:
+    """A field's value as text; a definition's own text in several languages (an object with
+    ``model_dump``, such as :class:`~pipeline.catalogue.models.Text`) as a mapping by language."""
+    if hasattr(v, "model_dump"):
+        return v.model_dump()
+    return "" if v is None else str(v)
+
+
+def _in(v: object, lang: str) -> str:
+    if isinstance(v, dict):
+        return str(v.get(lang) or v.get("en") or "")
+    return "" if v is None else str(v)
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(message_id: str | None, args: dict[str, object] | str | None, lang: str, fallback: str = "") -> str:
+    """A message of the catalogues in ``lang``: its template translated, then its fields filled.
+    ``args`` may be the JSON text the store keeps. Without a template, ``fallback`` (the English
+    text kept beside it). A translation whose fields do not match its template falls back to the
+    English template, so a translator's slip never loses the message."""
+    if not message_id:
+        return fallback
+    if isinstance(args, str):
+        args = json.loads(args)
+    values = _Fields({k: _in(v, lang) for k, v in (args or {}).items()})
+    try:
+        return gettext(lang)(message_id).format_map(values)
+    except (ValueError, IndexError, AttributeError):
+        return message_id.format_map(values)
 
 
 def plural_category(n: int, lang: str) -> str:

@@ -191,7 +191,7 @@ def english_words() -> dict[str, str]:
             if msgid in strings or msgid in IGNORED:
                 continue
             piece = max(re.split(r"\{\w*\}", msgid), key=len).strip(" :;,.()")
-            if len(piece) >= 3:
+            if len(re.findall(r"[^\W\d_]", piece)) >= 3:  # a piece of words, not "0 ≤"
                 out[piece] = msgid
     return out
 

@@ -58,14 +58,14 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
        CASE WHEN reason_code IS NULL THEN 'reported' WHEN reason_code = 'not_applicable' THEN 'not_applicable' ELSE 'not_available' END AS status,
        coalesce(CASE WHEN use_reported THEN reported.decimals ELSE value_decimals END, default_decimals) AS decimals,
        reason_code,
-       CASE WHEN use_reported THEN 'given as reported' || coalesce(' (' || reported.status || ')', '') || coalesce(': ' || reported.note, '')
+       -- The details of reason_code, in no language: the inputs concerned, with their notes.
+       CASE WHEN use_reported THEN reported.note
        ELSE CASE reason_code
-         WHEN 'missing_input' THEN 'no figure for ' || array_to_string(missing_vars, ', ')
-         WHEN 'not_applicable' THEN 'not applicable: ' || array_to_string(list_transform(na_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'no note')), '; ')
-         WHEN 'confidential' THEN 'confidential: ' || array_to_string(list_transform(list_filter(nv_inputs, lambda x: x.status = 'confidential'), lambda x: x.variable), ', ')
-         WHEN 'input_not_available' THEN array_to_string(list_transform(nv_inputs, lambda x: x.variable || ': ' || coalesce(x.note, 'not available')), '; ')
-         WHEN 'zero_denominator' THEN 'the denominator ' || list_filter(inputs, lambda x: x.role = 'denominator')[1].variable || ' is zero'
-         WHEN 'no_finite_value' THEN 'the formula gives no finite value (a division by zero?)'
+         WHEN 'missing_input' THEN array_to_string(missing_vars, ', ')
+         WHEN 'not_applicable' THEN array_to_string(list_transform(na_inputs, lambda x: x.variable || coalesce(': ' || x.note, '')), '; ')
+         WHEN 'confidential' THEN array_to_string(list_transform(list_filter(nv_inputs, lambda x: x.status = 'confidential'), lambda x: x.variable), ', ')
+         WHEN 'input_not_available' THEN array_to_string(list_transform(nv_inputs, lambda x: x.variable || coalesce(': ' || x.note, '')), '; ')
+         WHEN 'zero_denominator' THEN list_filter(inputs, lambda x: x.role = 'denominator')[1].variable
        END END AS reason,
        CASE WHEN NOT use_reported THEN missing_vars ELSE [] END AS missing,
        CASE WHEN reason_code IS NOT NULL THEN []

@@ -55,6 +55,7 @@ from pipeline.dossier.queries import (
     fetch_shared,
 )
 from pipeline.store.models import Manifest
+from pipeline.validate.base import finding_text
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         nm=lambda text: i18n.name(text, lang), alt=lambda text: i18n.name(text, i18n.other(lang)),
         num=lambda v, decimals=None: i18n.number(v, lang, decimals), plain=lambda v: '' if v is None else i18n.plain(v),
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n_core.format_date(v, lang),
+        say=lambda template, args, english="": finding_text(template, args, lang, english),
+        tx=lambda text: i18n_core.gettext(lang)(text) if text else "",
         unit=lambda u: i18n.unit(u, lang), unit_count=lambda u, n: i18n.unit_count(u, n, lang), show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
         sources={s.source_id: s for s in d.inventory.sources},
         not_available=_not_available(d), css_content=css_content, settings=manifest_settings)

@@ -116,6 +116,9 @@ class FindingRow(Part):
     observed: str | None
     expected: str | None
     message: str
+    message_id: str
+    message_args: dict[str, str | dict[str, str]]
+    """The message's template in the catalogues and its fields, to show it in each language."""
     file_id: str | None
     sheet: str | None
     row: int | None
@@ -194,6 +197,9 @@ class RevisionRow(Part):
     """``previous → now`` for a changed value; the revised figure for an input."""
     note: str | None
     """The finding's message, or the input's note (why it was revised)."""
+    note_id: str | None = None
+    note_args: dict[str, str | dict[str, str]] | None = None
+    """The finding's message template and fields (an unexplained change), to show it in each language."""
     file_id: str | None
     sheet: str | None
     row: int | None
@@ -349,6 +355,9 @@ class RuleOutcome(Part):
     level: int
     severity: str
     description: str
+    description_id: str
+    description_args: dict[str, str | dict[str, str]]
+    """The description's template in the catalogues and its fields, to show it in each language."""
     checked: int
     """Rows it looked at in the whole build."""
     findings: int

@@ -252,7 +252,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         return FindingRow(rule_id=f["rule_id"], test=f["test"], level=f["level"], severity=f["severity"], year=f["year"],
                           indicator_uid=f["indicator_uid"], indicator_id=ind.id if ind else None,
                           anchor=indicator_anchor(ind) if ind else None, variable=f["variable"], observed=f["observed"],
-                          expected=f["expected"], message=f["message"], file_id=f["file_id"], sheet=f["sheet"], row=f["row"],
+                          expected=f["expected"], message=f["message"], message_id=f["message_id"],
+                          message_args=json.loads(f["message_args"]), file_id=f["file_id"], sheet=f["sheet"], row=f["row"],
                           file_anchor=file_anchors.get(f["file_id"]), accepted=f["accepted"], accepted_by=f["accepted_by"],
                           accepted_role=f["accepted_role"], accepted_on=f["accepted_on"],
                           acceptance_reason=f["acceptance_reason"])
@@ -329,7 +330,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
             hits = [f for f in mine if f.rule_id == rid]
             outcome = "passed" if not hits else "accepted" if all(f.accepted for f in hits) else "findings"
             out.append(RuleOutcome(rule_id=rid, test=run["test"], level=run["level"], severity=run["severity"],
-                                   description=run["description"], checked=run["checked"], findings=len(hits), outcome=outcome))
+                                   description=run["description"], description_id=run["description_id"],
+                                   description_args=json.loads(run["description_args"]), checked=run["checked"], findings=len(hits), outcome=outcome))
         return sorted(out, key=lambda o: (o.level, SEVERITY_ORDER.get(o.severity, 3), o.rule_id))
 
     def varref(variable: str | None) -> VariableRef | None:
@@ -399,7 +401,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
                      for ind in indicators for r in results_by_uid.get(ind.uid, []) if r["status"] != "reported"]
     compared = REVISION_RULE in runs_by_id
     revisions = [RevisionRow(kind="unexplained_change", year=f.year, indicators=[x for x in [ref(f.indicator_uid)] if x],
-                             variable=None, change=f.observed, note=f.message, file_id=None, sheet=None, row=None,
+                             variable=None, change=f.observed, note=f.message, note_id=f.message_id,
+                             note_args=f.message_args, file_id=None, sheet=None, row=None,
                              file_anchor=None)
                  for f in findings if f.rule_id == REVISION_RULE]
     for o in got["revised"]:

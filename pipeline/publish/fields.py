@@ -148,8 +148,10 @@ INDICATORS = TableSpec(
                   "Why the value is not given: missing_input (an input figure was not supplied), "
                   "input_not_available (an input was declared not available), confidential, not_applicable, "
                   "zero_denominator, no_finite_value. Empty when the status is reported.", enum=REASON_CODES),
-        FieldSpec("reason", "string", "Reason", "Przyczyna",
-                  "The reason in words, with the notes given with the inputs. " + FORMULA_GUARD),
+        FieldSpec("reason", "string", "Reason details", "Szczegóły przyczyny",
+                  "The details of reason_code, in no language: the input variables concerned (missing_input, "
+                  "confidential, zero_denominator), each with the note given with it (input_not_available, "
+                  "not_applicable); for a value given as reported, the note given with it. " + FORMULA_GUARD),
         FieldSpec("flags", "string", "Flags", "Flagi",
                   "Statuses carried from the inputs, separated by spaces: estimated, provisional, revised, "
                   "break (break in series), confidential.", pattern="(" + "|".join(FLAG_STATUSES) + ")", separator=" "),

@@ -6,12 +6,23 @@ through their generated JSON Schemas in ``schemas/``, for anyone reading the JSO
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
+
+
+def _json(v: object) -> object:
+    return json.loads(v) if isinstance(v, str) else v
+
+
+MessageArgs = Annotated[dict[str, str | dict[str, str]], BeforeValidator(_json)]
+"""The values of a message template's fields, as the store keeps them (JSON); a definition's own
+text (an indicator's unit) is a mapping by language."""
 
 
 class Row(BaseModel):
@@ -84,6 +95,10 @@ class RuleRun(Row):
     engine: str
     target: str
     description: str
+    """What the rule checks, in English."""
+    description_id: str
+    """Its template in the message catalogues; :func:`pipeline.i18n.render` shows it in a language."""
+    description_args: MessageArgs
     checked: int
     failed: int
 
@@ -102,6 +117,10 @@ class Finding(Row):
     observed: str | None
     expected: str | None
     message: str
+    """What the rule found, in English."""
+    message_id: str
+    """Its template in the message catalogues; :func:`pipeline.i18n.render` shows it in a language."""
+    message_args: MessageArgs
     file_id: str | None
     sheet: str | None
     row: int | None

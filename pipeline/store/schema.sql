@@ -85,7 +85,7 @@ CREATE TABLE IF NOT EXISTS results (
     status        VARCHAR NOT NULL,     -- reported | not_available | not_applicable
     decimals      INTEGER NOT NULL,     -- of this value: the definition's, more for a small magnitude, or as written
     reason_code   VARCHAR,              -- missing_input | input_not_available | confidential | not_applicable | zero_denominator | no_finite_value
-    reason        VARCHAR,              -- why not available, in words (with the notes of the inputs)
+    reason        VARCHAR,              -- the details of reason_code: the inputs concerned, with their notes
     missing       VARCHAR[],            -- variables that were missing
     flags         VARCHAR[],            -- carried from the inputs: estimated, provisional, break...
     source_ids    VARCHAR[],
@@ -179,7 +179,9 @@ CREATE TABLE IF NOT EXISTS rule_runs (
     severity    VARCHAR NOT NULL,       -- error | warning | information
     engine      VARCHAR NOT NULL,       -- great_expectations | duckdb
     target      VARCHAR NOT NULL,       -- observations | results
-    description VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,       -- what it checks, in English
+    description_id   VARCHAR NOT NULL,  -- its template in the message catalogues (pipeline/locale)
+    description_args JSON NOT NULL,     -- the values of the template's {fields}
     checked     BIGINT NOT NULL,        -- rows the rule looked at
     failed      BIGINT NOT NULL         -- findings it raised
 );
@@ -195,7 +197,9 @@ CREATE TABLE IF NOT EXISTS findings (
     variable      VARCHAR,
     observed      VARCHAR,              -- the value found
     expected      VARCHAR,              -- what the rule expects
-    message       VARCHAR NOT NULL,
+    message       VARCHAR NOT NULL,     -- in English
+    message_id    VARCHAR NOT NULL,     -- its template in the message catalogues (pipeline/locale)
+    message_args  JSON NOT NULL,        -- the values of the template's {fields}
     file_id       VARCHAR,              -- the raw place behind the finding, where there is one
     sheet         VARCHAR,
     row           INTEGER,

@@ -9,17 +9,20 @@ accepted blocks the release.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
 from pipeline.catalogue import Catalogue
+from pipeline.i18n import N_
 from pipeline.store import insert, open_store
 from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
-from pipeline.validate.base import PREPARE_SQL, Rule, sql_in
+from pipeline.validate.base import EXPLAINED, PREPARE_SQL, Rule, messages, sql_in
 from pipeline.validate.checks import CHECKS, all_rules, revision, unused_exception
 
-FINDING_COLUMNS = "city_code, year, indicator_uid, variable, observed, expected, message, file_id, sheet, row"
+FINDING_COLUMNS = ("city_code, year, indicator_uid, variable, observed, expected, message, message_id, message_args, "
+                   "file_id, sheet, row")
 FINDING_ORDER = ("level, severity, rule_id, city_code, year, variable, file_id, row, "
                  "indicator_uid, sheet, observed, expected, message")
 """The order of the report's findings: a total one (a rule for every indicator, such as
@@ -42,9 +45,11 @@ def _previous_results(con: duckdb.DuckDBPyConnection, previous: Path) -> None:
 
 
 # A warning of an explainable kind (a value outside its plausible range, a large change) that a
-# note on one of the value's inputs explains is shown as information, with the notes.
+# note on one of the value's inputs explains is shown as information, with the notes (the field
+# ``explained`` of its message; :data:`~pipeline.validate.base.EXPLAINED` is how it is shown).
 EXPLAIN_SQL = """
-UPDATE findings f SET severity = 'information', message = f.message || '; explained: ' || n.notes
+UPDATE findings f SET severity = 'information', message = f.message || replace(?, '{{explained}}', n.notes),
+       message_args = json_merge_patch(f.message_args, json_object('explained', n.notes))
 FROM input_notes n
 WHERE f.test IN {tests} AND f.severity = 'warning' AND n.notes IS NOT NULL
   AND n.city_code = f.city_code AND n.indicator_uid = f.indicator_uid AND n.year = f.year
@@ -78,9 +83,10 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
             con.execute("INSERT INTO findings (rule_id, test, level, severity, " + FINDING_COLUMNS + ") " + " UNION ALL ".join(
                 f"SELECT '{r.rule_id}', '{r.test}', {r.level}, '{r.severity.value}', * FROM ({r.sql})" for r in part))
             checked.update(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in part)).fetchall())
-        con.execute(EXPLAIN_SQL.format(tests=sql_in([c.test for c in CHECKS.values() if c.explainable])))
+        con.execute(EXPLAIN_SQL.format(tests=sql_in([c.test for c in CHECKS.values() if c.explainable])), [EXPLAINED])
         failed = dict(con.execute("SELECT rule_id, count(*) FROM findings GROUP BY rule_id").fetchall())
         insert(con, "rule_runs", [(r.rule_id, r.test, r.level, r.severity.value, r.engine, r.target, r.description,
+                                   r.description_id, json.dumps(r.description_args, ensure_ascii=False, sort_keys=True),
                                    checked[r.rule_id], failed.get(r.rule_id, 0)) for r in rules])
         _cross_check(rules, failed, gx_counts)
         _accept(con)
@@ -128,30 +134,34 @@ WHERE findings.rowid = m.finding
 """
 
 
+UNUSED = messages([("e.rule_id IN (SELECT rule_id FROM rule_runs)", N_("this accepted exception matches no finding of this build")),
+                   ("true", N_("no rule has this id (the README lists the rule ids)"))], rule="e.rule_id")
+
+
 def _accept(con: duckdb.DuckDBPyConnection) -> None:
     stale = unused_exception.CHECK
     con.execute(ACCEPT_SQL)
     # An acceptance that matches nothing is stale: say so, so that it is removed or corrected.
-    con.execute("""
-        INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected, message, file_id, row)
+    con.execute(f"""
+        INSERT INTO findings (rule_id, test, level, severity, city_code, year, variable, observed, expected,
+                              message, message_id, message_args, file_id, row)
         SELECT ? || '_' || e.rule_id, ?, ?, ?,
                coalesce(e.city_code, (SELECT min(c.city_code) FROM cities c WHERE c.folder = e.folder HAVING count(*) = 1)),
                e.year, e.variable,
-               e.rule_id, 'a finding to accept',
-               CASE WHEN e.rule_id IN (SELECT rule_id FROM rule_runs) THEN 'this accepted exception matches no finding of this build'
-                    ELSE 'no rule has this id (the README lists the rule ids)' END, e.file_id, e.line
+               e.rule_id, ?, {UNUSED}, e.file_id, e.line
         FROM accepted_exceptions e
         WHERE NOT EXISTS (SELECT 1 FROM findings f JOIN cities c ON c.city_code = f.city_code
                           WHERE c.folder = e.folder AND f.rule_id = e.rule_id
                             AND (e.city_code IS NULL OR e.city_code = f.city_code)
                             AND (e.year IS NULL OR e.year = f.year)
                             AND (e.variable IS NULL OR e.variable = f.variable))""",
-                [stale.test, stale.test, stale.level, stale.severity.value])
+                [stale.test, stale.test, stale.level, stale.severity.value, N_("a finding to accept")])
 
 
 def report(con: duckdb.DuckDBPyConnection) -> ValidationReport:
-    runs = [RuleRun(**dict(zip(["rule_id", "test", "level", "severity", "engine", "target", "description", "checked", "failed"], r)))
-            for r in con.execute("SELECT * FROM rule_runs ORDER BY level, rule_id").fetchall()]
+    cur = con.execute("SELECT * FROM rule_runs ORDER BY level, rule_id")
+    names = [d[0] for d in cur.description]
+    runs = [RuleRun(**dict(zip(names, r))) for r in cur.fetchall()]
     cols = [d[0] for d in con.execute("SELECT * FROM findings LIMIT 0").description]
     findings = [Finding(**dict(zip(cols, r))) for r in con.execute(
         f"SELECT * FROM findings ORDER BY {FINDING_ORDER}").fetchall()]

@@ -8,6 +8,7 @@ validator, the dossier, the exceptions and the README take them from that regist
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Literal
@@ -15,7 +16,8 @@ from typing import Callable, Literal
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.catalogue import Catalogue
-from pipeline.catalogue.models import Indicator, Severity
+from pipeline.catalogue.models import Indicator, Severity, Text
+from pipeline.i18n import N_, msg, render
 from pipeline.store import literal
 
 Engine = Literal["great_expectations", "duckdb"]
@@ -24,7 +26,8 @@ Target = Literal["observations", "results"]
 
 class Rule(BaseModel):
     """One rule. ``sql`` selects its findings: city_code, year, indicator_uid, variable, observed,
-    expected, message, file_id, sheet, row."""
+    expected, message, message_id, message_args, file_id, sheet, row (:func:`message` gives the
+    three message columns)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -35,6 +38,10 @@ class Rule(BaseModel):
     engine: Engine
     target: Target
     description: str
+    """What the rule checks, in English."""
+    description_id: str
+    """Its template in the message catalogues (see :func:`pipeline.i18n.msg`)."""
+    description_args: dict[str, str | dict[str, str]]
     checked_sql: str
     """Counts the rows the rule looks at."""
     sql: str
@@ -61,13 +68,53 @@ class CheckKind:
     explainable: bool = False
     """A warning of this kind that a note on an input explains is shown as information."""
 
-    def make(self, rule_id: str, description: str, checked_sql: str, sql: str, severity: Severity | None = None) -> Rule:
+    def make(self, rule_id: str, description: dict, checked_sql: str, sql: str, severity: Severity | None = None) -> Rule:
+        """A rule of this kind; ``description`` is :func:`pipeline.i18n.msg` of its template."""
         return Rule(rule_id=rule_id, test=self.test, level=self.level, severity=severity or self.severity,
-                    engine=self.engine, target=self.target, description=description, checked_sql=checked_sql, sql=sql)
+                    engine=self.engine, target=self.target, description=description["message"],
+                    description_id=description["message_id"], description_args=description["message_args"],
+                    checked_sql=checked_sql, sql=sql)
 
 
 q = literal
 """A SQL string literal (for ids and texts of the catalogue, never for user input)."""
+
+
+class Localised(str):
+    """SQL: a JSON object of a text in every language of the catalogue's YAML (``{"en": …, "pl":
+    …}``), for a field of a message whose value is a definition's own text (an indicator's unit)."""
+
+
+def localised(text: Text) -> Localised:
+    return Localised("json_object(" + ", ".join(f"{q(k)}, {q(v)}" for k, v in text.model_dump().items()) + ")")
+
+
+def messages(cases: list[tuple[str, str]], **args: str) -> str:
+    """SQL: the three message columns of a finding (``message`` in English, ``message_id``,
+    ``message_args``) from templates of the message catalogues (each written in ``N_``) and SQL
+    expressions for their ``{fields}``. ``cases`` pairs a condition with its template; the first
+    whose condition holds is the message (give ``true`` last)."""
+    def english(template: str) -> str:
+        sql = q(template)
+        for name, expr in args.items():
+            if "{" + name + "}" in template:
+                value = f"({expr})->>'en'" if isinstance(expr, Localised) else f"CAST(({expr}) AS VARCHAR)"
+                sql = f"replace({sql}, {q('{' + name + '}')}, coalesce({value}, ''))"
+        return sql
+
+    def case(render) -> str:
+        if len(cases) == 1:
+            return render(cases[0][1])
+        return "CASE " + " ".join(f"WHEN {cond} THEN {render(t)}" for cond, t in cases) + " END"
+
+    fields = ", ".join(f"{q(name)}, {expr if isinstance(expr, Localised) else f'CAST(({expr}) AS VARCHAR)'}"
+                       for name, expr in args.items())
+    return f"{case(english)}, {case(q)}, json_object({fields})"
+
+
+def message(template: str, **args: str) -> str:
+    """:func:`messages` of one template."""
+    return messages([("true", template)], **args)
 
 
 def num(d: Decimal) -> str:
@@ -98,15 +145,30 @@ PREPARE_SQL = """
 CREATE OR REPLACE TEMP TABLE input_notes AS
 SELECT city_code, indicator_uid, year,
        string_agg(DISTINCT variable || ': ' || note, '; ' ORDER BY variable || ': ' || note) AS notes,
-       string_agg(DISTINCT variable || ': ' || coalesce(note, 'no note'), '; '
-                  ORDER BY variable || ': ' || coalesce(note, 'no note')) FILTER (WHERE status = 'break') AS breaks
+       string_agg(DISTINCT variable || coalesce(': ' || note, ''), '; '
+                  ORDER BY variable || coalesce(': ' || note, '')) FILTER (WHERE status = 'break') AS breaks
 FROM lineage WHERE note IS NOT NULL OR status = 'break'
 GROUP BY city_code, indicator_uid, year
 """
 
 
+EXPLAINED = N_("; explained: {explained}")
+"""How the notes that explain a finding (its field ``explained``) follow its message."""
+
+
+def finding_text(template: str | None, args: dict | str | None, lang: str, english: str = "") -> str:
+    """A finding's message (or a rule's description) in ``lang``, with the notes that explain it."""
+    if isinstance(args, str):
+        args = json.loads(args)
+    text = render(template, args, lang, english)
+    if template and args and "explained" in args and "{explained}" not in template:
+        text += render(EXPLAINED, args, lang)
+    return text
+
+
 def bounds_rules(check: CheckKind, catalogue: Catalogue, outside: str) -> list[Rule]:
-    """The rules of a bounds kind (``range``, ``limits``): one per indicator that declares it."""
+    """The rules of a bounds kind (``range``, ``limits``): one per indicator that declares it;
+    ``outside`` is the template of its finding (``{indicator}``, ``{bounds}``)."""
     out = []
     for ind in catalogue.indicators.values():
         for chk in ind.checks:
@@ -117,10 +179,10 @@ def bounds_rules(check: CheckKind, catalogue: Catalogue, outside: str) -> list[R
             b = bounds_text(chk.min, chk.max)
             where = f"r.indicator_uid = {q(ind.uid)} AND {REPORTED}"
             out.append(check.make(
-                f"{check.test}_results_{ind.uid}", f"{ind.id} lies within {b}.",
+                f"{check.test}_results_{ind.uid}", msg(N_("{indicator} lies within {bounds}."), indicator=ind.id, bounds=b),
                 f"SELECT count(*) FROM results r WHERE {where}",
                 f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, {q(b)},
-                    {q(f'{ind.id} is outside {outside} {b}')}, {RESULT_PLACE}
+                    {message(outside, indicator=q(ind.id), bounds=q(b))}, {RESULT_PLACE}
                     FROM results r WHERE {where} AND ({lo} OR {hi})""", chk.severity))
     return out
 

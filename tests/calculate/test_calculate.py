@@ -38,7 +38,7 @@ def run(tmp_path, rows, catalogue_root):
 
 def result(con, ind, year=2023):
     cols = ["value", "value_text", "status", "reason_code", "reason", "missing", "flags", "source_ids",
-            "numerator", "denominator", "previous_value"]
+            "numerator", "denominator", "previous_value", "origin"]
     row = con.execute(f"SELECT {', '.join(cols)} FROM results WHERE indicator_id = ? AND year = ?", [ind, year]).fetchall()
     return dict(zip(cols, row[0]))
 
@@ -108,7 +108,7 @@ def test_missing_input_names_the_variable(base):
     _, con, _ = base
     r = result(con, "5.1", 2022)
     assert (r["status"], r["reason_code"], r["missing"], r["value"]) == ("not_available", "missing_input", ["unemployed", "labour_force"], None)
-    assert r["reason"] == "no figure for unemployed, labour_force"
+    assert r["reason"] == "unemployed, labour_force"  # the details of missing_input
 
 
 def test_zero_denominator_is_not_a_value(tmp_path, mini_catalogue):
@@ -116,7 +116,7 @@ def test_zero_denominator_is_not_a_value(tmp_path, mini_catalogue):
     _, con, _ = run(tmp_path, rows, mini_catalogue)
     r = result(con, "5.1")
     assert (r["value"], r["status"], r["reason_code"]) == (None, "not_available", "zero_denominator")
-    assert r["reason"] == "the denominator labour_force is zero"
+    assert r["reason"] == "labour_force"  # the details of zero_denominator: the denominator
 
 
 def test_not_available_input_gives_its_reason(tmp_path, mini_catalogue):
@@ -205,7 +205,8 @@ def test_a_value_given_as_reported_by_uid_in_polish_units(tmp_path, mini_catalog
     rows = [r for r in BASE if r["variable"] != "firefighters"] + [
         {"year": 2023, "variable": "test-ed:5.2", "value": "\"155,2\"", "unit": "na 100 000 mieszkańców"}]
     _, con, _ = run(tmp_path, rows, mini_catalogue)
-    assert (result(con, "5.2")["value"], result(con, "5.2")["reason"]) == (Decimal("155.2"), "given as reported")
+    r = result(con, "5.2")
+    assert (r["value"], r["origin"], r["reason"]) == (Decimal("155.2"), "reported", None)
 
 
 def test_computed_value_wins_and_the_reported_one_is_kept_for_the_check(tmp_path, mini_catalogue):

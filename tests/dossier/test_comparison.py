@@ -245,7 +245,8 @@ def test_city_without_the_latest_year_build_finding_and_hostile_name(build, tmp_
         for table in ("calculation_keys", "certification", "results"):
             con.execute(f"DELETE FROM {table} WHERE city_code = ? AND year = 2023", [LOW])
         con.execute("UPDATE cities SET name_en = '<b>Bad</b> & co' WHERE city_code = ?", [WARNED])
-        con.execute("INSERT INTO findings (rule_id, test, level, severity, message) VALUES ('r', 't', 1, 'error', 'whole build')")
+        con.execute("INSERT INTO findings (rule_id, test, level, severity, message, message_id, message_args) "
+                    "VALUES ('r', 't', 1, 'error', 'whole build', 'whole build', '{}')")
         d = collect_comparison(con, build.catalogue)
     finally:
         con.close()

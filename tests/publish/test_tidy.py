@@ -48,7 +48,7 @@ def test_missing_values_are_empty_with_their_reason(bundle):
     assert (r["value"], r["status"], r["reason_code"]) == ("", "not_available", "input_not_available")
     assert r["reason"] == f"unemployed: {HOSTILE_NOTE}"    # the note inside a reason is harmless
     r = row(rows, "5.3", 2022)
-    assert (r["value"], r["status"], r["reason_code"], r["reason"]) == ("", "not_available", "missing_input", "no figure for income_lcu")
+    assert (r["value"], r["status"], r["reason_code"], r["reason"]) == ("", "not_available", "missing_input", "income_lcu")
     assert all(r["value"] == "" and r["reason"] for r in rows if r["status"] != "reported")
 
 

@@ -1,7 +1,11 @@
 """Every figure is a variable of the registry, or an indicator's value given as reported."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import OBS_PLACE, CheckKind, sql_in
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import OBS_PLACE, CheckKind, message, q, sql_in
+
+EXPECTED = N_("a registry variable")
+FOUND = N_("unknown variable")
 
 
 def values(catalogue) -> list[str]:
@@ -11,9 +15,9 @@ def values(catalogue) -> list[str]:
 def _rules(catalogue):
     return [CHECK.make(
         "accepted_values_observations_variable",
-        "Every figure is a variable of the registry, or an indicator's value given as reported.",
+        msg(N_("Every figure is a variable of the registry, or an indicator's value given as reported.")),
         "SELECT count(*) FROM observations",
-        f"""SELECT o.city_code, o.year, NULL, o.variable, o.variable, 'a registry variable', 'unknown variable', {OBS_PLACE}
+        f"""SELECT o.city_code, o.year, NULL, o.variable, o.variable, {q(EXPECTED)}, {message(FOUND)}, {OBS_PLACE}
             FROM observations o WHERE o.variable NOT IN {sql_in(values(catalogue))}""")]
 
 

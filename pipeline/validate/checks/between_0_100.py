@@ -1,7 +1,10 @@
 """Percentages given as inputs lie within 0–100."""
 
 from pipeline.catalogue.models import Severity, VariableKind
-from pipeline.validate.base import OBS_PLACE, CheckKind, sql_in, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import OBS_PLACE, CheckKind, message, sql_in, text
+
+FOUND = N_("{variable} is a percentage outside 0–100")
 
 
 def variables(catalogue) -> list[str]:
@@ -11,10 +14,10 @@ def variables(catalogue) -> list[str]:
 def _rules(catalogue):
     ids = sql_in(variables(catalogue))
     return [CHECK.make(
-        "between_0_100_observations_value", "Percentages given as inputs lie within 0–100.",
+        "between_0_100_observations_value", msg(N_("Percentages given as inputs lie within 0–100.")),
         f"SELECT count(*) FROM observations WHERE variable IN {ids} AND value IS NOT NULL",
         f"""SELECT o.city_code, o.year, NULL, o.variable, {text('o.value')}, '0–100',
-            o.variable || ' is a percentage outside 0–100', {OBS_PLACE}
+            {message(FOUND, variable="o.variable")}, {OBS_PLACE}
             FROM observations o WHERE o.variable IN {ids} AND (o.value < 0 OR o.value > 100)""")]
 
 

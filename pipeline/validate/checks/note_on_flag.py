@@ -1,17 +1,24 @@
 """A flagged figure (estimated, provisional, revised, break in series) says why."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import OBS_PLACE, CheckKind
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import OBS_PLACE, CheckKind, messages, q
 
 FLAGGED = "('estimated', 'provisional', 'revised', 'break')"
+FLAGGED_MESSAGE = messages([("o.status = 'estimated'", N_("the figure is flagged estimated without a note")),
+                            ("o.status = 'provisional'", N_("the figure is flagged provisional without a note")),
+                            ("o.status = 'revised'", N_("the figure is flagged revised without a note")),
+                            ("true", N_("the figure is flagged as a break in series without a note"))])
+
+EXPECTED = N_("a note")
 
 
 def _rules(catalogue):
     return [CHECK.make(
         "note_on_flag_observations_note",
-        "An estimated, provisional, revised or break-in-series figure carries a note saying why.",
+        msg(N_("An estimated, provisional, revised or break-in-series figure carries a note saying why.")),
         f"SELECT count(*) FROM observations WHERE status IN {FLAGGED}",
-        f"""SELECT o.city_code, o.year, NULL, o.variable, o.status, 'a note', 'the figure is flagged ' || o.status || ' without a note', {OBS_PLACE}
+        f"""SELECT o.city_code, o.year, NULL, o.variable, o.status, {q(EXPECTED)}, {FLAGGED_MESSAGE}, {OBS_PLACE}
             FROM observations o WHERE o.status IN {FLAGGED} AND o.note IS NULL""")]
 
 

@@ -1,7 +1,10 @@
 """Indicators that split one whole (``kind: parts_sum`` with a group) sum to its total."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import RESULT_PLACE, CheckKind, num, q, sql_in, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import RESULT_PLACE, CheckKind, message, num, q, sql_in, text
+
+FOUND = N_("the parts of {group} do not sum to {total}")
 
 
 def rule_id(edition: str, group: str) -> str:
@@ -18,11 +21,12 @@ def _rules(catalogue):
     for (edition, group), (chk, members) in groups.items():
         n, total, tol = len(members), num(chk.total), num(chk.tolerance)
         out.append(CHECK.make(
-            rule_id(edition, group), f"The parts of {group} ({', '.join(m.split(':')[1] for m in members)}) sum to {total} ± {tol}.",
+            rule_id(edition, group), msg(N_("The parts of {group} ({parts}) sum to {total} ± {tolerance}."), group=group,
+                                        parts=", ".join(m.split(":")[1] for m in members), total=total, tolerance=tol),
             f"""SELECT count(*) FROM (SELECT city_code, year FROM results WHERE indicator_uid IN {sql_in(members)}
                 AND status = 'reported' GROUP BY ALL HAVING count(*) = {n})""",
             f"""SELECT city_code, year, NULL, NULL, {text('sum(value)')}, {q(f'{total} ± {tol}')},
-                {q(f'the parts of {group} do not sum to {total}')}, {RESULT_PLACE}
+                {message(FOUND, group=q(group), total=q(total))}, {RESULT_PLACE}
                 FROM results WHERE indicator_uid IN {sql_in(members)} AND status = 'reported'
                 GROUP BY city_code, year HAVING count(*) = {n} AND abs(sum(value) - {total}) > {tol}""", chk.severity))
     return out

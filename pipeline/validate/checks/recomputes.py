@@ -1,10 +1,13 @@
 """A computed ratio re-computes from its numerator and denominator within its rounding."""
 
 from pipeline.catalogue.models import Ratio, Severity
-from pipeline.validate.base import COMPUTED, RESULT_PLACE, CheckKind, num, q, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import COMPUTED, RESULT_PLACE, CheckKind, message, num, q, text
 
 # Within half a unit of the last decimal the value was published with.
 TOLERANCE = "0.5 * power(10, -r.decimals) + 1e-9"
+
+FOUND = N_("the value does not re-compute from its numerator and denominator")
 
 
 def expected(multiplier: str = "r.multiplier") -> str:
@@ -19,10 +22,10 @@ def _rules(catalogue):
             continue
         where = f"r.indicator_uid = {q(ind.uid)} AND {COMPUTED}"
         out.append(CHECK.make(
-            f"recomputes_results_{ind.uid}", f"{ind.id} = numerator / denominator × {num(calc.multiplier)}, within rounding.",
+            f"recomputes_results_{ind.uid}", msg(N_("{indicator} = numerator / denominator × {multiplier}, within rounding."), indicator=ind.id, multiplier=num(calc.multiplier)),
             f"SELECT count(*) FROM results r WHERE {where}",
             f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, CAST({expected()} AS VARCHAR),
-                'the value does not re-compute from its numerator and denominator', {RESULT_PLACE}
+                {message(FOUND)}, {RESULT_PLACE}
                 FROM results r WHERE {where} AND abs(CAST(r.value AS DOUBLE) - {expected()}) > {TOLERANCE}"""))
     return out
 

@@ -1,7 +1,15 @@
 """A released value that changes has a revision record: run against the previous release only."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import CheckKind, Rule, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import CheckKind, Rule, messages, q, text
+
+
+EXPECTED = N_("a revision record")
+INPUTS_CHANGED = N_("{indicator} {year}: the released value {released} is now {now} and no input is marked revised; "
+                    "inputs changed since: {changes}")
+NO_INPUT_CHANGED = N_("{indicator} {year}: the released value {released} is now {now} and no input is marked revised; "
+                      "no input changed (a definition or the calculation did)")
 
 
 def rule() -> Rule:
@@ -10,20 +18,20 @@ def rule() -> Rule:
     file and row (the first of them is the finding's place)."""
     return CHECK.make(
         "revision_results_value",
-        "A value already released that changes has a revision record (an input with status revised and a note).",
+        msg(N_("A value already released that changes has a revision record (an input with status revised and a note).")),
         "SELECT count(*) FROM results r JOIN previous_results p USING (city_code, indicator_uid, year) WHERE p.value IS NOT NULL",
         f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('p.value')} || ' → ' || coalesce({text('r.value')}, r.status),
-                   'a revision record',
-                   split_part(r.indicator_uid, ':', 2) || ' ' || r.year || ': the released value ' || {text('p.value')}
-                   || ' is now ' || coalesce({text('r.value')}, r.status) || ' and no input is marked revised; '
-                   || coalesce('inputs changed since: ' || ch.changes, 'no input changed (a definition or the calculation did)'),
+                   {q(EXPECTED)},
+                   {messages([("ch.changes IS NOT NULL", INPUTS_CHANGED), ("true", NO_INPUT_CHANGED)],
+                             indicator="split_part(r.indicator_uid, ':', 2)", year="r.year", released=text('p.value'),
+                             now=f"coalesce({text('r.value')}, r.status)", changes="ch.changes")},
                    ch.file_id, ch.sheet, ch.row
             FROM results r JOIN previous_results p USING (city_code, indicator_uid, year)
             LEFT JOIN (
               SELECT ri.city_code, ri.indicator_uid, ri.year,
-                     string_agg(ri.variable || ' ' || ri.obs_year || ' ' || coalesce({text('po.value')}, po.value_text, 'empty') || ' → '
-                                || coalesce({text('o.value')}, o.value_text, 'empty') || ' (' || o.file_id
-                                || coalesce(' [' || o.sheet || ']', '') || ' row ' || o.row || ')', '; '
+                     string_agg(ri.variable || ' ' || ri.obs_year || ' ' || coalesce({text('po.value')}, po.value_text, '—') || ' → '
+                                || coalesce({text('o.value')}, o.value_text, '—') || ' (' || o.file_id
+                                || coalesce(' [' || o.sheet || ']', '') || ':' || o.row || ')', '; '
                                 ORDER BY ri.variable, ri.obs_year) AS changes,
                      arg_min(o.file_id, (ri.variable, ri.obs_year)) AS file_id, arg_min(o.sheet, (ri.variable, ri.obs_year)) AS sheet,
                      arg_min(o.row, (ri.variable, ri.obs_year)) AS row

@@ -1,17 +1,21 @@
 """Every per-capita indicator of a city and year divides by the same population."""
 
 from pipeline.catalogue.models import Ratio, Severity
-from pipeline.validate.base import RESULT_PLACE, CheckKind, sql_in, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import RESULT_PLACE, CheckKind, message, q, sql_in, text
+
+EXPECTED = N_("one figure")
+FOUND = N_("per-capita indicators use different population figures")
 
 
 def _rules(catalogue):
     per_pop = sql_in([i.uid for i in catalogue.indicators.values()
                       if isinstance(i.calculation, Ratio) and i.calculation.denominator == "population"])
     return [CHECK.make(
-        "same_population_results_denominator", "Every per-capita indicator of a city and year uses the same population figure.",
+        "same_population_results_denominator", msg(N_("Every per-capita indicator of a city and year uses the same population figure.")),
         f"SELECT count(*) FROM results WHERE indicator_uid IN {per_pop} AND denominator IS NOT NULL",
         f"""SELECT city_code, year, NULL, 'population', string_agg(DISTINCT {text('denominator')}, ', ' ORDER BY {text('denominator')}),
-            'one figure', 'per-capita indicators use different population figures', {RESULT_PLACE}
+            {q(EXPECTED)}, {message(FOUND)}, {RESULT_PLACE}
             FROM results WHERE indicator_uid IN {per_pop} AND denominator IS NOT NULL
             GROUP BY city_code, year HAVING count(DISTINCT denominator) > 1""")]
 

@@ -2,7 +2,11 @@
 where the standard defines a part of a whole): 0 ≤ numerator ≤ denominator."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, q, text
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, message, q, text
+
+EXPECTED = N_("0 ≤ numerator ≤ denominator")
+FOUND = N_("{numerator} is not between 0 and {denominator}")
 
 
 def _rules(catalogue):
@@ -14,11 +18,12 @@ def _rules(catalogue):
             calc = ind.calculation
             where = f"r.indicator_uid = {q(ind.uid)} AND r.numerator IS NOT NULL AND r.denominator IS NOT NULL"
             out.append(CHECK.make(
-                f"share_bounds_results_{ind.uid}", f"For {ind.id}, 0 ≤ {calc.numerator} ≤ {calc.denominator}.",
+                f"share_bounds_results_{ind.uid}", msg(N_("For {indicator}, 0 ≤ {numerator} ≤ {denominator}."), indicator=ind.id,
+                                                        numerator=calc.numerator, denominator=calc.denominator),
                 f"SELECT count(*) FROM results r WHERE {where}",
                 f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
-                    {text('r.numerator')} || ' / ' || {text('r.denominator')}, '0 ≤ numerator ≤ denominator',
-                    {q(f'{calc.numerator} is not between 0 and {calc.denominator}')}, {RESULT_PLACE}
+                    {text('r.numerator')} || ' / ' || {text('r.denominator')}, {q(EXPECTED)},
+                    {message(FOUND, numerator=q(calc.numerator), denominator=q(calc.denominator))}, {RESULT_PLACE}
                     FROM results r WHERE {where} AND (r.numerator < 0 OR r.numerator > r.denominator)""", chk.severity))
     return out
 

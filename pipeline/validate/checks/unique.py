@@ -1,14 +1,18 @@
 """One figure per city, year and variable."""
 
 from pipeline.catalogue.models import Severity
-from pipeline.validate.base import OBS_PLACE, CheckKind
+from pipeline.i18n import N_, msg
+from pipeline.validate.base import OBS_PLACE, CheckKind, message, q
+
+EXPECTED = N_("one figure")
+FOUND = N_("the figure is given more than once")
 
 
 def _rules(catalogue):
     return [CHECK.make(
-        "unique_observations_city_year_variable", "One figure per city, year and variable.",
+        "unique_observations_city_year_variable", msg(N_("One figure per city, year and variable.")),
         "SELECT count(*) FROM observations",
-        f"""SELECT o.city_code, o.year, NULL, o.variable, NULL, 'unique', 'the figure is given more than once', {OBS_PLACE}
+        f"""SELECT o.city_code, o.year, NULL, o.variable, NULL, {q(EXPECTED)}, {message(FOUND)}, {OBS_PLACE}
             FROM observations o JOIN (SELECT city_code, year, variable FROM observations GROUP BY ALL HAVING count(*) > 1)
             USING (city_code, year, variable)""")]
 

@@ -1,8 +1,28 @@
 """How much an indicator may change from one year to the next without an explanation
 (``kind: yoy_change``): a larger change is a warning, information when a note on an input explains it."""
 
-from pipeline.catalogue.models import Severity
-from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, num, q, text
+from pipeline.catalogue.models import Severity, Text
+from pipeline.i18n import N_, gettext, msg
+from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, localised, message, num, q, text
+
+# By which bounds: (description, finding), each with {indicator}, {absolute}, {unit}, {relative}.
+TEMPLATES = {
+    (True, True): (N_("{indicator} changes from one year to the next by no more than ±{absolute} {unit} and ±{relative} %, "
+                      "unless a note of its inputs explains the change."),
+                   N_("{indicator} changed by more than ±{absolute} {unit} and ±{relative} % against the year before")),
+    (True, False): (N_("{indicator} changes from one year to the next by no more than ±{absolute} {unit}, "
+                       "unless a note of its inputs explains the change."),
+                    N_("{indicator} changed by more than ±{absolute} {unit} against the year before")),
+    (False, True): (N_("{indicator} changes from one year to the next by no more than ±{relative} %, "
+                       "unless a note of its inputs explains the change."),
+                    N_("{indicator} changed by more than ±{relative} % against the year before")),
+}
+POINTS = N_("percentage points")
+
+
+def _unit(unit: Text) -> Text:
+    """The unit of an absolute change: percentage points for a percentage."""
+    return Text(**{lang: gettext(lang)(POINTS) for lang in Text.model_fields}) if unit.en.startswith("%") else unit
 
 
 def _rules(catalogue):
@@ -16,18 +36,19 @@ def _rules(catalogue):
                 conds.append(f"abs(r.yoy_change) > {num(chk.max_absolute)}")
             if chk.max_relative is not None:
                 conds.append(f"abs(r.yoy_relative) > {num(chk.max_relative)}")
-            unit = "percentage points" if ind.unit.en.startswith("%") else ind.unit.en
-            limit = " and ".join(filter(None, [
-                f"±{num(chk.max_absolute)} {unit}" if chk.max_absolute is not None else "",
-                f"±{num(chk.max_relative * 100)} %" if chk.max_relative is not None else ""]))
+            absolute = num(chk.max_absolute) if chk.max_absolute is not None else ""
+            relative = num(chk.max_relative * 100) if chk.max_relative is not None else ""
+            unit = _unit(ind.unit)
+            describe, found = TEMPLATES[(bool(absolute), bool(relative))]
+            expected = " ".join(filter(None, [f"±{absolute} {unit.en}" if absolute else "", f"±{relative} %" if relative else ""]))
             where = f"r.indicator_uid = {q(ind.uid)} AND r.yoy_change IS NOT NULL"
             out.append(CHECK.make(
                 f"yoy_change_results_{ind.uid}",
-                f"{ind.id} changes from one year to the next by no more than {limit}, unless a note of its inputs explains the change.",
+                msg(describe, indicator=ind.id, absolute=absolute, unit=unit, relative=relative),
                 f"SELECT count(*) FROM results r WHERE {where}",
                 f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
-                    {text('r.previous_value')} || ' → ' || {text('r.value')}, {q(limit)},
-                    {q(f'{ind.id} changed by more than {limit} against the year before')}, {RESULT_PLACE}
+                    {text('r.previous_value')} || ' → ' || {text('r.value')}, {q(expected)},
+                    {message(found, indicator=q(ind.id), absolute=q(absolute), unit=localised(unit), relative=q(relative))}, {RESULT_PLACE}
                     FROM results r WHERE {where} AND {' AND '.join(conds)}""", chk.severity))
     return out
 
