@@ -1,7 +1,7 @@
 """Collection workbooks: XLSX templates a data provider fills in and the city puts in ``observations/``.
 
 One workbook per provider (``<provider-id>.xlsx``), or one for all (``all-providers.xlsx``), holding
-only the variables the indicators of an edition use. Each workbook has four sheets:
+only the variables the indicators of the standards asked for use, each once. Each workbook has four sheets:
 
 ``instructions``  who fills it and the rules of the input contract, in Polish and English;
 ``observations``  the contract's columns, one pre-filled row per variable (and year, if given);
@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -281,29 +281,40 @@ class Plan:
     variables: list[Variable]
 
 
-def used_variables(catalogue: Catalogue, edition: str | None = None) -> dict[str, list[Indicator]]:
-    """The variables the indicators (of ``edition``, or of every edition) use, in registry order,
-    each with the indicators that use it."""
-    if edition is not None and edition not in catalogue.editions:
-        raise TemplateError(f"edition {edition!r} is not in the catalogue (known: {', '.join(catalogue.editions)})")
+def _editions(catalogue: Catalogue, editions: str | Sequence[str] | None) -> list[str] | None:
+    """The editions asked for (one id, several, or None for every edition), checked."""
+    if editions is None:
+        return None
+    wanted = [editions] if isinstance(editions, str) else list(dict.fromkeys(editions))
+    for e in wanted:
+        if e not in catalogue.editions:
+            raise TemplateError(f"edition {e!r} is not in the catalogue (known: {', '.join(catalogue.editions)})")
+    return wanted or None
+
+
+def used_variables(catalogue: Catalogue, editions: str | Sequence[str] | None = None) -> dict[str, list[Indicator]]:
+    """The variables the indicators (of ``editions`` — the standards a city reports — or of every
+    edition) use, each once, in registry order, with the indicators that use it."""
+    wanted = _editions(catalogue, editions)
     users: dict[str, list[Indicator]] = {}
     for ind in catalogue.indicators.values():
-        if edition is None or ind.edition == edition:
+        if wanted is None or ind.edition in wanted:
             for v in dict.fromkeys(ind.variables):
                 users.setdefault(v, []).append(ind)
     return {v: users[v] for v in catalogue.variables if v in users}
 
 
-def plan_workbooks(catalogue: Catalogue, edition: str | None = None, provider: str | None = None,
+def plan_workbooks(catalogue: Catalogue, editions: str | Sequence[str] | None = None, provider: str | None = None,
                    single: bool = False) -> list[Plan]:
-    used = used_variables(catalogue, edition)
+    used = used_variables(catalogue, editions)
     if provider is not None and provider not in catalogue.providers:
         raise TemplateError(f"provider {provider!r} is not in providers.yaml (known: {', '.join(catalogue.providers)})")
     variables = [catalogue.variables[v] for v in used]
     if provider is not None:
         variables = [v for v in variables if v.provider == provider]
         if not variables:
-            raise TemplateError(f"no indicator{' of ' + edition if edition else ''} uses a variable of provider {provider!r}")
+            raise TemplateError(f"no indicator{' of ' + ', '.join(_editions(catalogue, editions)) if editions else ''} "
+                                f"uses a variable of provider {provider!r}")
     if not variables:
         raise TemplateError("no indicator uses any variable: there is nothing to collect")
     if single:
@@ -316,14 +327,16 @@ def plan_workbooks(catalogue: Catalogue, edition: str | None = None, provider: s
 # --- writing -----------------------------------------------------------------------------------
 
 
-def write_templates(catalogue: Catalogue, out_dir: Path, edition: str | None = None, provider: str | None = None,
-                    single: bool = False, years: list[int] | None = None) -> list[Path]:
-    """Write the collection workbooks into ``out_dir``; return their paths.
+def write_templates(catalogue: Catalogue, out_dir: Path, editions: str | Sequence[str] | None = None,
+                    provider: str | None = None, single: bool = False, years: list[int] | None = None) -> list[Path]:
+    """Write the collection workbooks into ``out_dir`` for the variables of ``editions`` (the
+    standards a city reports; every edition when None), each variable once; return their paths.
 
     Raises :class:`TemplateError` for an unknown edition or provider, or when nothing is used.
     """
-    plans = plan_workbooks(catalogue, edition, provider, single)
-    users = used_variables(catalogue, edition)
+    editions = _editions(catalogue, editions)
+    plans = plan_workbooks(catalogue, editions, provider, single)
+    users = used_variables(catalogue, editions)
     if years is not None:
         low, high = year_bounds()
         bad = [y for y in years if not low <= y <= high]
@@ -334,7 +347,7 @@ def write_templates(catalogue: Catalogue, out_dir: Path, edition: str | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for plan in plans:
-        wb = build_workbook(catalogue, plan, users, edition, years)
+        wb = build_workbook(catalogue, plan, users, editions, years)
         path = out_dir / f"{plan.name}.xlsx"
         path.write_bytes(workbook_bytes(wb))
         paths.append(path)
@@ -342,7 +355,7 @@ def write_templates(catalogue: Catalogue, out_dir: Path, edition: str | None = N
 
 
 def build_workbook(catalogue: Catalogue, plan: Plan, users: dict[str, list[Indicator]],
-                   edition: str | None, years: list[int] | None) -> Workbook:
+                   editions: list[str] | None, years: list[int] | None) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "iso37120 templates"
     wb.properties.title = f"ISO 37120 – {plan.name}"
@@ -356,10 +369,10 @@ def build_workbook(catalogue: Catalogue, plan: Plan, users: dict[str, list[Indic
     obs = wb.create_sheet("observations")
     src = wb.create_sheet("sources")
     var = wb.create_sheet("variables")
-    _variables_sheet(var, catalogue, plan, users, edition)
+    _variables_sheet(var, catalogue, plan, users, editions)
     n_rows = _observations_sheet(obs, plan, years, var.title, src.title)
     _sources_sheet(src)
-    _instructions_sheet(instructions, catalogue, plan, edition, years, n_rows)
+    _instructions_sheet(instructions, catalogue, plan, editions, years, n_rows)
     for ws in wb.worksheets:
         _print_setup(ws, gridlines=ws is not instructions)
     wb.active = 0
@@ -517,9 +530,9 @@ VARIABLE_WIDTHS = {"id": 34, "name_en": 30, "name_pl": 30, "unit": 14, "kind": 1
 
 
 def _variables_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, users: dict[str, list[Indicator]],
-                     edition: str | None) -> None:
+                     editions: list[str] | None) -> None:
     """For reading: locked throughout (the auto-filter still works)."""
-    one_edition = edition is not None or len(catalogue.editions) == 1
+    one_edition = len(editions or catalogue.editions) == 1
     _header(ws, VARIABLE_COLUMNS, VARIABLE_WIDTHS)
     for r, v in enumerate(plan.variables, start=2):
         row = {"id": v.id, "name_en": v.name.en, "name_pl": v.name.pl, "unit": v.unit, "kind": v.kind.value,
@@ -666,7 +679,7 @@ INSTRUCTION_WIDTH = 80
 """Width of the two columns (Polish, English) of the instructions sheet."""
 
 
-def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition: str | None,
+def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, editions: list[str] | None,
                         years: list[int] | None, n_rows: int) -> None:
     ws.column_dimensions["A"].width = INSTRUCTION_WIDTH
     ws.column_dimensions["B"].width = INSTRUCTION_WIDTH
@@ -680,7 +693,7 @@ def _instructions_sheet(ws: Worksheet, catalogue: Catalogue, plan: Plan, edition
 
     who_pl, who_en = ((plan.provider.name.pl, plan.provider.name.en) if plan.provider
                       else both(N_("all data providers")))
-    eds = [catalogue.editions[edition]] if edition else list(catalogue.editions.values())
+    eds = [catalogue.editions[e] for e in editions] if editions else list(catalogue.editions.values())
     pl, en = both(N_("ISO 37120 data collection workbook – {who}"), who="{who}")
     add(pl.format(who=who_pl), en.format(who=who_en), True)
     pl, en = both(N_("Edition: {editions}"), editions="{editions}")

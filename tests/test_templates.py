@@ -132,7 +132,7 @@ def test_variables_sheet_describes_each_variable(tiny, tmp_path):
     assert body["unemployed"]["must_not_exceed"] == "labour_force"
     assert body["income_lcu"]["unit"] == "LCU" and body["income_lcu"]["kind"] == "money"
     assert body["firefighters"]["provider"] == "fire"
-    [p] = write_templates(tiny, tmp_path / "ed", edition="test-ed", single=True)
+    [p] = write_templates(tiny, tmp_path / "ed", editions="test-ed", single=True)
     body = {r[0]: r for r in rows(openpyxl.load_workbook(p)["variables"])[1:]}
     assert body["population"][9] == "5.2, 5.3, P14-P-09"
 

@@ -128,8 +128,8 @@ WITH counts AS (
   SELECT city_code, edition, year,
          sum(reported) FILTER (WHERE tier = 'core') AS core_reported,
          sum(defined) FILTER (WHERE tier = 'core') AS core_defined,
-         sum(reported) FILTER (WHERE tier IN ('core', 'supporting')) AS total_reported,
-         sum(defined) FILTER (WHERE tier IN ('core', 'supporting')) AS total_defined
+         sum(reported) FILTER (WHERE tier IN ('core', 'supporting', 'indicator')) AS total_reported,
+         sum(defined) FILTER (WHERE tier IN ('core', 'supporting', 'indicator')) AS total_defined
   FROM coverage WHERE theme = '*' GROUP BY ALL
 )
 SELECT c.city_code, c.edition, c.year, coalesce(c.core_reported, 0), coalesce(c.core_defined, 0),
@@ -163,7 +163,8 @@ CHUNK = 10
 
 
 def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> CalculationSummary:
-    """Compute every indicator of every city's edition for every year with observations."""
+    """Compute every indicator of every standard (catalogue edition) a city reports, for every year
+    with observations: the inputs are shared, each standard's values and levels are its own."""
     sandboxed(con)
     compiled, any_reported = _definitions(con, catalogue)
     chunks = [rounded([sql for _, sql in compiled[i:i + CHUNK]]) for i in range(0, len(compiled), CHUNK)]
@@ -172,7 +173,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
         for table in ("calculation_keys", "calculations", "result_inputs", "results", "coverage", "certification"):
             con.execute(f"DELETE FROM {table}")
         con.execute("""INSERT INTO calculation_keys
-                       SELECT DISTINCT o.city_code, o.year, c.edition
+                       SELECT DISTINCT o.city_code, o.year, unnest(c.editions)
                        FROM observations o JOIN cities c USING (city_code) ORDER BY ALL""")
         insert(con, "calculations", [
             (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, rounded([sql]))

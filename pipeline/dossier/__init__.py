@@ -72,12 +72,19 @@ OUTLINE_OPEN_LEVELS = 2
 deeper) are folded, so that the bookmarks open on one screen of parts and themes."""
 
 
-def html_name(city_code: str, lang: str) -> str:
-    return f"dossier-{city_code}-{lang}.html"
+def _stem(city_code: str, edition: str | None) -> str:
+    """``dossier-<city>`` for a city's primary standard, ``dossier-<city>-<edition>`` for another
+    one: the name of a city's first dossier does not change when it takes on a standard."""
+    return f"dossier-{city_code}" + (f"-{edition}" if edition else "")
 
 
-def json_name(city_code: str) -> str:
-    return f"dossier-{city_code}.json"
+def html_name(city_code: str, lang: str, edition: str | None = None) -> str:
+    """The page of a city's dossier; ``edition`` for a standard other than its primary one."""
+    return f"{_stem(city_code, edition)}-{lang}.html"
+
+
+def json_name(city_code: str, edition: str | None = None) -> str:
+    return f"{_stem(city_code, edition)}.json"
 
 
 def dossier_json(d: Dossier) -> str:
@@ -156,10 +163,12 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
 
     trends = {}
     for ind in indicators:
-        points = [(y.year, y.value if y.status == "reported" and y.value_text is None else None) for y in ind.years]
+        own = {y.year: y.value if y.status == "reported" and y.value_text is None else None for y in ind.years}
+        carried = {c.year: c.value for c in ind.continued if c.value_text is None and own.get(c.year) is None}
+        points = sorted({**own, **carried}.items())
         decimals = max((y.decimals for y in ind.years if y.status == "reported"), default=ind.decimals)
         trends[ind.uid] = charts.trend_chart(points, decimals, lang, f"{ind.id} {i18n.name(ind.name, lang)}: "
-                                             f"{i18n.label('trend', lang)}") if len(points) > 1 else None
+                                             f"{i18n.label('trend', lang)}", carried=set(carried)) if len(points) > 1 else None
     return env.get_template("dossier.html.j2").render(
         d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),
         t=lambda key, **kw: i18n.label(key, lang, **kw), T=i18n.labels(lang), E=i18n.enums(lang),
@@ -167,6 +176,7 @@ def render_html(d: Dossier, lang: str, other_href: str | None = None, env: Envir
         num=lambda v, decimals=None: i18n.number(v, lang, decimals), plain=lambda v: '' if v is None else i18n.plain(v),
         sgn=lambda v, decimals=None: i18n.signed(v, lang, decimals), day=lambda v: i18n_core.format_date(v, lang),
         say=lambda template, args, english="": finding_text(template, args, lang, english),
+        page_of=lambda edition: html_name(d.city.code, lang, None if edition == d.city.editions[0] else edition),
         tx=lambda text: i18n_core.gettext(lang)(text) if text else "",
         unit=lambda u: i18n.unit(u, lang), unit_count=lambda u, n: i18n.unit_count(u, n, lang), show=show, latest=latest, trends=trends, coverage_svg=coverage_svg, coverage_table=coverage_table,
         sources={s.source_id: s for s in d.inventory.sources},
@@ -397,16 +407,19 @@ def _render_batch(batch: list[CityRows]) -> list[Path]:
     assert _job is not None and _env is not None
     written = []
     for rows in batch:
-        d = assemble(rows, _job.shared, _job.catalogue, _job.manifest)
-        code = d.city.code
-        for lang in _job.langs:
-            other = i18n.other(lang)
-            path = _job.out_dir / html_name(code, lang)
-            path.write_text(render_html(d, lang, html_name(code, other) if other in _job.langs else None, _env), encoding="utf-8")
+        editions = list(rows.rows["city"][0]["editions"]) if rows.rows["city"] else [None]
+        for n, edition in enumerate(editions):
+            d = assemble(rows, _job.shared, _job.catalogue, _job.manifest, edition)
+            code, suffix = d.city.code, edition if n else None
+            for lang in _job.langs:
+                other = i18n.other(lang)
+                path = _job.out_dir / html_name(code, lang, suffix)
+                path.write_text(render_html(d, lang, html_name(code, other, suffix) if other in _job.langs else None, _env),
+                                encoding="utf-8")
+                written.append(path)
+            path = _job.out_dir / json_name(code, suffix)
+            path.write_text(dossier_json(d), encoding="utf-8")
             written.append(path)
-        path = _job.out_dir / json_name(code)
-        path.write_text(dossier_json(d), encoding="utf-8")
-        written.append(path)
     return written
 
 

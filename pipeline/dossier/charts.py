@@ -83,9 +83,11 @@ def coverage_chart(bars: list[Bar], title: str, legend: tuple[str, str, str]) ->
     return Markup("".join(out))
 
 
-def trend_chart(points: list[tuple[int, Decimal | None]], decimals: int, lang: str, title: str) -> Markup | None:
+def trend_chart(points: list[tuple[int, Decimal | None]], decimals: int, lang: str, title: str,
+                carried: set[int] = frozenset()) -> Markup | None:
     """A small line chart of the reported values by year, with a point on each value and a gap
-    where a year has none; None when no year has a value."""
+    where a year has none; None when no year has a value. The years in ``carried`` (a series
+    continued from another standard) get a hollow point."""
     values = [(y, v) for y, v in points if v is not None]
     if not values:
         return None
@@ -137,7 +139,8 @@ def trend_chart(points: list[tuple[int, Decimal | None]], decimals: int, lang: s
         if len(seg) > 1:
             out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{LINE}" stroke-width="1.6"/>')
     for y, v in values:
-        out.append(f'<circle cx="{_f(px(y))}" cy="{_f(py(v))}" r="3" fill="{LINE}">'
+        fill = f'fill="#ffffff" stroke="{LINE}" stroke-width="1.4"' if y in carried else f'fill="{LINE}"'
+        out.append(f'<circle cx="{_f(px(y))}" cy="{_f(py(v))}" r="3" {fill}>'
                    f"<title>{escape(f'{y}: {i18n.number(v, lang, decimals)}')}</title></circle>")
     out.append("</svg>")
     return Markup("".join(out))

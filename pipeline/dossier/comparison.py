@@ -35,12 +35,15 @@ TEMPLATE = "comparison.html.j2"
 # --- the comparison as data --------------------------------------------------------------------
 
 class CityRow(Part):
-    """One city of the build in the latest reference year."""
+    """One city of the build and one standard it reports, in the latest reference year."""
 
     code: str
     name: Text
     edition: str
-    """The edition the city is calculated against in the latest year (else the one of its ``city.yaml``)."""
+    """A standard (catalogue edition) the city reports: a city of several standards has a row for each."""
+    primary: bool = True
+    """The city's primary standard (its dossier is ``dossier-<code>-<lang>.html``; another one's
+    ``dossier-<code>-<edition>-<lang>.html``)."""
     level: str | None
     """The highest certification level reached in the latest year, or None below the lowest (or not calculated)."""
     level_name: Text | None
@@ -123,15 +126,14 @@ WITH open_findings AS (
     GROUP BY city_code),
 everyone AS (   -- findings of the whole build (no city): every city's dossier counts them
     SELECT coalesce(sum(errors), 0) AS errors, coalesce(sum(warnings), 0) AS warnings FROM open_findings WHERE city_code IS NULL)
-SELECT ci.city_code, ci.name_en, ci.name_pl, coalesce(k.edition, ci.edition) AS edition,
+SELECT ci.city_code, ci.name_en, ci.name_pl, ci.edition, ci.rank = 1 AS "primary",
        c.level, c.city_code IS NOT NULL AS calculated, c.core_reported, c.core_defined, c.total_reported, c.total_defined,
        (coalesce(o.errors, 0) + e.errors)::BIGINT AS open_errors, (coalesce(o.warnings, 0) + e.warnings)::BIGINT AS open_warnings
-FROM cities ci
+FROM (SELECT city_code, name_en, name_pl, unnest(editions) AS edition, generate_subscripts(editions, 1) AS rank FROM cities) ci
 CROSS JOIN everyone e
-LEFT JOIN calculation_keys k ON k.city_code = ci.city_code AND k.year = $latest
-LEFT JOIN certification c ON c.city_code = k.city_code AND c.year = k.year AND c.edition = k.edition
+LEFT JOIN certification c ON c.city_code = ci.city_code AND c.year = $latest AND c.edition = ci.edition
 LEFT JOIN open_findings o ON o.city_code = ci.city_code
-ORDER BY ci.city_code
+ORDER BY ci.city_code, ci.rank
 """
 
 LEVELS_SQL = """
@@ -181,7 +183,8 @@ def collect_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
     latest = years[-1] if years else None
 
     level_names = {(ed.id, lv.id): lv.name for ed in catalogue.editions.values() for lv in ed.certification_levels}
-    cities = [CityRow(code=r["city_code"], name=Text(en=r["name_en"], pl=r["name_pl"]), edition=r["edition"], level=r["level"],
+    cities = [CityRow(code=r["city_code"], name=Text(en=r["name_en"], pl=r["name_pl"]), edition=r["edition"], primary=r["primary"],
+                      level=r["level"],
                       level_name=level_names.get((r["edition"], r["level"])), calculated=r["calculated"],
                       core_reported=r["core_reported"], core_defined=r["core_defined"], total_reported=r["total_reported"],
                       total_defined=r["total_defined"], open_errors=r["open_errors"], open_warnings=r["open_warnings"])
@@ -193,7 +196,7 @@ def collect_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> 
               for r in records(con, LEVELS_SQL, {"lv_edition": [x[0] for x in lv], "lv_level": [x[1] for x in lv],
                                                "lv_rank": [x[2] for x in lv]})]
 
-    editions = {e for (e,) in con.execute("SELECT DISTINCT edition FROM cities ORDER BY edition").fetchall()}
+    editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
     inds = [i for i in catalogue.indicators.values() if i.edition in editions]
     by_uid = {i.uid: i for i in inds}
     spread_rows = records(con, SPREAD_SQL, {"uids": [i.uid for i in inds], "editions": [i.edition for i in inds],
@@ -248,7 +251,8 @@ def render_comparison(d: Comparison, lang: str, env: Environment | None = None, 
         t=lambda key, **kw: i18n.label(key, lang, **kw), en=lambda kind, value: i18n.enum(kind, value, lang),
         nm=lambda text: i18n.name(text, lang), num=lambda v, decimals=None: i18n.number(v, lang, decimals),
         level_table=_level_table(d), year_totals=totals,
-        editions=sorted({c.edition for c in d.cities}), version=COMPARISON_VERSION)
+        editions=sorted({c.edition for c in d.cities}), primary={c.code: c.edition for c in d.cities if c.primary},
+        version=COMPARISON_VERSION)
 
 
 __all__ = ["COMPARISON_JSON", "COMPARISON_VERSION", "CityRow", "Comparison", "IndicatorSpread", "LevelCount",

@@ -194,6 +194,13 @@ LABELS: dict[str, str | tuple[str, str] | tuple[str, str, None]] = {  # key: N_(
     "multiplier": N_('Multiplier'),
     "sql_as_run": N_('SQL as run on the store'),
     "time_series": N_('Time series'),
+    "continued_intro": N_('In the years below this indicator has no value; the series continues with the value of the '
+                          'indicator of another standard the city reports that measures the same (crosswalk), with a '
+                          'break in series where the measure changed.'),
+    "continued_from": N_('Continued from'),
+    "relation": N_('Relation'),
+    "other_standards": N_('Other standards of the city'),
+    "tiers_inferred_badge": N_('inferred tiers'),
     "previous": N_('Previous year'),
     "yoy_change": N_('Change'),
     "yoy_relative": N_('Change %'),
@@ -264,6 +271,12 @@ ENUMS: dict[str, dict[str, tuple[str, str]]] = {  # kind: code: (context, Englis
         "not_available": NC_("status", 'not available'),
         "not_applicable": NC_("status", 'not applicable'),
     },
+    "relation": {
+        "same": NC_("relation", 'the same measure'),
+        "renamed": NC_("relation", 'the same measure, renamed'),
+        "changed": NC_("relation", 'the measure changed'),
+        "related": NC_("relation", 'a related measure'),
+    },
     "flag": {
         "estimated": NC_("flag", 'estimated'),
         "provisional": NC_("flag", 'provisional'),
@@ -290,6 +303,7 @@ ENUMS: dict[str, dict[str, tuple[str, str]]] = {  # kind: code: (context, Englis
         "core": NC_("tier", 'core'),
         "supporting": NC_("tier", 'supporting'),
         "profile": NC_("tier", 'profile'),
+        "indicator": NC_("tier", 'indicator'),
     },
     "quality_class": {
         "measured": NC_("quality_class", 'measured'),
@@ -332,6 +346,10 @@ ENUMS: dict[str, dict[str, tuple[str, str]]] = {  # kind: code: (context, Englis
 
 # Labels with a count: the form follows the number ({n} given to label()).
 LABELS["build_blocked"] = Nn_("blocked: {n} validation error not accepted", "blocked: {n} validation errors not accepted")
+LABELS["tiers_inferred"] = Nn_("The levels are computed on inferred tiers: {n} core or supporting indicator of this standard "
+                               "has a tier inferred from public material, not confirmed by the standard's text.",
+                               "The levels are computed on inferred tiers: {n} core and supporting indicators of this "
+                               "standard have a tier inferred from public material, not confirmed by the standard's text.")
 LABELS["rounding"] = Nn_("rounded half away from zero to {n} decimal", "rounded half away from zero to {n} decimals")
 
 assert all(isinstance(v, str) and v or isinstance(v, tuple) and all(isinstance(x, str) and x for x in v if x is not None)

@@ -43,6 +43,9 @@ class CityPart(Part):
     name: Text
     country: str
     edition: str
+    """The standard (catalogue edition) of this dossier."""
+    editions: list[str] = []
+    """Every standard the city reports, its primary first: each has a dossier."""
     currency: str
     folder: str
     file_id: str
@@ -59,6 +62,9 @@ class EditionPart(Part):
     standard: str
     year: int
     title: Text
+    tiers_inferred: int = 0
+    """Core and supporting indicators whose tier is inferred, not confirmed: the certification levels
+    are computed on them, and the dossier says so."""
 
 
 class BuildPart(Part):
@@ -365,6 +371,23 @@ class RuleOutcome(Part):
     outcome: Literal["passed", "accepted", "findings"]
 
 
+class ContinuedYear(Part):
+    """A year in which the indicator has no value, continued from the indicator of another standard
+    the city reports that a crosswalk maps to it (same, renamed, or changed: a break in series)."""
+
+    year: int
+    value: Decimal | None
+    value_text: str | None
+    decimals: int
+    source: IndicatorRef
+    """The indicator whose value continues the series."""
+    clause: str
+    """Where that standard defines it: ``ISO 37120:2014, 5.1``."""
+    relation: str
+    breaks: bool
+    """The crosswalk says the measure changed: a break in series between this year and the next."""
+
+
 class IndicatorPart(Part):
     uid: str
     id: str
@@ -394,6 +417,8 @@ class IndicatorPart(Part):
     input_notes: list[InputNote]
     """Notes written with the input figures: method, estimates, deviations, explanations."""
     years: list[YearRow]
+    continued: list[ContinuedYear] = []
+    """Years without a value here, continued from another standard the city reports (crosswalks)."""
     rules: list[RuleOutcome]
     findings: list[FindingRow]
     verdict: str | None = None

@@ -22,6 +22,7 @@ from pipeline.catalogue.models import (
     Ratio,
     Text,
     Tier,
+    TierBasis,
     VariableKind,
 )
 from pipeline import i18n as _i18n
@@ -33,6 +34,7 @@ from pipeline.dossier.models import (
     CityPart,
     ClassCount,
     Contact,
+    ContinuedYear,
     CoverageRow,
     Dossier,
     EditionPart,
@@ -124,7 +126,7 @@ CITY_QUERIES = {
     "city": f"SELECT city_code AS _for, * FROM cities WHERE {_IN}",
     "obs_by_source": f"""SELECT city_code AS _for, source_id, count(*) AS n FROM observations
                          WHERE {_IN} AND source_id IS NOT NULL GROUP BY ALL ORDER BY ALL""",
-    "years": f"SELECT city_code AS _for, year FROM calculation_keys WHERE {_IN} ORDER BY ALL",
+    "years": f"SELECT DISTINCT city_code AS _for, year FROM calculation_keys WHERE {_IN} ORDER BY ALL",
     "results": f"SELECT city_code AS _for, * FROM results WHERE {_IN} ORDER BY city_code, indicator_uid, year",
     "lineage": f"""SELECT city_code AS _for, indicator_uid, year, role, variable, obs_year, value, value_text, unit, status,
                           note, raw_value, file_id, sheet, row, source_id, quality_class
@@ -188,9 +190,11 @@ def fetch(con: duckdb.DuckDBPyConnection, codes: list[str]) -> list[CityRows]:
     return out
 
 
-def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str, manifest: Manifest | None = None) -> Dossier:
-    """The whole dossier of one city of the build in ``con``."""
-    return assemble(fetch(con, [city_code])[0], fetch_shared(con), catalogue, manifest)
+def collect(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, city_code: str, manifest: Manifest | None = None,
+            edition: str | None = None) -> Dossier:
+    """The whole dossier of one city of the build in ``con``, for one standard it reports (default:
+    its primary one)."""
+    return assemble(fetch(con, [city_code])[0], fetch_shared(con), catalogue, manifest, edition)
 
 
 def city_manifest(manifest: Manifest | None, file_ids: set[str]) -> Manifest | None:
@@ -204,15 +208,21 @@ def city_manifest(manifest: Manifest | None, file_ids: set[str]) -> Manifest | N
         "outputs": [o for o in manifest.outputs if not o.path.startswith("archive/")]})
 
 
-def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Manifest | None = None) -> Dossier:
-    """The dossier of one city from its rows: no store access, so it can run in a worker process."""
+def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Manifest | None = None,
+             edition_id: str | None = None) -> Dossier:
+    """The dossier of one city from its rows, for one standard it reports (default: its primary
+    one): no store access, so it can run in a worker process. The inputs, sources and findings on
+    inputs are the city's; the values, levels and findings on values are the standard's."""
     got = data.rows
     if not got["city"]:
         raise KeyError(f"no city {data.code} in the store")
     city_code = data.code
     city_row = got["city"][0]
     facts = json.loads(city_row["facts"]) if city_row["facts"] else {}
-    edition = catalogue.editions[city_row["edition"]]
+    editions = list(city_row["editions"])
+    if edition_id is not None and edition_id not in editions:
+        raise KeyError(f"city {city_code} does not report {edition_id}; it reports {', '.join(editions)}")
+    edition = catalogue.editions[edition_id or editions[0]]
     indicators = catalogue.of_edition(edition.id)
     by_uid = {i.uid: i for i in indicators}
     folder = city_row["folder"]
@@ -245,7 +255,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     fingerprint = hashlib.sha256("".join(f"{f['sha256']}  {f['file_id']}\n" for f in files).encode()).hexdigest()
 
     # --- validation ----------------------------------------------------------------------------
-    raw_findings = got["findings"]
+    raw_findings = [f for f in got["findings"] if f["indicator_uid"] is None or f["indicator_uid"] in by_uid]
 
     def finding(f: dict) -> FindingRow:
         ind = by_uid.get(f["indicator_uid"]) if f["indicator_uid"] else None
@@ -340,6 +350,20 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         v = catalogue.variables.get(variable)
         return VariableRef(variable=variable, name=vname(variable), unit=v.unit if v else "")
 
+    def continued(ind: Indicator, years: list[YearRow]) -> list[ContinuedYear]:
+        """The years without a value that an indicator of another standard of the city continues."""
+        have = {y.year for y in years if y.status == "reported"}
+        out: dict[int, ContinuedYear] = {}
+        for link in catalogue.crosswalks.before(ind.uid):
+            src = catalogue.indicators.get(link.from_uid)
+            for r in results_by_uid.get(link.from_uid, []) if src else []:
+                if r["status"] == "reported" and r["year"] not in have and r["year"] not in out:
+                    out[r["year"]] = ContinuedYear(
+                        year=r["year"], value=rounded(r["value"], r["decimals"]), value_text=r["value_text"], decimals=r["decimals"],
+                        source=IndicatorRef(uid=src.uid, id=src.id, anchor=indicator_anchor(src), name=src.name),
+                        clause=clause(src, catalogue), relation=link.relation.value, breaks=link.relation.breaks)
+        return [out[y] for y in sorted(out)]
+
     # --- per indicator -------------------------------------------------------------------------
     themes: list[ThemePart] = []
     theme_index: dict[str, int] = {}
@@ -372,7 +396,7 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
             multiplier=_dec(ind.multiplier), numerator=varref(num), denominator=varref(den),
             quality_classes=sorted({t["quality_class"] or "unknown" for t in traces if t["source_id"]}),
             input_notes=[InputNote(year=y, variable=v, status=s or None, note=n) for y, v, s, n in notes],
-            years=year_rows, rules=rule_outcomes(ind, mine), findings=mine)
+            years=year_rows, continued=continued(ind, year_rows), rules=rule_outcomes(ind, mine), findings=mine)
         key = str(ind.theme)
         if key not in theme_index:
             theme_index[key] = len(themes)
@@ -443,7 +467,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     contact = facts.get("contact")
     contact_part = Contact(name=contact["name"], email=contact.get("email"), organisation=contact.get("organisation")) if contact else None
     desc = facts.get("description")
-    city = CityPart(code=city_code, name=city_name, country=city_row["country"], edition=edition.id, currency=city_row["currency"],
+    city = CityPart(code=city_code, name=city_name, country=city_row["country"], edition=edition.id, editions=editions,
+                    currency=city_row["currency"],
                     folder=folder, file_id=city_row["file_id"], fictional=bool(facts.get("fictional")),
                     description=Text(**desc) if desc else None, region=facts.get("region"), website=facts.get("website"),
                     publisher=facts.get("publisher"), contact=contact_part)
@@ -451,7 +476,9 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
                       status="blocked" if blocking else "released" if manifest else "releasable", blocking=blocking,
                       reference_years=years, latest_year=latest)
     return Dossier(
-        city=city, edition=EditionPart(id=edition.id, standard=edition.standard, year=edition.year, title=edition.title),
+        city=city, edition=EditionPart(id=edition.id, standard=edition.standard, year=edition.year, title=edition.title,
+                                       tiers_inferred=sum(1 for i in indicators if i.tier_basis is TierBasis.inferred
+                                                          and i.tier in (Tier.core, Tier.supporting))),
         build=build, coverage=coverage, certification=certification, validation=validation, not_available=not_available,
         revisions=RevisionsPart(compared=compared, rows=revisions), quality=quality, inventory=inventory, manifest=manifest,
         sign_off=SignOff(data_owner=facts.get("publisher") or (contact_part.organisation if contact_part else None) or city_name.en,

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS cities (
     name_en     VARCHAR NOT NULL,
     name_pl     VARCHAR NOT NULL,
     country     VARCHAR NOT NULL,      -- ISO 3166-1 alpha-2
-    edition     VARCHAR NOT NULL,      -- catalogue edition the city reports against
+    editions    VARCHAR[] NOT NULL,    -- the standards (catalogue editions) the city reports, its primary first
     currency    VARCHAR NOT NULL,      -- ISO 4217 code of LCU amounts
     folder      VARCHAR NOT NULL,
     file_id     VARCHAR NOT NULL,
@@ -97,11 +97,11 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (city_code, indicator_uid, year)
 );
 
-CREATE TABLE IF NOT EXISTS calculation_keys (  -- every city and year computed, and its edition
+CREATE TABLE IF NOT EXISTS calculation_keys (  -- every city, year and standard computed
     city_code VARCHAR NOT NULL,
     year      INTEGER NOT NULL,
     edition   VARCHAR NOT NULL,
-    PRIMARY KEY (city_code, year)
+    PRIMARY KEY (city_code, year, edition)
 );
 
 CREATE TABLE IF NOT EXISTS calculations (   -- how each indicator was computed, as run
@@ -151,7 +151,7 @@ CREATE TABLE IF NOT EXISTS certification (
     year          INTEGER NOT NULL,
     core_reported INTEGER NOT NULL,
     core_defined  INTEGER NOT NULL,
-    total_reported INTEGER NOT NULL,    -- core + supporting
+    total_reported INTEGER NOT NULL,    -- core + supporting (every indicator of a standard without tiers)
     total_defined INTEGER NOT NULL,
     level         VARCHAR,              -- NULL when below the lowest level
     PRIMARY KEY (city_code, edition, year)
