@@ -148,7 +148,7 @@ def test_indicators_named_by_uid_when_editions_mix(tiny, tmp_path):
     [p] = write_templates(cat, tmp_path / "all", single=True)
     body = {r[0]: r for r in rows(openpyxl.load_workbook(p)["variables"])[1:]}
     assert body["unemployed"][9] == "test-ed:5.1, test-ed2:5.1"
-    [p] = write_templates(cat, tmp_path / "one", single=True, edition="test-ed2")
+    [p] = write_templates(cat, tmp_path / "one", single=True, editions="test-ed2")
     body = {r[0]: r for r in rows(openpyxl.load_workbook(p)["variables"])[1:]}
     assert list(body) == ["unemployed", "labour_force"] and body["unemployed"][9] == "5.1"
 
@@ -247,7 +247,7 @@ def test_same_catalogue_same_bytes(tiny, tmp_path):
 
 def test_options_that_cannot_be_met(tiny, tmp_path):
     with pytest.raises(TemplateError, match="edition"):
-        write_templates(tiny, tmp_path, edition="nope")
+        write_templates(tiny, tmp_path, editions="nope")
     with pytest.raises(TemplateError, match="provider"):
         write_templates(tiny, tmp_path, provider="nope")
     with pytest.raises(TemplateError, match="1900"):
@@ -329,7 +329,7 @@ def test_round_trip_through_ingest(tiny, tmp_path, saved_by):
     """Filled in the unlocked cells only (as a person can), saved by openpyxl or by LibreOffice."""
     folder = tmp_path / "raw" / "testcity"
     obs_dir = folder / "observations"
-    paths = write_templates(tiny, obs_dir, edition="test-ed", years=YEARS)
+    paths = write_templates(tiny, obs_dir, editions="test-ed", years=YEARS)
     (folder / "city.yaml").write_text(CITY, encoding="utf-8")
     (folder / "sources.csv").write_text(
         "source_id,organisation,dataset,url,retrieved_on,licence\nS0,City office,Climate atlas,,2024-01-31,CC-BY-4.0\n",
