@@ -1195,11 +1195,13 @@ def _city_doc(sim: Simulation, i: int, seed: int, standards: Sequence[str]) -> d
     return doc
 
 
-def _providers(sim: Simulation) -> dict[str, list[str]]:
-    """Numeric variables by provider, in the order of the registries."""
+def _providers(sim: Simulation, standards: Sequence[str]) -> dict[str, list[str]]:
+    """The numeric variables the indicators of ``standards`` use, by provider, in the order of the
+    registries: a city collects what the standards it reports need."""
+    used = {v for ind in sim.catalogue.indicators.values() if ind.edition in standards for v in ind.variables}
     by: dict[str, list[str]] = {p: [] for p in sim.catalogue.providers}
     for v in sim.catalogue.variables.values():
-        if v.kind is not VariableKind.text:
+        if v.kind is not VariableKind.text and v.id in used:
             by[v.provider].append(v.id)
     return {p: vs for p, vs in by.items() if vs}
 
@@ -1234,7 +1236,7 @@ def generate(out: Path, catalogue: Catalogue, n_cities: int, years: list[int], s
     if unknown:
         raise ValueError(f"no edition {', '.join(unknown)} in the catalogue (known: {', '.join(catalogue.editions)})")
     sim = simulate(catalogue, n_cities, years, seed, profile=profile, editions=standards)
-    providers = _providers(sim)
+    providers = _providers(sim, standards)
     pids = list(providers)
     n_xlsx = round(xlsx_share * len(pids))
     rows_per_city = len(sim.years)
@@ -1534,7 +1536,7 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
 
     info = GeneratedInfo(out=Path(out), layout="folders", cities=[city["code"]], years=years,
                          files=[f"{folder.name}/city.yaml", f"{folder.name}/sources.csv"], observations=0, simulation=sim)
-    for p, var_ids in _providers(sim).items():
+    for p, var_ids in _providers(sim, city["standards"]).items():
         style = styles[p]
         units = dict(style.units)
         records = []
@@ -1582,7 +1584,7 @@ def write_sample_city(out: Path, catalogue: Catalogue, overwrite: bool = False, 
     fte = {p: [(v, _local_number(sim.value(0, v, years[-1]), profile.rules[v].decimals, styles[p]))
                for v in var_ids if catalogue.variables[v].kind is VariableKind.count and profile.rules[v].decimals
                and catalogue.variables[v].unit == "persons" and v not in not_available]
-           for p, var_ids in _providers(sim).items()}
+           for p, var_ids in _providers(sim, city["standards"]).items()}
     readme = _sample_readme(cfg, catalogue, styles, not_available, zero, status, notes, register, fte)
     (folder / "README.md").write_text(readme, encoding="utf-8")
     info.files.append(f"{folder.name}/README.md")
