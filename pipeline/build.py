@@ -31,8 +31,8 @@ from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.dossier import PdfError, find_chromium, print_pdf, render_dossier
-from pipeline.i18n import languages
 from pipeline.ingest import count_cities, ingest
+from pipeline.i18n import N_, languages, msg
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_config, publish
 from pipeline.publish.metadata import dataset_id_required
@@ -107,7 +107,8 @@ def exclusive(out: Path) -> Iterator[None]:
         lock.acquire()
     except Timeout:
         raise ProblemsFound([Problem(file=str(lock_path), rule="build_running",
-                                     message=f"another build is writing {out}; wait for it to finish")], "build") from None
+                                     **msg(N_("another build is writing {out}; wait for it to finish"), out=out))],
+                            "build") from None
     try:
         yield
     finally:
@@ -289,7 +290,8 @@ def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = l
     archive = release_dir / rel.ARCHIVE
     if released is None or not (archive / "raw").is_dir() or not (archive / "indicators").is_dir():
         raise ProblemsFound([Problem(file=str(release_dir), rule="not_a_release",
-                                     message=f"no readable {rel.MANIFEST} and {rel.ARCHIVE}/ here: is this a release folder?")], "release")
+                                     **msg(N_("no readable {manifest} and {archive}/ here: is this a release folder?"),
+                                           manifest=rel.MANIFEST, archive=rel.ARCHIVE))], "release")
     progress("checking the release against its manifest")
     mismatches = rel.integrity(release_dir, released)
     cfg = PublishConfig.model_validate_json(released.configuration["publish_config"])

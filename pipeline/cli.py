@@ -7,8 +7,10 @@ are printed as a table and, with ``--problems``, written as JSON). No traceback 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -21,6 +23,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline import i18n
+from pipeline.i18n import N_, Nn_
 from pipeline.problems import Problem, ProblemsFound
 
 EXIT_BLOCKED = 1
@@ -48,6 +52,48 @@ CatalogueOpt = Annotated[Path, typer.Option("--catalogue", "-c", help="The catal
 ProblemsOpt = Annotated[Path | None, typer.Option("--problems", help="Also write every problem found to this JSON file.")]
 
 
+# --- the language of the output -----------------------------------------------------------------
+
+LANG_ENV = "ISO37120_LANG"
+"""The language of the console's words (``pl``, ``en``); without it, the locale's (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``: ``pl_PL.UTF-8`` is ``pl``) when a message catalogue exists for it, else
+English. Help texts (``--help``), rule ids, file names, ids and codes stay as they are."""
+
+
+def _code(value: str) -> str:
+    """``pl_PL.UTF-8`` → ``pl``; ``C`` and ``POSIX`` → ``c`` / ``posix`` (no catalogue: English)."""
+    return value.strip().split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+
+
+@functools.lru_cache(maxsize=16)
+def _language(given: str, locale_vars: tuple[str, ...], root: str | None) -> str:
+    present = i18n.languages(root)
+    if given.strip():
+        code = _code(given)
+        return code if code in present else "en"
+    for value in locale_vars:  # POSIX: the first one set decides
+        if value.strip():
+            code = _code(value)
+            return code if code in present else "en"
+    return "en"
+
+
+def output_language() -> str:
+    """The language of the CLI's output, from the environment (see :data:`LANG_ENV`)."""
+    return _language(os.environ.get(LANG_ENV, ""), tuple(os.environ.get(v, "") for v in ("LC_ALL", "LC_MESSAGES", "LANG")),
+                     os.environ.get(i18n.ENV_VAR))
+
+
+def _(text: str) -> str:
+    """``text`` (a msgid) in the output language."""
+    return i18n.gettext(output_language())(text)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the count ``n``, in the output language."""
+    return i18n.ngettext(output_language())(singular, plural, n)
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -71,16 +117,36 @@ def show(console: Console, title: str, columns: list[str], rows: list[list[str]]
         console.print("  " + " | ".join(r), markup=False, highlight=False, soft_wrap=True)
 
 
+# The title of the problems, by what they were found in (``ProblemsFound.what``).
+PROBLEMS_IN = {
+    "input": Nn_("{n} problem in the input", "{n} problems in the input"),
+    "catalogue": Nn_("{n} problem in the catalogue", "{n} problems in the catalogue"),
+    "configuration": Nn_("{n} problem in the configuration", "{n} problems in the configuration"),
+    "publish configuration": Nn_("{n} problem in the publish configuration", "{n} problems in the publish configuration"),
+    "store": Nn_("{n} problem in the store", "{n} problems in the store"),
+    "build": Nn_("{n} problem in the build", "{n} problems in the build"),
+    "release": Nn_("{n} problem in the release", "{n} problems in the release"),
+}
+
+
 def print_problems(problems: list[Problem], what: str, problems_file: Path | None = None) -> None:
-    show(err, f"{len(problems)} problem(s) in the {what}",
-         ["file", "sheet", "row/line", "column/field", "value", "rule", "message"],
-         [[p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "", (p.value or "")[:40], p.rule, p.message]
-          for p in problems])
+    """The problems as a table in the output language; the JSON file keeps the English message
+    with its template and fields (``message_id``, ``message_args``)."""
+    lang = output_language()
+    translate = i18n.gettext(lang)  # looked up once: a national build may report many thousands
+    n = len(problems)
+    singular, plural, _unused = PROBLEMS_IN.get(what) or (None, None, None)
+    title = (ngettext(singular, plural, n).format(n=n) if singular else
+             ngettext("{n} problem in the {what}", "{n} problems in the {what}", n).format(n=n, what=what))
+    show(err, title,
+         [_("file"), _("sheet"), _("row/line"), _("column/field"), _("value"), _("rule"), _("message")],
+         [[p.file, p.sheet or "", str(p.row or p.line or ""), p.column or p.field or "", (p.value or "")[:40], p.rule,
+           p.message_in(lang, translate)] for p in problems])
     if problems_file is not None:
         problems_file.parent.mkdir(parents=True, exist_ok=True)
         problems_file.write_text(json.dumps([p.model_dump() for p in problems], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        err.print(f"The problems are also in {problems_file}.")
-    err.print("Nothing was written. Fix the files named above and run again.")
+        err.print(_("The problems are also in {file}.").format(file=problems_file))
+    err.print(_("Nothing was written. Fix the files named above and run again."))
 
 
 def fail_on_problems(e: ProblemsFound, problems_file: Path | None = None) -> None:
@@ -108,7 +174,7 @@ def _years(text: str) -> list[int]:
             return list(range(first, last + 1))
         return [int(x) for x in text.split(",")]
     except ValueError:
-        raise typer.BadParameter(f"{text!r}: give years as 2019-2023 or 2019,2021,2023") from None
+        raise typer.BadParameter(_("{text}: give years as 2019-2023 or 2019,2021,2023").format(text=repr(text))) from None
 
 
 @fetch_app.command("bdl")
@@ -131,12 +197,12 @@ def fetch_bdl(
     from pipeline.fetch import BdlClient, BdlError, check_mapping as check, fetch_all_gminas, fetch_snapshot, format_check_report
 
     if all_gminas and (unit or name):
-        raise typer.BadParameter("give either --unit (one gmina) or --all-gminas, not both")
+        raise typer.BadParameter(_("give either --unit (one gmina) or --all-gminas, not both"))
     if parent and not all_gminas:
-        raise typer.BadParameter("--parent goes with --all-gminas")
+        raise typer.BadParameter(_("--parent goes with --all-gminas"))
     cat = _catalogue(catalogue)
     if "bdl" not in cat.sources:
-        err.print(f"[red]No BDL mapping:[/red] {catalogue}/sources/bdl.yaml is missing.")
+        err.print("[red]" + _("No BDL mapping:") + "[/red] " + _("{catalogue}/sources/bdl.yaml is missing.").format(catalogue=catalogue))
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         with BdlClient(api_key=api_key) as client:
@@ -145,22 +211,22 @@ def fetch_bdl(
                 return
             if all_gminas:
                 if not years:
-                    raise typer.BadParameter("give --years")
-                with err.status("asking BDL for every gmina…"):
+                    raise typer.BadParameter(_("give --years"))
+                with err.status(_("asking BDL for every gmina…")):
                     national = fetch_all_gminas(client, raw, _years(years), cat.sources["bdl"], parent=parent,
                                                 variables=variable or None, folder_name=folder_name)
                 _all_gminas_written(national, raw)
                 return
             if not unit or not years:
-                raise typer.BadParameter("give --unit (TERYT) and --years, or --all-gminas and --years")
-            with err.status("asking BDL…"):
+                raise typer.BadParameter(_("give --unit (TERYT) and --years, or --all-gminas and --years"))
+            with err.status(_("asking BDL…")):
                 folder = fetch_snapshot(client, raw, unit, _years(years), cat.sources["bdl"], name=name,
                                         variables=variable or None, folder_name=folder_name)
     except BdlError as e:
         err.print(f"[red]BDL:[/red] {e}", highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"Snapshot written to {folder}/ (its files and their SHA-256 are listed in snapshot.yaml). "
-               "The next build reads it; nothing else uses the network.")
+    typer.echo(_("Snapshot written to {folder}/ (its files and their SHA-256 are listed in snapshot.yaml). The next build "
+                 "reads it; nothing else uses the network.").format(folder=folder))
 
 
 def _all_gminas_written(national, raw: Path) -> None:
@@ -169,25 +235,42 @@ def _all_gminas_written(national, raw: Path) -> None:
     from pipeline.fetch import write_city_files
 
     n = len(national.gminas)
-    typer.echo(f"Snapshot of {n} gminas written to {national.folder}/ ({national.requests} responses; their SHA-256 are "
-               f"listed in snapshot.yaml){f'; {national.parts} parts of gminas (towns and rural areas of urban-rural gminas, districts) are in the responses but are no cities' if national.parts else ''}.")
+    head = ngettext("Snapshot of {n} gmina written to {folder}/ ({requests} responses; their SHA-256 are listed in "
+                    "snapshot.yaml)",
+                    "Snapshot of {n} gminas written to {folder}/ ({requests} responses; their SHA-256 are listed in "
+                    "snapshot.yaml)", n).format(n=n, folder=national.folder, requests=national.requests)
+    parts = ngettext("; {parts} part of a gmina (a town or rural area of an urban-rural gmina, a district) is in the "
+                     "responses but is no city",
+                     "; {parts} parts of gminas (towns and rural areas of urban-rural gminas, districts) are in the "
+                     "responses but are no cities", national.parts).format(parts=national.parts) if national.parts else ""
+    typer.echo(f"{head}{parts}.")
     files = write_city_files(raw, national.gminas, national.regions, national.folder.name)
     for path in files.written:
-        typer.echo(f"Wrote {path}" + (f" ({n} cities, one per gmina)." if path.name == "cities.yaml" else " (the header only: the BDL source comes from the snapshot)."))
+        typer.echo(ngettext("Wrote {path} ({n} city, one per gmina).", "Wrote {path} ({n} cities, one per gmina).", n).format(
+            path=path, n=n) if path.name == "cities.yaml" else
+            _("Wrote {path} (the header only: the BDL source comes from the snapshot).").format(path=path))
     for path in files.kept:
-        typer.echo(f"Kept {path} as it is (a raw file is never overwritten).")
+        typer.echo(_("Kept {path} as it is (a raw file is never overwritten).").format(path=path))
     if files.not_declared:
         shown = ", ".join(files.not_declared[:10]) + ("…" if len(files.not_declared) > 10 else "")
-        err.print(f"[yellow]{len(files.not_declared)} gmina(s) of the snapshot are not in {raw / 'cities.yaml'}: {shown}. Add them "
-                  "(or move cities.yaml away to have it written anew), or the build refuses their values (unknown_city).[/yellow]",
-                  highlight=False)
+        missing = len(files.not_declared)
+        words = ngettext("{n} gmina of the snapshot is not in {file}: {shown}. Add it (or move cities.yaml away to have it "
+                         "written anew), or the build refuses its values (unknown_city).",
+                         "{n} gminas of the snapshot are not in {file}: {shown}. Add them (or move cities.yaml away to have "
+                         "it written anew), or the build refuses their values (unknown_city).", missing)
+        err.print("[yellow]" + words.format(n=missing, file=raw / "cities.yaml", shown=shown) + "[/yellow]", highlight=False)
     if national.powiat_variables:
         rights = sum(powiat_rights(g.id) for g in national.gminas)
-        err.print(f"[yellow]Published for powiats, not gminas: {', '.join(national.powiat_variables)}. Their values go to the "
-                  f"{rights} cities with powiat rights (same territory); another gmina takes its county's value only if its "
-                  "entry in cities.yaml lists the variable under accept_powiat.[/yellow]", highlight=False)
-    typer.echo(f"Next: a build of many cities needs the dataset's portal id, `dataset_id: <slug>` in config/publish.yaml "
-               f"(or --config); then `iso37120 build {raw}` reads the snapshot offline.")
+        words = ngettext("Published for powiats, not gminas: {variables}. Their values go to the {n} city with powiat rights "
+                         "(same territory); another gmina takes its county's value only if its entry in cities.yaml lists "
+                         "the variable under accept_powiat.",
+                         "Published for powiats, not gminas: {variables}. Their values go to the {n} cities with powiat "
+                         "rights (same territory); another gmina takes its county's value only if its entry in cities.yaml "
+                         "lists the variable under accept_powiat.", rights)
+        err.print("[yellow]" + words.format(variables=", ".join(national.powiat_variables), n=rights) + "[/yellow]",
+                  highlight=False)
+    typer.echo(_("Next: a build of many cities needs the dataset's portal id, `dataset_id: <slug>` in config/publish.yaml "
+                 "(or --config); then `iso37120 build {raw}` reads the snapshot offline.").format(raw=raw))
 
 
 # --- catalog -----------------------------------------------------------------------------------
@@ -224,7 +307,8 @@ def catalog_list(
             w.writerow({**r, "variables": " ".join(r["variables"])})
         sys.stdout.write(buf.getvalue())
     else:
-        show(out, f"{len(rows)} indicator(s)", ["id", "theme", "tier", "name (en)", "name (pl)", "unit"],
+        show(out, ngettext("{n} indicator", "{n} indicators", len(rows)).format(n=len(rows)),
+             [_("id"), _("theme"), _("tier"), _("name (en)"), _("name (pl)"), _("unit")],
              [[r["id"], str(r["theme"]), r["tier"], r["name_en"], r["name_pl"], r["unit_en"]] for r in rows])
 
 
@@ -253,27 +337,32 @@ def catalog_show(
         return
     theme = cat.theme_names[(ind.edition, ind.theme)]
     out.print(f"[bold]{ind.id}  {ind.name.en}[/bold]\n[italic]{ind.name.pl}[/italic]")
-    out.print(f"{ind.uid} · theme {ind.theme} {theme.en} / {theme.pl} · {ind.tier.value} · unit: {ind.unit.en} ({ind.unit.pl})")
-    out.print(f"\n[bold]Definition[/bold]\n{ind.definition.en}\n[italic]{ind.definition.pl}[/italic]")
-    precision = ("the decimals its input is written with" if ind.calculation.kind == "direct" else
-                 f"{ind.decimals} decimals, at least {ind.significant_digits} significant digits below 1")
-    out.print(f"\n[bold]Calculation[/bold] ({ind.calculation.kind}, rounded half away from zero to {precision})\n  {indicator_formula(ind)}")
+    out.print(_("{uid} · theme {theme} {theme_en} / {theme_pl} · {tier} · unit: {unit_en} ({unit_pl})").format(
+        uid=ind.uid, theme=ind.theme, theme_en=theme.en, theme_pl=theme.pl, tier=ind.tier.value, unit_en=ind.unit.en,
+        unit_pl=ind.unit.pl))
+    out.print("\n[bold]" + _("Definition") + f"[/bold]\n{ind.definition.en}\n[italic]{ind.definition.pl}[/italic]")
+    precision = (_("rounded half away from zero to the decimals its input is written with") if ind.calculation.kind == "direct"
+                 else _("rounded half away from zero to {decimals} decimals, at least {digits} significant digits below 1").format(
+                     decimals=ind.decimals, digits=ind.significant_digits))
+    out.print("\n[bold]" + _("Calculation") + f"[/bold] ({ind.calculation.kind}, {precision})\n  {indicator_formula(ind)}")
     if ind.decimals_reason:
-        out.print(f"  fewer than 2 decimals: {ind.decimals_reason.en}")
+        out.print("  " + _("fewer than 2 decimals: {reason}").format(reason=ind.decimals_reason.en))
     for v in variables:
-        out.print(f"  [cyan]{v.id}[/cyan] — {v.name.en} [{v.unit}, {v.kind.value}, from {v.provider}]: {v.description.en}")
+        out.print(f"  [cyan]{v.id}[/cyan] — {v.name.en} \\[" + _("{unit}, {kind}, from {provider}").format(
+            unit=v.unit, kind=v.kind.value, provider=v.provider) + f"]: {v.description.en}")
     if ind.checks:
-        out.print("\n[bold]Checks[/bold]")
+        out.print("\n[bold]" + _("Checks") + "[/bold]")
         from pipeline.validate.checks import CHECKS
 
+        default = " " + _("(default)")
         for c in ind.checks:
             severity = c.severity or CHECKS[c.kind].severity
             params = ", ".join(f"{k}={v}" for k, v in c.model_dump(exclude_none=True, exclude={"kind", "severity"}).items())
             out.print(f"  {c.kind}{' ' + params if params else ''} → {severity.value}"
-                      f"{'' if c.severity else ' (default)'}: {CHECKS[c.kind].summary}")
+                      f"{'' if c.severity else default}: {CHECKS[c.kind].summary}")
     if ind.notes:
-        out.print(f"\n[bold]Notes[/bold]\n{ind.notes.en}\n[italic]{ind.notes.pl}[/italic]")
-    out.print(f"\nDefined in {cat.files[ind.uid]}")
+        out.print("\n[bold]" + _("Notes") + f"[/bold]\n{ind.notes.en}\n[italic]{ind.notes.pl}[/italic]")
+    out.print("\n" + _("Defined in {file}").format(file=cat.files[ind.uid]))
 
 
 @catalog_app.command("check")
@@ -284,9 +373,12 @@ def catalog_check(catalogue: CatalogueOpt = Path("indicators")) -> None:
         inds = cat.of_edition(ed.id)
         counts = {t: sum(1 for i in inds if i.tier.value == t) for t in ("core", "supporting", "profile")}
         themes = len({i.theme for i in inds if i.tier.value != "profile"})
-        out.print(f"{ed.id}: {len(inds)} indicators ({counts['core']} core, {counts['supporting']} supporting, "
-                  f"{counts['profile']} profile) in {themes} themes")
-    out.print(f"{len(cat.variables)} variables, {len(cat.providers)} providers. The catalogue is valid.")
+        out.print(ngettext("{edition}: {n} indicator ({core} core, {supporting} supporting, {profile} profile) in {themes} themes",
+                           "{edition}: {n} indicators ({core} core, {supporting} supporting, {profile} profile) in {themes} themes",
+                           len(inds)).format(edition=ed.id, n=len(inds), core=counts["core"], supporting=counts["supporting"],
+                                             profile=counts["profile"], themes=themes))
+    out.print(_("{variables} variables, {providers} providers. The catalogue is valid.").format(
+        variables=len(cat.variables), providers=len(cat.providers)))
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -303,12 +395,12 @@ def schemas(
     if check:
         stale = gen.stale(directory)
         if stale:
-            err.print(f"Stale schemas: {', '.join(stale)}. Run `iso37120 schemas`.")
+            err.print(_("Stale schemas: {schemas}. Run `iso37120 schemas`.").format(schemas=", ".join(stale)))
             raise typer.Exit(1)
-        out.print("The schemas are up to date.")
+        out.print(_("The schemas are up to date."))
         return
     for path in gen.write(directory):
-        out.print(f"wrote {path}")
+        out.print(_("wrote {path}").format(path=path))
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -334,8 +426,8 @@ def templates(
         err.print(f"[red]{e}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for path in paths:
-        out.print(f"wrote {path}")
-    out.print(f"{len(paths)} workbook(s) in {out_dir}.")
+        out.print(_("wrote {path}").format(path=path))
+    out.print(ngettext("{n} workbook in {folder}.", "{n} workbooks in {folder}.", len(paths)).format(n=len(paths), folder=out_dir))
 
 
 # --- ingest ------------------------------------------------------------------------------------
@@ -361,10 +453,12 @@ def ingest(
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
     rules = result.repairs
-    out.print(f"Ingested {result.observations} observations of {len(result.cities)} city(ies) "
-              f"from {len(result.files)} files into {store}.")
+    out.print(ngettext("Ingested {observations} observations of {n} city from {files} files into {store}.",
+                       "Ingested {observations} observations of {n} cities from {files} files into {store}.",
+                       len(result.cities)).format(observations=result.observations, n=len(result.cities),
+                                                  files=len(result.files), store=store))
     if rules:
-        out.print("Repairs: " + ", ".join(f"{k} ×{v}" for k, v in sorted(rules.items())))
+        out.print(_("Repairs: {repairs}").format(repairs=", ".join(f"{k} ×{v}" for k, v in sorted(rules.items()))))
 
 
 StoreOpt = Annotated[Path, typer.Option("--store", help="The DuckDB store of the build, or a release folder (data/out).")]
@@ -377,8 +471,8 @@ def _open_store(path: Path, read_only: bool = False):
     if path.is_dir() and (path / "store").is_dir():
         return open_store(path)
     if not path.is_file():
-        err.print(f"[red]No store at {path}.[/red] Run `iso37120 build` (or `iso37120 ingest`) first, "
-                  "or give a release folder such as data/out.")
+        err.print("[red]" + _("No store at {path}.").format(path=path) + "[/red] "
+                  + _("Run `iso37120 build` (or `iso37120 ingest`) first, or give a release folder such as data/out."))
         raise typer.Exit(EXIT_BAD_INPUT)
     return connect(path, read_only=read_only)
 
@@ -390,15 +484,18 @@ of listing them (a national build has 25,000); the full table is the store's ``c
 
 def print_levels(levels) -> None:
     if len(levels) <= LEVEL_ROWS:
-        show(out, "Coverage and certification level", ["city", "year", "core", "core + supporting", "level"],
+        show(out, _("Coverage and certification level"), [_("city"), _("year"), _("core"), _("core + supporting"), _("level")],
              [[lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}", f"{lv.total_reported}/{lv.total_defined}",
                lv.level or "—"] for lv in levels])
         return
     counts: dict[tuple[int, str], int] = {}
     for lv in levels:
         counts[(lv.year, lv.level or "—")] = counts.get((lv.year, lv.level or "—"), 0) + 1
-    show(out, f"Cities per certification level ({len({lv.city_code for lv in levels})} cities; each city and year in the "
-         "store table certification and on the comparison page)", ["year", "level", "cities"],
+    cities = len({lv.city_code for lv in levels})
+    show(out, ngettext("Cities per certification level ({n} city; each city and year in the store table certification and "
+                       "on the comparison page)",
+                       "Cities per certification level ({n} cities; each city and year in the store table certification and "
+                       "on the comparison page)", cities).format(n=cities), [_("year"), _("level"), _("cities")],
          [[str(y), level, str(n)] for (y, level), n in sorted(counts.items())])
 
 
@@ -416,7 +513,8 @@ def calculate(
         summary = run(con, cat)
     finally:
         con.close()
-    out.print(f"{summary.results} results, {summary.reported} reported, in {store}.")
+    out.print(ngettext("{results} result, {reported} reported, in {store}.", "{results} results, {reported} reported, in {store}.",
+                       summary.results).format(results=summary.results, reported=summary.reported, store=store))
     print_levels(summary.levels)
 
 
@@ -448,27 +546,36 @@ def explain(
 
 
 def print_validation(rep, limit: int = 40) -> None:
-    show(out, "Validation by level and severity", ["level", "severity", "findings", "accepted"],
+    lang = output_language()
+    show(out, _("Validation by level and severity"), [_("level"), _("severity"), _("findings"), _("accepted")],
          [[str(r.level), r.severity, str(r.findings), str(r.accepted)] for r in rep.summary])
-    out.print(f"{len(rep.rules)} rules ran; {rep.blocking} error(s) not accepted.", highlight=False)
+    out.print(ngettext("{rules} rules ran; {n} error not accepted.", "{rules} rules ran; {n} errors not accepted.",
+                       rep.blocking).format(rules=len(rep.rules), n=rep.blocking), highlight=False)
     pending = [f for f in rep.findings if not f.accepted and f.severity != "information"]
 
     def place(f) -> str:
-        return (f.file_id + (f" [{f.sheet}]" if f.sheet else "") + (f" row {f.row}" if f.row else "")) if f.file_id else ""
+        if not f.file_id:
+            return ""
+        return (f.file_id + (f" [{f.sheet}]" if f.sheet else "")
+                + (" " + _("row {row}").format(row=f.row) if f.row else ""))
+
+    def message(f) -> str:
+        return i18n.render(f.message_id, f.message_args, lang, f.message)
 
     if pending:
-        show(out, f"Findings not accepted ({min(limit, len(pending))} of {len(pending)} shown)",
-             ["severity", "rule", "city", "year", "observed", "message", "place"],
-             [[f.severity, f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "", f.message, place(f)]
+        show(out, _("Findings not accepted ({shown} of {n} shown)").format(shown=min(limit, len(pending)), n=len(pending)),
+             [_("severity"), _("rule"), _("city"), _("year"), _("observed"), _("message"), _("place")],
+             [[f.severity, f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "", message(f), place(f)]
               for f in pending[:limit]])
     stale = [f for f in rep.findings if f.test == "unused_exception"]
     if stale:  # an acceptance that matched nothing: the finding it meant is still open, or it is out of date
-        show(out, f"Accepted exceptions that match no finding ({min(limit, len(stale))} of {len(stale)} shown)",
-             ["accepts rule", "city", "year", "variable", "why it is unused", "place"],
-             [[f.observed or "", f.city_code or "", str(f.year or ""), f.variable or "", f.message, place(f)]
+        show(out, _("Accepted exceptions that match no finding ({shown} of {n} shown)").format(
+                 shown=min(limit, len(stale)), n=len(stale)),
+             [_("accepts rule"), _("city"), _("year"), _("variable"), _("why it is unused"), _("place")],
+             [[f.observed or "", f.city_code or "", str(f.year or ""), f.variable or "", message(f), place(f)]
               for f in stale[:limit]])
-        out.print("Correct or remove them in exceptions.yaml: an acceptance accepts only the finding it names "
-                  "(rule id, and city, year and variable where given).", highlight=False)
+        out.print(_("Correct or remove them in exceptions.yaml: an acceptance accepts only the finding it names "
+                    "(rule id, and city, year and variable where given)."), highlight=False)
 
 
 @app.command()
@@ -535,10 +642,13 @@ def publish(
     finally:
         con.close()
     for f in report.files:
-        out.print(f"wrote {out_dir / f.path} ({f.bytes:,} bytes)", highlight=False)
-    out.print(f"Dataset {report.dataset_id} version {report.version} ({report.release_date}"
-              f"{', derived from the inputs' if report.release_date_derived else ''}): {report.rows} rows, "
-              f"{report.reported} values reported, {report.first_year}–{report.last_year}.", highlight=False)
+        out.print(ngettext("wrote {path} ({bytes} byte)", "wrote {path} ({bytes} bytes)", f.bytes).format(
+            path=out_dir / f.path, bytes=f"{f.bytes:,}"), highlight=False)
+    out.print((_("Dataset {dataset} version {version} ({date}, derived from the inputs): {rows} rows, {reported} values "
+                 "reported, {first}–{last}.") if report.release_date_derived else
+               _("Dataset {dataset} version {version} ({date}): {rows} rows, {reported} values reported, {first}–{last}."))
+              .format(dataset=report.dataset_id, version=report.version, date=report.release_date, rows=report.rows,
+                      reported=report.reported, first=report.first_year, last=report.last_year), highlight=False)
 
 
 @app.command()
@@ -552,27 +662,39 @@ def verify(
 
     with tempfile.TemporaryDirectory(prefix="iso37120-verify-") as scratch:
         try:
-            with err.status("re-running the release…"):
+            with err.status(_("re-running the release…")):
                 report = run(release_dir, Path(scratch))
         except ProblemsFound as e:
             fail_on_problems(e)
         except ReleaseBlocked as e:
-            err.print(f"[red]The re-run is blocked by {e.report.blocking} validation error(s)[/red]: the release cannot be reproduced.")
+            err.print("[red]" + ngettext("The re-run is blocked by {n} validation error", "The re-run is blocked by {n} validation errors",
+                                         e.report.blocking).format(n=e.report.blocking)
+                      + "[/red]: " + _("the release cannot be reproduced."))
             raise typer.Exit(EXIT_BLOCKED) from None
+    lang = output_language()
     if report.integrity:
-        show(out, f"Verify {release_dir}: {len(report.integrity)} file(s) or claim(s) do not match the manifest",
-             ["path", "what", "status", "manifest SHA-256", "SHA-256 found", "what it means"],
-             [[m.path, m.what, m.status, m.manifest_sha256 or "", m.actual_sha256 or "", m.message] for m in report.integrity])
-    show(out, f"Verify {release_dir}: {report.files_compared} files compared with a re-run",
-         ["path", "status", "released SHA-256", "re-run SHA-256"],
+        n = len(report.integrity)
+        show(out, ngettext("Verify {folder}: {n} file or claim does not match the manifest",
+                           "Verify {folder}: {n} files or claims do not match the manifest", n).format(folder=release_dir, n=n),
+             [_("path"), _("what"), _("status"), _("manifest SHA-256"), _("SHA-256 found"), _("what it means")],
+             [[m.path, m.what, m.status, m.manifest_sha256 or "", m.actual_sha256 or "",
+               i18n.render(m.message_id, m.message_args, lang, m.message)] for m in report.integrity])
+    show(out, ngettext("Verify {folder}: {n} file compared with a re-run", "Verify {folder}: {n} files compared with a re-run",
+                       report.files_compared).format(folder=release_dir, n=report.files_compared),
+         [_("path"), _("status"), _("released SHA-256"), _("re-run SHA-256")],
          [[d.path, d.status, d.released_sha256 or "", d.rerun_sha256 or ""] for d in report.differences])
     if report.code_version != report.rerun_code_version:
-        out.print(f"Code version differs: released with {report.code_version}, re-run with {report.rerun_code_version}.", highlight=False)
+        out.print(_("Code version differs: released with {released}, re-run with {rerun}.").format(
+            released=report.code_version, rerun=report.rerun_code_version), highlight=False)
     if report.identical:
-        typer.echo(f"Reproduced: every output is byte-identical and matches the manifest (build {report.build_id[:12]}).")
+        typer.echo(_("Reproduced: every output is byte-identical and matches the manifest (build {build}).").format(
+            build=report.build_id[:12]))
         return
-    typer.echo(f"NOT reproduced: {len(report.integrity)} mismatch(es) with the manifest, "
-               f"{len(report.differences)} file(s) differ from the re-run.")
+    mismatches = ngettext("NOT reproduced: {n} mismatch with the manifest", "NOT reproduced: {n} mismatches with the manifest",
+                          len(report.integrity)).format(n=len(report.integrity))
+    differ = ngettext("{n} file differs from the re-run.", "{n} files differ from the re-run.",
+                      len(report.differences)).format(n=len(report.differences))
+    typer.echo(f"{mismatches}, {differ}")
     raise typer.Exit(EXIT_BLOCKED)
 
 
@@ -587,11 +709,18 @@ def _langs(lang: str) -> list[str]:
     wanted = list(present) if lang in (ALL_LANGS, "both") else [x.strip() for x in lang.split(",") if x.strip()]
     unknown = [x for x in wanted if x not in present]
     if unknown or not wanted:
-        raise typer.BadParameter(f"{lang!r}: the languages with a message catalogue are {', '.join(present)} (or {ALL_LANGS})")
+        raise typer.BadParameter(_("{lang}: the languages with a message catalogue are {languages} (or {all})").format(
+            lang=repr(lang), languages=", ".join(present), all=ALL_LANGS))
     return wanted
 
 
 STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "release")
+STAGE_WORDS = {
+    "ingest": N_("ingest"), "calculate": N_("calculate"), "validate": N_("validate"), "publish": N_("publish"),
+    "export": N_("export"), "dossier": N_("dossier"), "release": N_("release"), "up to date": N_("up to date"),
+    "checking the release against its manifest": N_("checking the release against its manifest"),
+}
+"""The stages as the progress shows them."""
 
 
 @app.command()
@@ -622,25 +751,27 @@ def build(
     langs = _langs(lang)
     notes: list[str] = []
     # what a failed build leaves: the release that was there, or nothing on a first build
-    kept = (f"The previous release in {out}/ is unchanged" if (out / "manifest.json").is_file()
-            else f"Nothing was released (there is no earlier release in {out}/)")
+    kept = (_("The previous release in {out}/ is unchanged") if (out / "manifest.json").is_file()
+            else _("Nothing was released (there is no earlier release in {out}/)")).format(out=out)
     try:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task("building", total=len(STAGES))
+            task = bar.add_task(_("building"), total=len(STAGES))
 
             started = last = time.monotonic()
             previous: list[str] = []
 
             def progress(stage: str) -> None:
                 nonlocal last
-                bar.update(task, description=stage, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
+                shown = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
+                bar.update(task, description=shown, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
                 if not err.is_terminal:  # a log: one plain line per stage, with the time so far
                     now = time.monotonic()
-                    done = f" ({previous[-1]} took {now - last:.1f} s)" if previous else ""
-                    err.print(f"{now - started:7.1f} s  {stage}{done}", highlight=False)
+                    done = (" " + _("({stage} took {seconds} s)").format(stage=previous[-1], seconds=f"{now - last:.1f}")
+                            if previous else "")
+                    err.print(f"{now - started:7.1f} s  {shown}{done}", highlight=False)
                     last = now
-                    previous.append(stage)
+                    previous.append(shown)
 
             result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,
                          publish_config_file=str(config), force=force, progress=progress, note=notes.append)
@@ -648,39 +779,48 @@ def build(
         fail_on_problems(e, problems)
     except ReleaseBlocked as e:
         print_validation(e.report)
-        err.print(f"[red]Release blocked:[/red] {e.report.blocking} validation error(s) are not accepted. "
-                  f"{kept}; the full report is in {e.report_file}, and the "
-                  f"build's store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the "
-                  "city's exceptions.yaml (who, role, date, reason).")
+        err.print("[red]" + _("Release blocked:") + "[/red] "
+                  + ngettext("{n} validation error is not accepted. {kept}; the full report is in {report}, and the build's "
+                             "store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the city's "
+                             "exceptions.yaml (who, role, date, reason).",
+                             "{n} validation errors are not accepted. {kept}; the full report is in {report}, and the build's "
+                             "store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the city's "
+                             "exceptions.yaml (who, role, date, reason).", e.report.blocking).format(
+                      n=e.report.blocking, kept=kept, report=e.report_file, store=store))
         raise typer.Exit(EXIT_BLOCKED) from None
     except (duckdb.OutOfMemoryException, duckdb.FatalException) as e:
         if "memory" not in str(e) and "allocate" not in str(e):
             raise
         from pipeline.store import MEMORY_LIMIT
 
-        err.print(f"[red]The build ran out of DuckDB's memory limit ({MEMORY_LIMIT}).[/red] {kept}. "
-                  "Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...",
+        err.print("[red]" + _("The build ran out of DuckDB's memory limit ({limit}).").format(limit=MEMORY_LIMIT) + "[/red] "
+                  + _("{kept}. Give it more, e.g. ISO37120_MEMORY_LIMIT=4GB iso37120 build ...").format(kept=kept),
                   highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except PublishError as e:
-        err.print(f"[red]The open-data bundle failed its own checks[/red] ({kept}): {e}. "
-                  "This is a defect of the pipeline, not of the inputs; please report it.",
-                  highlight=False)
+        err.print("[red]" + _("The open-data bundle failed its own checks") + "[/red] "
+                  + _("({kept}): {error}. This is a defect of the pipeline, not of the inputs; please report it.").format(
+                      kept=kept, error=e), highlight=False)
         raise typer.Exit(EXIT_DEFECT) from None
     for n in notes:
         err.print(f"[yellow]{n}[/yellow]", highlight=False)
     ing = result.ingest
     if result.up_to_date:
-        typer.echo(f"Nothing changed since build {result.manifest.build_id[:12]}: {result.out}/ is up to date "
-                   "(use --force to build anyway).")
+        typer.echo(_("Nothing changed since build {build}: {out}/ is up to date (use --force to build anyway).").format(
+            build=result.manifest.build_id[:12], out=result.out))
     print_validation(result.validation, limit=10)
     print_levels(result.calculation.levels)
-    typer.echo(f"Built {len(ing.cities)} city(ies) from {len(ing.files)} files: {ing.observations} observations "
-               f"({sum(ing.repairs.values())} values repaired), {result.calculation.reported} of "
-               f"{result.calculation.results} indicator values reported, {result.validation.blocking} blocking errors.")
-    typer.echo(f"Release {result.manifest.build_id[:12]} in {result.out}/: open data in {result.out}/open-data/ "
-               f"(dataset {result.publish.dataset_id}, version {result.publish.version}), store tables in "
-               f"{result.out}/store/, manifest.json; dossiers in {reports}/; working store {store}.")
+    typer.echo(ngettext("Built {n} city from {files} files: {observations} observations ({repaired} values repaired), "
+                        "{reported} of {results} indicator values reported, {blocking} blocking errors.",
+                        "Built {n} cities from {files} files: {observations} observations ({repaired} values repaired), "
+                        "{reported} of {results} indicator values reported, {blocking} blocking errors.",
+                        len(ing.cities)).format(
+        n=len(ing.cities), files=len(ing.files), observations=ing.observations, repaired=sum(ing.repairs.values()),
+        reported=result.calculation.reported, results=result.calculation.results, blocking=result.validation.blocking))
+    typer.echo(_("Release {build} in {out}/: open data in {out}/open-data/ (dataset {dataset}, version {version}), store "
+                 "tables in {out}/store/, manifest.json; dossiers in {reports}/; working store {store}.").format(
+        build=result.manifest.build_id[:12], out=result.out, dataset=result.publish.dataset_id,
+        version=result.publish.version, reports=reports, store=store))
 
 
 @app.command()
@@ -706,7 +846,7 @@ def dossier(
         try:
             release_manifest = Manifest.model_validate_json(manifest_file.read_text(encoding="utf-8"))
         except (OSError, ValidationError) as e:
-            err.print(f"[red]Cannot read the manifest {manifest_file}:[/red] {str(e).splitlines()[0]}")
+            err.print("[red]" + _("Cannot read the manifest {file}:").format(file=manifest_file) + f"[/red] {str(e).splitlines()[0]}")
             raise typer.Exit(EXIT_BAD_INPUT) from None
     con = _open_store(store, read_only=True)
     try:
@@ -719,9 +859,9 @@ def dossier(
     finally:
         con.close()
     for path in paths:
-        out.print(f"wrote {path}", highlight=False)
+        out.print(_("wrote {path}").format(path=path), highlight=False)
     if not paths:
-        err.print(f"No city in {store}: nothing to render.")
+        err.print(_("No city in {store}: nothing to render.").format(store=store))
 
 
 if __name__ == "__main__":  # python -m pipeline.cli

@@ -13,6 +13,7 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem, ProblemsFound
 
 ENV_PREFIX = "ISO37120_"
@@ -45,7 +46,15 @@ class Limits(BaseModel):
 
     def hint(self, name: str) -> str:
         """The words that end a problem about limit ``name``: its value and how to raise it."""
-        return f"limit {name} = {getattr(self, name):,}; raise it with the environment variable {self.env_name(name)}"
+        return HINT.format_map(self.hint_args(name))
+
+    def hint_args(self, name: str) -> dict[str, str]:
+        """The fields of :data:`HINT` for limit ``name``, to fill a template that ends with it."""
+        return {"limit": name, "limit_value": f"{getattr(self, name):,}", "env": self.env_name(name)}
+
+
+HINT = "limit {limit} = {limit_value}; raise it with the environment variable {env}"
+"""The words of :meth:`Limits.hint`; a message template about a limit ends with them."""
 
 
 def limits() -> Limits:
@@ -57,5 +66,5 @@ def limits() -> Limits:
         return Limits.model_validate({k: v.replace("_", "") for k, v in given.items()})
     except ValidationError as e:
         raise ProblemsFound([Problem(file="environment", field=Limits.env_name(str(err["loc"][0])), rule="bad_limit",
-                                     value=given.get(str(err["loc"][0])), message="a limit is a positive whole number")
+                                     value=given.get(str(err["loc"][0])), **msg(N_("a limit is a positive whole number")))
                              for err in e.errors()], "configuration") from None

@@ -8,9 +8,27 @@ JSON; nothing downstream runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
+
+from pipeline.i18n import N_, gettext, render
+
+# The words that name a place in a file, in the catalogues (``Problem.text``).
+PLACE_WORDS = {
+    "sheet": N_("sheet {sheet}"),
+    "row": N_("row {row}"),
+    "line": N_("line {line}"),
+    "column": N_("column {column}"),
+    "field": N_("field {field}"),
+}
+
+
+class _Kept(dict):
+    """The fields of a message; a field the template names but the message lacks stays ``{name}``."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 class Problem(BaseModel):
@@ -23,7 +41,12 @@ class Problem(BaseModel):
     rule: str
     """Stable id of the rule that was broken, e.g. ``yaml_syntax`` or ``unknown_variable``."""
     message: str
-    """What is wrong and what is expected, in words a statistician can act on."""
+    """What is wrong and what is expected, in words a statistician can act on (English)."""
+    message_id: str | None = None
+    """The message's template in the message catalogues (its English msgid, with ``{fields}``),
+    to show it in another language; see :func:`pipeline.i18n.msg`."""
+    message_args: dict[str, str | dict[str, str]] | None = None
+    """The values of the template's fields."""
     line: int | None = None
     """1-based line in a text file (YAML, CSV)."""
     sheet: str | None = None
@@ -37,20 +60,45 @@ class Problem(BaseModel):
     value: str | None = None
     """The offending value, as written."""
 
+    def _places(self) -> list[tuple[str, str]]:
+        """The parts of the place: (its word's key, its value as shown)."""
+        parts = []
+        if self.sheet:
+            parts.append(("sheet", repr(self.sheet)))
+        if self.row is not None:
+            parts.append(("row", str(self.row)))
+        if self.line is not None:
+            parts.append(("line", str(self.line)))
+        if self.column:
+            parts.append(("column", repr(self.column)))
+        if self.field:
+            parts.append(("field", repr(self.field)))
+        return parts
+
     @property
     def place(self) -> str:
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.line is not None:
-            parts.append(f"line {self.line}")
-        if self.column:
-            parts.append(f"column {self.column!r}")
-        if self.field:
-            parts.append(f"field {self.field!r}")
-        return ", ".join(parts)
+        return ", ".join([self.file, *(PLACE_WORDS[k].format_map({k: v}) for k, v in self._places())])
+
+    def place_in(self, lang: str, translate: Callable[[str], str] | None = None) -> str:
+        """The place in ``lang``: ``plik.csv, arkusz 'Dane', wiersz 4, kolumna 'value'``. ``translate``
+        (``i18n.gettext(lang)``, looked up once for many problems) saves looking the catalogue up."""
+        _ = translate or gettext(lang)
+        return ", ".join([self.file, *(_(PLACE_WORDS[k]).format_map({k: v}) for k, v in self._places())])
+
+    def message_in(self, lang: str, translate: Callable[[str], str] | None = None) -> str:
+        """The message in ``lang`` (the English ``message`` where it has no template, or where a
+        translation's fields do not fit its template); ``translate`` as for :meth:`place_in`."""
+        if translate is None or not self.message_id:
+            return render(self.message_id, self.message_args, lang, self.message)
+        try:
+            return translate(self.message_id).format_map(_Kept(self.message_args or {}))
+        except (ValueError, IndexError, AttributeError):
+            return self.message
+
+    def text(self, lang: str = "en", translate: Callable[[str], str] | None = None) -> str:
+        """The whole problem in ``lang``, as :meth:`__str__` says it in English."""
+        _ = translate or gettext(lang)
+        return f"{self.place_in(lang, _)}: [{self.rule}] {self.message_in(lang, _)}"
 
     def __str__(self) -> str:
         return f"{self.place}: [{self.rule}] {self.message}"

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from pipeline import __version__
 from pipeline.files import Walk, walk
+from pipeline.i18n import N_, msg
 from pipeline.problems import ProblemsFound
 from pipeline.store.models import InputFile, Manifest, OutputFile, PreviousRelease
 
@@ -203,6 +204,20 @@ class Mismatch(BaseModel):
     manifest_sha256: str | None
     actual_sha256: str | None
     message: str
+    """What it means, in English."""
+    message_id: str | None = None
+    """The message's template in the message catalogues (see :func:`pipeline.i18n.msg`)."""
+    message_args: dict[str, str] | None = None
+
+
+_AGAINST = {
+    ("output", "missing"): N_("output {path} is listed in the manifest but not in the release"),
+    ("output", "unlisted"): N_("output {path} is in the release but not listed in the manifest"),
+    ("output", "changed"): N_("output {path} has a SHA-256 other than the manifest's"),
+    ("archive", "missing"): N_("archive {path} is listed in the manifest but not in the release"),
+    ("archive", "unlisted"): N_("archive {path} is in the release but not listed in the manifest"),
+    ("archive", "changed"): N_("archive {path} has a SHA-256 other than the manifest's"),
+}
 
 
 def _against(listed: list[OutputFile], found: list[OutputFile], what: str) -> list[Mismatch]:
@@ -213,11 +228,8 @@ def _against(listed: list[OutputFile], found: list[OutputFile], what: str) -> li
         if a == b:
             continue
         status = "missing" if b is None else "unlisted" if a is None else "changed"
-        words = {"missing": "is listed in the manifest but not in the release",
-                 "unlisted": "is in the release but not listed in the manifest",
-                 "changed": "has a SHA-256 other than the manifest's"}[status]
         out.append(Mismatch(path=path, what=what, status=status, manifest_sha256=a, actual_sha256=b,
-                            message=f"{what} {path} {words}"))
+                            **msg(_AGAINST[what, status], path=path)))
     return out
 
 
@@ -234,27 +246,29 @@ def integrity(release: Path, released: Manifest) -> list[Mismatch]:
         if on_disk.get(path) != f.sha256:
             found.append(Mismatch(path=path, what="input", status="missing" if path not in on_disk else "changed",
                                   manifest_sha256=f.sha256, actual_sha256=on_disk.get(path),
-                                  message=f"input {f.file_id}: the archived file does not have the SHA-256 the manifest gives"))
+                                  **msg(N_("input {file}: the archived file does not have the SHA-256 the manifest gives"),
+                                        file=f.file_id)))
     for f in released.previous.files if released.previous else []:
         if on_disk.get(f.path) != f.sha256:
             found.append(Mismatch(path=f.path, what="previous", status="missing" if f.path not in on_disk else "changed",
                                   manifest_sha256=f.sha256, actual_sha256=on_disk.get(f.path),
-                                  message=f"what was read of the previous release {released.previous.build_id[:12]} is not what the manifest gives"))
+                                  **msg(N_("what was read of the previous release {build} is not what the manifest gives"),
+                                        build=released.previous.build_id[:12])))
     raw, indicators = release / ARCHIVE / "raw", release / ARCHIVE / "indicators"
     try:
         definitions = tree_digest(indicators, CATALOGUE_FOLDER)
         rebuilt = build_id(raw, indicators, released.configuration, released.code_version, released.lock_sha256)
     except ProblemsFound as e:
         return [*found, Mismatch(path=ARCHIVE, what="archive", status="changed", manifest_sha256=None, actual_sha256=None,
-                                 message=f"the archive cannot be read as inputs: {e.problems[0]}")]
+                                 **msg(N_("the archive cannot be read as inputs: {problem}"), problem=e.problems[0]))]
     if definitions != released.definitions_sha256:
         found.append(Mismatch(path=f"{ARCHIVE}/indicators", what="definitions", status="inconsistent",
                               manifest_sha256=released.definitions_sha256, actual_sha256=definitions,
-                              message="the archived definitions are not those whose digest the manifest gives"))
+                              **msg(N_("the archived definitions are not those whose digest the manifest gives"))))
     if rebuilt != released.build_id:
         found.append(Mismatch(path=MANIFEST, what="build_id", status="inconsistent", manifest_sha256=released.build_id,
-                              actual_sha256=rebuilt, message="the manifest's build id is not the hash of its archive, "
-                              "code version, lock file and configuration"))
+                              actual_sha256=rebuilt, **msg(N_("the manifest's build id is not the hash of its archive, code "
+                                                              "version, lock file and configuration"))))
     return found
 
 

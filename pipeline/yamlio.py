@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem
 
 
@@ -70,7 +71,8 @@ class YamlFile:
             if text is None:
                 text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as e:
-            self.add("encoding", f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8")
+            self.add("encoding", msg(N_("not UTF-8 text ({reason} at byte {start}); save the file as UTF-8"),
+                                     reason=e.reason, start=e.start))
             return False
         y = YAML(typ="rt", pure=True)
         y.Constructor = _Constructor
@@ -81,26 +83,27 @@ class YamlFile:
             mark = e.problem_mark or e.context_mark
             self.problems.append(
                 Problem(file=self.shown, line=mark.line + 1 if mark else None, rule="yaml_syntax",
-                        message=f"YAML syntax error: {e.problem or e.context}")
+                        **msg(N_("YAML syntax error: {detail}"), detail=e.problem or e.context))
             )
             return False
         except Exception as e:  # ruamel raises a few errors without a mark
-            self.add("yaml_syntax", f"YAML error: {e}")
+            self.add("yaml_syntax", msg(N_("YAML error: {detail}"), detail=e))
             return False
         if not isinstance(self.doc, CommentedMap):
             self.problems.append(Problem(file=self.shown, line=1, rule="yaml_not_mapping",
-                                         message="expected a mapping of fields (key: value) at the top level"))
+                                         **msg(N_("expected a mapping of fields (key: value) at the top level"))))
             return False
         return True
 
-    def add(self, rule: str, message: str, path: Sequence[str | int] = (), value: Any = None) -> None:
+    def add(self, rule: str, message: dict[str, Any], path: Sequence[str | int] = (), value: Any = None) -> None:
+        """Record a problem at ``path``; ``message`` is a :func:`pipeline.i18n.msg`."""
         self.problems.append(
             Problem(
                 file=self.shown,
                 line=line_of(self.doc, path) if self.doc is not None else None,
                 field=".".join(str(p) for p in path) or None,
                 rule=rule,
-                message=message,
+                **message,
                 value=None if value is None else str(value),
             )
         )
@@ -117,10 +120,13 @@ class YamlFile:
             return None
 
 
-def explain(err: dict) -> str:
+def explain(err: dict) -> dict[str, Any]:
+    """A pydantic error as a message (:func:`pipeline.i18n.msg`): unknown and missing fields in
+    the project's words, any other error in pydantic's."""
     name = err["loc"][-1] if err["loc"] else "document"
     if err["type"] == "extra_forbidden":
-        return f"unknown field {name!r} (check its spelling; the allowed fields are in the JSON Schema under schemas/)"
+        return msg(N_("unknown field {name} (check its spelling; the allowed fields are in the JSON Schema under schemas/)"),
+                   name=repr(name))
     if err["type"] == "missing":
-        return f"required field {name!r} is missing"
-    return err["msg"]
+        return msg(N_("required field {name} is missing"), name=repr(name))
+    return msg(N_("{detail}"), detail=err["msg"])

@@ -10,11 +10,12 @@ from tests.conftest import ROOT
 SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue", "i18n"}
 FLOW = ["ingest", "calculate", "validate", "publish", "dossier"]  # each may use the ones before it
 UPSTREAM = {
-    "problems": set(),
-    "limits": {"problems"},
-    "files": {"problems", "limits"},
-    "yamlio": {"problems"},
-    "catalogue": {"problems", "limits", "files", "yamlio"},
+    "i18n": set(),
+    "problems": {"i18n"},
+    "limits": {"problems", "i18n"},
+    "files": {"problems", "limits", "i18n"},
+    "yamlio": {"problems", "i18n"},
+    "catalogue": {"problems", "limits", "files", "yamlio", "i18n"},
     "store": {"problems"},
     **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
     "fetch": SHARED,   # the network, into a frozen snapshot in a raw folder; never run by the build

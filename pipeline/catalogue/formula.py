@@ -14,6 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from pipeline.i18n import N_, msg
 from pipeline.limits import limits
 
 PREVIOUS = "previous"
@@ -25,7 +26,14 @@ ALLOWED_FUNCTIONS = ("abs", "round", "least", "greatest", "nullif", "coalesce", 
 
 
 class FormulaError(ValueError):
-    """A formula that is not valid or not allowed; the message says which part and why."""
+    """A formula that is not valid or not allowed; the message says which part and why. ``message``
+    is the message as :func:`pipeline.i18n.msg` gives it (the exception's text is its English)."""
+
+    def __init__(self, message: dict | str):
+        if isinstance(message, str):  # as copied or unpickled: the English text
+            message = msg(N_("{detail}"), detail=message)
+        super().__init__(message["message"])
+        self.message = message
 
 
 def parse(formula: str) -> exp.Expression:
@@ -33,29 +41,31 @@ def parse(formula: str) -> exp.Expression:
     and nesting are checked against the limits before the parser sees it."""
     limit = limits()
     if len(formula) > limit.max_formula_chars:
-        raise FormulaError(f"the formula has {len(formula):,} characters ({limit.hint('max_formula_chars')})")
+        raise FormulaError(msg(N_("the formula has {chars} characters (limit {limit} = {limit_value}; raise it with the "
+                                  "environment variable {env})"), chars=f"{len(formula):,}", **limit.hint_args("max_formula_chars")))
     depth = deepest = 0
     for ch in formula:
         depth += (ch == "(") - (ch == ")")
         deepest = max(deepest, depth)
     if deepest > limit.max_formula_depth:
-        raise FormulaError(f"the formula nests {deepest} parentheses deep ({limit.hint('max_formula_depth')})")
+        raise FormulaError(msg(N_("the formula nests {depth} parentheses deep (limit {limit} = {limit_value}; raise it with "
+                                  "the environment variable {env})"), depth=deepest, **limit.hint_args("max_formula_depth")))
     return _parse(formula)
 
 
 @lru_cache(maxsize=1024)
 def _parse(formula: str) -> exp.Expression:
     if ";" in formula:
-        raise FormulaError("a formula is one expression; ';' is not allowed")
+        raise FormulaError(msg(N_("a formula is one expression; ';' is not allowed")))
     try:
         tree = sqlglot.parse_one(formula, read="duckdb")
     except SqlglotError as e:  # ParseError, TokenError (an unterminated string), ...
         errors = getattr(e, "errors", None)
-        raise FormulaError(f"not a valid expression: {errors[0]['description'] if errors else e}") from None
+        raise FormulaError(msg(N_("not a valid expression: {detail}"), detail=errors[0]["description"] if errors else e)) from None
     except RecursionError:
-        raise FormulaError("not a valid expression: nested too deeply to read") from None
+        raise FormulaError(msg(N_("not a valid expression: nested too deeply to read"))) from None
     if tree is None:
-        raise FormulaError("empty formula")
+        raise FormulaError(msg(N_("empty formula")))
     for node in tree.walk():
         _check_node(node)
     return tree
@@ -64,28 +74,26 @@ def _parse(formula: str) -> exp.Expression:
 def _check_node(node: exp.Expression) -> None:
     if isinstance(node, exp.Column):
         if node.table or not isinstance(node.this, exp.Identifier):
-            raise FormulaError(f"{node.sql()!r}: only plain variable ids may be named, not tables")
+            raise FormulaError(msg(N_("{part}: only plain variable ids may be named, not tables"), part=repr(node.sql())))
         if node.this.quoted:
-            raise FormulaError(f"{node.sql()!r}: variable ids are written without quotes")
+            raise FormulaError(msg(N_("{part}: variable ids are written without quotes"), part=repr(node.sql())))
         return
     if isinstance(node, exp.Identifier):
         return
     if isinstance(node, exp.Literal):
         if node.is_string:
-            raise FormulaError(f"{node.sql()!r}: text literals are not allowed")
+            raise FormulaError(msg(N_("{part}: text literals are not allowed"), part=repr(node.sql())))
         return
     if isinstance(node, _ARITHMETIC + _FUNCTIONS):
         return
     if isinstance(node, exp.Anonymous) and node.name.lower() == PREVIOUS:
         args = node.expressions
         if len(args) != 1 or not isinstance(args[0], exp.Column):
-            raise FormulaError("previous() takes exactly one variable id")
+            raise FormulaError(msg(N_("previous() takes exactly one variable id")))
         return
     what = node.sql(dialect="duckdb") if not isinstance(node, exp.Anonymous) else node.name
-    raise FormulaError(
-        f"{what!r} is not allowed in a formula (only variable ids, numbers, + - * /, "
-        f"parentheses and the functions {', '.join(ALLOWED_FUNCTIONS)})"
-    )
+    raise FormulaError(msg(N_("{part} is not allowed in a formula (only variable ids, numbers, + - * /, parentheses and "
+                              "the functions {functions})"), part=repr(what), functions=", ".join(ALLOWED_FUNCTIONS)))
 
 
 def expression_variables(formula: str) -> list[str]:

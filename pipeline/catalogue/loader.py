@@ -39,6 +39,7 @@ from pipeline.catalogue.models import (
 )
 from pipeline.catalogue.sources import SOURCES_DIR, SourceMapping, load_source_mappings
 from pipeline.files import walk
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.yamlio import YamlFile
 
@@ -120,8 +121,9 @@ class _Collector:
         f = YamlFile(path, self.shown(path), self.problems)
         return f if f.load() else None
 
-    def file_problem(self, shown: str, rule: str, message: str) -> None:
-        self.problems.append(Problem(file=shown, rule=rule, message=message))
+    def file_problem(self, shown: str, rule: str, message: dict) -> None:
+        """Record a problem of a whole file; ``message`` is a :func:`pipeline.i18n.msg`."""
+        self.problems.append(Problem(file=shown, rule=rule, **message))
 
 
 # --- the loader ------------------------------------------------------------------------------
@@ -133,7 +135,7 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     root = Path(root)
     c = _Collector(root)
     if not root.is_dir():
-        raise ProblemsFound([Problem(file=str(root), rule="missing_folder", message="catalogue folder not found")], "catalogue")
+        raise ProblemsFound([Problem(file=str(root), rule="missing_folder", **msg(N_("catalogue folder not found")))], "catalogue")
 
     found = walk(root, "catalogue folder")  # what is read here is what the build hashes and archives
     c.problems += [p.model_copy(update={"file": c.shown(root / p.file)}) for p in found.problems]
@@ -144,7 +146,7 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         read, reg = variables
         for n, v in enumerate(reg.variables):
             if v.id in var_reads:
-                read.add("duplicate_id", f"variable {v.id!r} is declared twice", ("variables", n, "id"), v.id)
+                read.add("duplicate_id", msg(N_("variable {variable} is declared twice"), variable=repr(v.id)), ("variables", n, "id"), v.id)
             var_reads[v.id] = (read, n)
     provider_ids = {p.id for p in providers[1].providers} if providers else set()
     var_by_id = {v.id: v for v in variables[1].variables} if variables else {}
@@ -152,20 +154,22 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         read, reg = variables
         for n, v in enumerate(reg.variables):
             if providers is not None and v.provider not in provider_ids:
-                read.add("unknown_provider", f"provider {v.provider!r} is not in {PROVIDERS_FILE}", ("variables", n, "provider"), v.provider)
+                read.add("unknown_provider", msg(N_("provider {provider} is not in {file}"), provider=repr(v.provider), file=PROVIDERS_FILE), ("variables", n, "provider"), v.provider)
             if v.not_above is not None and v.not_above not in var_by_id:
-                read.add("unknown_variable", f"not_above names unknown variable {v.not_above!r}", ("variables", n, "not_above"), v.not_above)
+                read.add("unknown_variable", msg(N_("not_above names unknown variable {variable}"), variable=repr(v.not_above)), ("variables", n, "not_above"), v.not_above)
             if v.integer and v.kind is not VariableKind.count:
-                read.add("integer_not_count", "only count variables can be integer", ("variables", n, "integer"))
+                read.add("integer_not_count", msg(N_("only count variables can be integer")), ("variables", n, "integer"))
             whole = var_by_id.get(v.not_above or "")
             if whole is not None and (whole.unit, whole.kind) != (v.unit, v.kind):
-                read.add("not_above_mismatch", f"{v.id} ({v.unit}, {v.kind.value}) cannot be a part of {whole.id} ({whole.unit}, {whole.kind.value}): unit and kind must agree", ("variables", n, "not_above"), v.not_above)
+                read.add("not_above_mismatch", msg(N_("{part} ({part_unit}, {part_kind}) cannot be a part of {whole} ({whole_unit}, {whole_kind}): unit and kind must agree"),
+                                    part=v.id, part_unit=v.unit, part_kind=v.kind.value, whole=whole.id, whole_unit=whole.unit,
+                                    whole_kind=whole.kind.value), ("variables", n, "not_above"), v.not_above)
             seen_chain, cur = {v.id}, whole
             while cur is not None and cur.id not in seen_chain:
                 seen_chain.add(cur.id)
                 cur = var_by_id.get(cur.not_above or "")
             if cur is not None and cur.id == v.id:
-                read.add("not_above_cycle", f"not_above of {v.id} leads back to itself", ("variables", n, "not_above"), v.not_above)
+                read.add("not_above_cycle", msg(N_("not_above of {variable} leads back to itself"), variable=v.id), ("variables", n, "not_above"), v.not_above)
 
     editions: dict[str, Edition] = {}
     files: dict[str, Path] = {}
@@ -175,14 +179,15 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
                          and not p.name.startswith(".") and p.resolve().is_relative_to(root.resolve())):
         ed_file = ed_dir / EDITION_FILE
         if not ed_file.is_file():
-            c.file_problem(c.shown(ed_dir), "missing_edition_file", f"an edition folder needs {EDITION_FILE}")
+            c.file_problem(c.shown(ed_dir), "missing_edition_file", msg(N_("an edition folder needs {file}"), file=EDITION_FILE))
             continue
         read = c.read(ed_file)
         edition = read.model(Edition) if read else None
         if edition is None:
             continue
         if edition.id != ed_dir.name:
-            read.add("edition_folder_mismatch", f"edition id {edition.id!r} differs from its folder name {ed_dir.name!r}", ("id",), edition.id)
+            read.add("edition_folder_mismatch", msg(N_("edition id {edition} differs from its folder name {folder}"),
+                                                         edition=repr(edition.id), folder=repr(ed_dir.name)), ("id",), edition.id)
         editions[edition.id] = edition
         files[edition.id] = ed_file
         for path in found.files:
@@ -201,7 +206,8 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     seen: dict[str, YamlFile] = {}
     for read, ind in indicators:
         if ind.uid in seen:
-            read.add("duplicate_id", f"indicator {ind.uid} is also defined in {seen[ind.uid].shown}", ("id",), ind.id)
+            read.add("duplicate_id", msg(N_("indicator {indicator} is also defined in {first_file}"), indicator=ind.uid,
+                                          first_file=seen[ind.uid].shown), ("id",), ind.id)
         seen[ind.uid] = read
         files[ind.uid] = read.path
     _check_groups(c, indicators)
@@ -225,9 +231,15 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     )
 
 
+_MISSING_REGISTRY = {
+    "providers": N_("the providers registry {file} is missing"),
+    "variables": N_("the variables registry {file} is missing"),
+}
+
+
 def _registry(c: _Collector, path: Path, cls: type[BaseModel], what: str):
     if not path.is_file():
-        c.file_problem(c.shown(path), "missing_file", f"the {what} registry {path.name} is missing")
+        c.file_problem(c.shown(path), "missing_file", msg(_MISSING_REGISTRY[what], file=path.name))
         return None
     read = c.read(path)
     reg = read.model(cls) if read else None
@@ -244,60 +256,67 @@ _UNIT_MULTIPLIERS = [
 
 def _check_indicator(c: _Collector, read: YamlFile, ind: Indicator, edition: Edition, variables: dict[str, Variable] | None) -> None:
     if read.path.stem != ind.id:
-        read.add("file_name_mismatch", f"the file of indicator {ind.id} must be named {ind.id}.yaml", ("id",), ind.id)
+        read.add("file_name_mismatch", msg(N_("the file of indicator {indicator} must be named {indicator}.yaml"), indicator=ind.id), ("id",), ind.id)
     if ind.edition != edition.id:
-        read.add("edition_mismatch", f"indicator says edition {ind.edition!r} but lies in the folder of {edition.id!r}", ("edition",), ind.edition)
+        read.add("edition_mismatch", msg(N_("indicator says edition {edition} but lies in the folder of {folder}"),
+                                             edition=repr(ind.edition), folder=repr(edition.id)), ("edition",), ind.edition)
     if ind.tier is Tier.profile and isinstance(ind.theme, str):
         category = next((p for p in edition.profile_categories if p.id == ind.theme), None)
         if category is None:
-            read.add("unknown_theme", f"profile category {ind.theme!r} is not declared in {EDITION_FILE}", ("theme",), ind.theme)
+            read.add("unknown_theme", msg(N_("profile category {theme} is not declared in {file}"), theme=repr(ind.theme), file=EDITION_FILE), ("theme",), ind.theme)
         elif ind.id.count("-") == 2 and ind.id.split("-")[1] != category.code:
-            read.add("theme_id_mismatch", f"profile id {ind.id} says category {ind.id.split('-')[1]}, but {category.id} has code {category.code}", ("theme",), ind.theme)
+            read.add("theme_id_mismatch", msg(N_("profile id {indicator} says category {code}, but {category} has code {category_code}"),
+                                                 indicator=ind.id, code=ind.id.split("-")[1], category=category.id,
+                                                 category_code=category.code), ("theme",), ind.theme)
     elif ind.theme not in {t.number for t in edition.themes}:
-        read.add("unknown_theme", f"theme {ind.theme!r} is not among the themes of {edition.id}", ("theme",), ind.theme)
+        read.add("unknown_theme", msg(N_("theme {theme} is not among the themes of {edition}"), theme=repr(ind.theme), edition=edition.id), ("theme",), ind.theme)
     elif ind.id.split(".")[0] != str(ind.theme):
-        read.add("theme_id_mismatch", f"indicator {ind.id} must belong to theme {ind.id.split('.')[0]}", ("theme",), ind.theme)
+        read.add("theme_id_mismatch", msg(N_("indicator {indicator} must belong to theme {theme}"), indicator=ind.id, theme=ind.id.split(".")[0]), ("theme",), ind.theme)
 
     calc = ind.calculation
     try:
         used = ind.variables
     except FormulaError as e:
-        read.add("formula_not_allowed", str(e), ("calculation", "expression"), getattr(calc, "expression", None))
+        read.add("formula_not_allowed", e.message, ("calculation", "expression"), getattr(calc, "expression", None))
         return
     if variables is not None:
         fields = {"ratio": ("numerator", "denominator"), "direct": ("variable",)}.get(calc.kind, ("expression",))
         for var in used:
             where = next((f for f in fields if getattr(calc, f) == var), fields[0])
             if var not in variables:
-                read.add("unknown_variable", f"variable {var!r} is not declared in {VARIABLES_FILE}", ("calculation", where), var)
+                read.add("unknown_variable", msg(N_("variable {variable} is not declared in {file}"), variable=repr(var), file=VARIABLES_FILE), ("calculation", where), var)
             elif variables[var].kind is VariableKind.text and calc.kind != "direct":
-                read.add("text_in_arithmetic", f"text variable {var!r} can only be reported directly", ("calculation", where), var)
+                read.add("text_in_arithmetic", msg(N_("text variable {variable} can only be reported directly"), variable=repr(var)), ("calculation", where), var)
         for f in ("numerator", "denominator"):
             ref = getattr(calc, f, None)
             if calc.kind == "expression" and ref is not None and ref not in used:
-                read.add("unknown_variable", f"{f} {ref!r} is not used by the expression", ("calculation", f), ref)
+                read.add("unknown_variable", msg(N_("{field} {variable} is not used by the expression"), field=f, variable=repr(ref)), ("calculation", f), ref)
 
     unit = ind.unit.en
     expected = next((m for rx, m in _UNIT_MULTIPLIERS if rx.search(unit)), None)
     if calc.kind == "ratio":
         if expected is not None and calc.multiplier != expected:
-            read.add("unit_multiplier_mismatch", f"unit {unit!r} needs multiplier {expected}, not {calc.multiplier}", ("calculation", "multiplier"), calc.multiplier)
+            read.add("unit_multiplier_mismatch", msg(N_("unit {unit} needs multiplier {expected}, not {multiplier}"), unit=repr(unit),
+                                                         expected=expected, multiplier=calc.multiplier), ("calculation", "multiplier"), calc.multiplier)
         if expected is None and calc.multiplier != 1:
-            read.add("unit_multiplier_mismatch", f"unit {unit!r} names no scale, so the multiplier must be 1, not {calc.multiplier}", ("calculation", "multiplier"), calc.multiplier)
+            read.add("unit_multiplier_mismatch", msg(N_("unit {unit} names no scale, so the multiplier must be 1, not {multiplier}"),
+                                                         unit=repr(unit), multiplier=calc.multiplier), ("calculation", "multiplier"), calc.multiplier)
         if re.search(r"per capita", unit) and calc.denominator != POPULATION:
-            read.add("unit_denominator_mismatch", f"a per-capita unit needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
+            read.add("unit_denominator_mismatch", msg(N_("a per-capita unit needs denominator {denominator}"), denominator=repr(POPULATION)), ("calculation", "denominator"), calc.denominator)
         if re.search(r"per 100 000 (population|inhabitants)", unit) and calc.denominator != POPULATION:
-            read.add("unit_denominator_mismatch", f"unit {unit!r} needs denominator {POPULATION!r}", ("calculation", "denominator"), calc.denominator)
+            read.add("unit_denominator_mismatch", msg(N_("unit {unit} needs denominator {denominator}"), unit=repr(unit),
+                                                          denominator=repr(POPULATION)), ("calculation", "denominator"), calc.denominator)
     kinds = [k.kind for k in ind.checks]
     for n, k in enumerate(ind.checks):
         if kinds.index(k.kind) != n and k.kind != "parts_sum":
-            read.add("check_repeated", f"a second {k.kind} check; give each kind once per indicator", ("checks", n, "kind"), k.kind)
+            read.add("check_repeated", msg(N_("a second {kind} check; give each kind once per indicator"), kind=k.kind), ("checks", n, "kind"), k.kind)
         if k.kind == "share_bounds" and not (calc.kind == "ratio" and unit.startswith("%")):
-            read.add("share_bounds_not_a_share", "share_bounds needs a ratio whose unit is a percentage", ("checks", n, "kind"), k.kind)
+            read.add("share_bounds_not_a_share", msg(N_("share_bounds needs a ratio whose unit is a percentage")), ("checks", n, "kind"), k.kind)
     if calc.kind != "direct" and ind.decimals < 2 and ind.decimals_reason is None:
-        read.add("decimals_without_reason", f"a computed value keeps at least 2 decimals; {ind.decimals} needs a decimals_reason", ("decimals",), ind.decimals)
+        read.add("decimals_without_reason", msg(N_("a computed value keeps at least 2 decimals; {decimals} needs a decimals_reason"),
+                                                       decimals=ind.decimals), ("decimals",), ind.decimals)
     if variables is not None and any(variables[v].kind is VariableKind.text for v in used if v in variables) and ind.checks:
-        read.add("checks_on_text", "a text value cannot be checked against ranges or changes; remove the checks", ("checks",))
+        read.add("checks_on_text", msg(N_("a text value cannot be checked against ranges or changes; remove the checks")), ("checks",))
 
 
 def _check_groups(c: _Collector, indicators: list[tuple[YamlFile, Indicator]]) -> None:
@@ -310,14 +329,16 @@ def _check_groups(c: _Collector, indicators: list[tuple[YamlFile, Indicator]]) -
     for (_, group), members in groups.items():
         if len(members) < 2:
             read, n = members[0]
-            read.add("parts_sum_single", f"parts_sum group {group!r} has only this indicator; parts need at least two members", ("checks", n, "group"), group)
+            read.add("parts_sum_single", msg(N_("parts_sum group {group} has only this indicator; parts need at least two members"),
+                                                   group=repr(group)), ("checks", n, "group"), group)
             continue
         first = by_read[id(members[0][0])]
         for read, n in members:
             ind, chk = by_read[id(read)], by_read[id(read)].checks[n]
             calc, ref = ind.calculation, first.calculation
             if not isinstance(calc, Ratio) or not isinstance(ref, Ratio) or calc.denominator != ref.denominator or calc.multiplier != chk.total:
-                read.add("parts_sum_mismatch", f"the parts of {group!r} must be ratios over one denominator ({getattr(ref, 'denominator', '?')}) with multiplier equal to the total {chk.total}", ("checks", n, "group"), group)
+                read.add("parts_sum_mismatch", msg(N_("the parts of {group} must be ratios over one denominator ({denominator}) with multiplier equal to the total {total}"),
+                                                         group=repr(group), denominator=getattr(ref, "denominator", "?"), total=chk.total), ("checks", n, "group"), group)
 
 
 def _check_compiles(c: _Collector, indicators: Iterable[tuple[YamlFile, Indicator]], variables: dict[str, Variable]) -> None:
@@ -338,9 +359,9 @@ def _check_compiles(c: _Collector, indicators: Iterable[tuple[YamlFile, Indicato
             sql = render(indicator_formula(ind), lambda v: f'cur."{v}"', lambda v: f'prev."{v}"')
             con.execute(f"SELECT {sql} FROM cur, prev LIMIT 0")
         except duckdb.Error as e:
-            read.add("formula_does_not_compile", f"DuckDB cannot compile the calculation: {str(e).splitlines()[0]}", ("calculation",))
+            read.add("formula_does_not_compile", msg(N_("DuckDB cannot compile the calculation: {detail}"), detail=str(e).splitlines()[0]), ("calculation",))
         except RecursionError:
-            read.add("formula_does_not_compile", "the calculation is nested too deeply to compile; split it", ("calculation",))
+            read.add("formula_does_not_compile", msg(N_("the calculation is nested too deeply to compile; split it")), ("calculation",))
     con.close()
 
 

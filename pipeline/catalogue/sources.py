@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from pipeline.catalogue.models import Text
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem
 from pipeline.yamlio import YamlFile
 
@@ -278,30 +279,34 @@ def load_source_mappings(root: Path, variables: Iterable[str]) -> tuple[dict[str
         if mapping is None:
             continue
         if mapping.id != path.stem:
-            read.add("source_file_name_mismatch", f"the file of source {mapping.id!r} must be named {mapping.id}.yaml", ("id",), mapping.id)
+            read.add("source_file_name_mismatch", msg(N_("the file of source {source} must be named {id}.yaml"),
+                                                           source=repr(mapping.id), id=mapping.id), ("id",), mapping.id)
         seen_var: dict[str, int] = {}
         seen_id: dict[int, int] = {}
         for n, v in enumerate(mapping.variables):
             at = ("variables", n)
             if v.variable not in known:
-                read.add("unknown_variable", f"variable {v.variable!r} is not declared in variables.yaml", (*at, "variable"), v.variable)
+                read.add("unknown_variable", msg(N_("variable {variable} is not declared in variables.yaml"),
+                                                     variable=repr(v.variable)), (*at, "variable"), v.variable)
             if v.variable in seen_var:
-                read.add("duplicate_variable", f"registry variable {v.variable!r} is already fed by entry {seen_var[v.variable] + 1}; "
-                         "one source variable per registry variable", (*at, "variable"), v.variable)
+                read.add("duplicate_variable", msg(N_("registry variable {variable} is already fed by entry {entry}; one source variable per "
+                                               "registry variable"), variable=repr(v.variable), entry=seen_var[v.variable] + 1), (*at, "variable"), v.variable)
             if v.bdl_variable_id in seen_id:
-                read.add("duplicate_id", f"BDL variable {v.bdl_variable_id} is already mapped by entry {seen_id[v.bdl_variable_id] + 1}",
+                read.add("duplicate_id", msg(N_("BDL variable {var} is already mapped by entry {entry}"), var=v.bdl_variable_id,
+                                             entry=seen_id[v.bdl_variable_id] + 1),
                          (*at, "bdl_variable_id"), v.bdl_variable_id)
             seen_var.setdefault(v.variable, n)
             seen_id.setdefault(v.bdl_variable_id, n)
             if v.conversion <= 0:
-                read.add("conversion_not_positive", f"the unit conversion must be a positive multiplier, not {v.conversion}",
+                read.add("conversion_not_positive", msg(N_("the unit conversion must be a positive multiplier, not {conversion}"),
+                                                        conversion=v.conversion),
                          (*at, "conversion"), v.conversion)
             if v.concept is Concept.proxy and v.deviation is None:
-                read.add("proxy_without_deviation", "a proxy needs a deviation (en, pl) saying how it differs from the registry variable",
+                read.add("proxy_without_deviation", msg(N_("a proxy needs a deviation (en, pl) saying how it differs from the registry variable")),
                          (*at, "concept"), v.concept.value)
             if v.status is MappingStatus.confirmed and v.evidence.tag != "R":
-                read.add("confirmed_without_evidence", f"only an id read in a primary source (evidence R) is confirmed; "
-                         f"evidence {v.evidence.tag} makes it unverified", (*at, "status"), v.status.value)
+                read.add("confirmed_without_evidence", msg(N_("only an id read in a primary source (evidence R) is confirmed; evidence {evidence} makes "
+                                                       "it unverified"), evidence=v.evidence.tag), (*at, "status"), v.status.value)
         if len(problems) == before:
             mappings[mapping.id] = mapping
     return mappings, problems

@@ -40,11 +40,13 @@ from pipeline.ingest.normalise import (
     control_message,
     escape_controls,
     normalise,
+    problem_message,
     problems_sql,
 )
 from pipeline.ingest.snapshot import read_snapshot
 from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read_xlsx, to_arrow
 from pipeline.files import walk
+from pipeline.i18n import N_, msg
 from pipeline.limits import Limits
 from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem, ProblemsFound
@@ -119,13 +121,14 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     limits = limits or current_limits()
     problems: list[Problem] = []
     if not raw_root.is_dir():
-        raise ProblemsFound([Problem(file=str(raw_root), rule="missing_folder", message="the raw folder does not exist")])
+        raise ProblemsFound([Problem(file=str(raw_root), rule="missing_folder", **msg(N_("the raw folder does not exist")))])
     found = walk(raw_root, limit=limits)
     problems += found.problems
     folders = [Folder(p, p.relative_to(raw_root).as_posix() if p != raw_root else raw_root.name) for p in find_folders(raw_root)]
     if not folders:
         raise ProblemsFound([Problem(file=str(raw_root), rule="no_city_folders",
-                                     message=f"no folder with {' or '.join(CITY_FILES)} found here")])
+                                     **msg(N_("no folder with {city_file} or {cities_file} found here"),
+                                           city_file=CITY_FILES[0], cities_file=CITY_FILES[1]))])
     store_path = Path(store_path)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".ingest-", suffix=".duckdb", dir=store_path.parent)
@@ -157,19 +160,23 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
-                                message=f"each folder needs {CITY_FILES[0]} (or {CITY_FILES[1]} for many cities)"))
+                                **msg(N_("each folder needs {city_file} (or {cities_file} for many cities)"),
+                                      city_file=CITY_FILES[0], cities_file=CITY_FILES[1])))
     elif len(city_files) > 1:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="two_city_files",
-                                message=f"give either {CITY_FILES[0]} or {CITY_FILES[1]}, not both"))
+                                **msg(N_("give either {city_file} or {cities_file}, not both"),
+                                      city_file=CITY_FILES[0], cities_file=CITY_FILES[1])))
     if not (folder.path / SOURCES_FILE).is_file():
         problems.append(Problem(file=_file_id(raw_root, folder.path / SOURCES_FILE), rule="missing_file",
-                                message="the source register sources.csv is missing"))
+                                **msg(N_("the source register sources.csv is missing"))))
     for path in paths:
         file_id = _file_id(raw_root, path)
         size = path.stat().st_size
         if size > limits.max_file_bytes:
             problems.append(Problem(file=file_id, rule="file_too_large",
-                                    message=f"the file has {size:,} bytes; split it; {limits.hint('max_file_bytes')}"))
+                                    **msg(N_("the file has {size} bytes; split it; limit {limit} = {limit_value}; raise it "
+                                             "with the environment variable {env}"),
+                                          size=f"{size:,}", **limits.hint_args("max_file_bytes"))))
             continue
         data = path.read_bytes()
         rel = path.relative_to(folder.path)
@@ -193,7 +200,10 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
                 folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
             else:
                 problems.append(Problem(file=file_id, rule="unsupported_format",
-                                        message=f"{suffix or 'a file without extension'} is not read; observation files are .csv (UTF-8) or .xlsx"))
+                                        **(msg(N_("{suffix} is not read; observation files are .csv (UTF-8) or .xlsx"),
+                                               suffix=suffix) if suffix else
+                                           msg(N_("a file without extension is not read; observation files are .csv (UTF-8) "
+                                                  "or .xlsx")))))
     _read_snapshots(raw_root, folder, sorted({p.relative_to(folder.path).parts[1] for p in paths
                                               if _role(p.relative_to(folder.path)) == "snapshot"}), catalogue, problems)
     for t in folder.tables:
@@ -201,8 +211,8 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         # refused: a template's sources sheet comes empty, and a figure citing a source it lacks
         # is refused as unknown_source anyway.)
         if t.role == "observations" and t.data is not None and t.data.num_rows == 0 and not t.problems:
-            what = "sheet" if t.sheet is not None else "file"
-            t.problem("no_rows", f"the {what} has a header but no rows; fill it or remove it")
+            t.problem("no_rows", msg(N_("the sheet has a header but no rows; fill it or remove it") if t.sheet is not None else
+                                     N_("the file has a header but no rows; fill it or remove it")))
         problems.extend(t.problems)
     register = [t for t in folder.tables if t.role == "sources"]
     for t in sorted(register, key=lambda t: t.sheet is not None):  # sources.csv first, then workbooks
@@ -217,8 +227,9 @@ def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue:
         source = name.split("-", 1)[0]
         if source not in SNAPSHOT_READERS or source not in catalogue.sources:
             problems.append(Problem(file=_file_id(raw_root, folder.path / SNAPSHOTS_DIR / name), rule="unknown_snapshot",
-                                    message=f"a snapshot folder is named <source>-<date>; the sources known are "
-                                    f"{', '.join(sorted(set(SNAPSHOT_READERS) & set(catalogue.sources))) or 'none'}"))
+                                    **(msg(N_("a snapshot folder is named <source>-<date>; the sources known are {sources}"),
+                                           sources=", ".join(known)) if (known := sorted(set(SNAPSHOT_READERS) & set(catalogue.sources)))
+                                       else msg(N_("a snapshot folder is named <source>-<date>; the sources known are none")))))
             continue
         if source in latest:
             t = Table(_file_id(raw_root, folder.path / SNAPSHOTS_DIR / latest[source]), role="snapshot")
@@ -267,7 +278,8 @@ def _load_yaml(path: Path, file_id: str, data: bytes, problems: list[Problem]) -
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        problems.append(Problem(file=file_id, rule="encoding", message=f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        problems.append(Problem(file=file_id, rule="encoding", **msg(N_("not UTF-8 text ({reason} at byte {start})"),
+                                                                     reason=e.reason, start=e.start)))
         return None
     return y if y.load(text) else None
 
@@ -316,7 +328,7 @@ def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
                 folder.faulty_sources.append(clean["source_id"])
             for col, v in controls:
                 problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column=col, rule="control_character",
-                                        value=escape_controls(v), message=control_message(v)))
+                                        value=escape_controls(v), **control_message(v)))
             continue
         try:
             src = SourceRow.model_validate(clean)
@@ -327,17 +339,30 @@ def _read_sources(t: Table, folder: Folder, problems: list[Problem]) -> None:
                 col = str(err["loc"][0]) if err["loc"] else None
                 problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column=col, rule=f"schema.{err['type']}",
                                         value=None if clean.get(col) is None else str(clean.get(col)),
-                                        message=("this column is required" if err["type"] == "missing" else err["msg"])
-                                        + (" (dates are written YYYY-MM-DD)" if col == "retrieved_on" else "")))
+                                        **_source_error(err, col)))
             continue
         if src.source_id in seen:
             f, sh, r = seen[src.source_id]
             problems.append(Problem(file=t.file_id, sheet=t.sheet, row=row, column="source_id", rule="duplicate_source",
-                                    value=src.source_id, message=f"source {src.source_id} is already declared in {f}"
-                                    + (f" sheet {sh}" if sh else "") + f" row {r}; source ids are unique within a folder"))
+                                    value=src.source_id, **msg(
+                                        N_("source {source} is already declared in {first_file} sheet {first_sheet} row "
+                                           "{first_row}; source ids are unique within a folder") if sh else
+                                        N_("source {source} is already declared in {first_file} row {first_row}; source ids "
+                                           "are unique within a folder"),
+                                        source=src.source_id, first_file=f, first_sheet=sh, first_row=r)))
             continue
         seen[src.source_id] = (t.file_id, t.sheet, row)
         folder.sources.append((src, t.file_id, t.sheet, row))
+
+
+def _source_error(err: dict, col: str | None) -> dict[str, object]:
+    """The message of a pydantic error in a row of a source register."""
+    if err["type"] == "missing":
+        return msg(N_("this column is required (dates are written YYYY-MM-DD)") if col == "retrieved_on" else
+                   N_("this column is required"))
+    if col == "retrieved_on":
+        return msg(N_("{detail} (dates are written YYYY-MM-DD)"), detail=err["msg"])
+    return msg(N_("{detail}"), detail=err["msg"])
 
 
 def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Problem]) -> None:
@@ -348,13 +373,18 @@ def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Pr
         for n, (city, file_id, _) in enumerate(folder.cities):
             prefix = ("cities", n) if "cities" in y.doc else ()
             if city.code in seen:
-                y.add("duplicate_city", f"city {city.code} is also declared in {seen[city.code]}", (*prefix, "code"), city.code)
+                y.add("duplicate_city", msg(N_("city {city} is also declared in {first_file}"), city=city.code,
+                                            first_file=seen[city.code]), (*prefix, "code"), city.code)
             seen[city.code] = file_id
             if city.edition not in catalogue.editions:
-                y.add("unknown_edition", f"edition {city.edition!r} is not in the catalogue (known: {', '.join(catalogue.editions)})", (*prefix, "edition"), city.edition)
+                y.add("unknown_edition", msg(N_("edition {edition} is not in the catalogue (known: {known})"),
+                                             edition=repr(city.edition), known=", ".join(catalogue.editions)),
+                      (*prefix, "edition"), city.edition)
             for key in city.text_facts:
                 if key not in text_vars:
-                    y.add("unknown_variable", f"{key!r} is not a text variable of the registry (text variables: {', '.join(sorted(text_vars))})", (*prefix, "text_facts", key), key)
+                    y.add("unknown_variable", msg(N_("{variable} is not a text variable of the registry (text variables: "
+                                                     "{known})"), variable=repr(key), known=", ".join(sorted(text_vars))),
+                          (*prefix, "text_facts", key), key)
 
 
 def _reported_names(catalogue: Catalogue) -> list[tuple[str, str, str, str]]:
@@ -405,10 +435,10 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
               ON y.folder = f.folder AND y.city = f.city""")
     normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en},
               [(t.file_id, t.sheet, t.decimal_mark) for t in obs_tables if t.decimal_mark])
-    for file_id, sheet, row, col, value, rule, message in con.execute(problems_sql()).fetchall():
+    for file_id, sheet, row, col, value, rule, check_no, pick, args in con.execute(problems_sql()).fetchall():
         # shown escaped: a NUL or a terminal's escape sequence is never printed as it is
-        problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule, message=escape_controls(message),
-                                value=escape_controls(value)))
+        problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule,
+                                **problem_message(check_no, pick, args), value=escape_controls(value)))
     if problems:
         raise ProblemsFound(problems)
 

@@ -15,10 +15,13 @@ there is none or it conflicts (and the variable is not a whole count).
 
 from __future__ import annotations
 
+import json
 import re
+from typing import NamedTuple
 
 import duckdb
 
+from pipeline.i18n import N_, msg
 from pipeline.ingest.currencies import sign_rows
 from pipeline.ingest.models import Status
 
@@ -48,8 +51,8 @@ CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 a note (a NUL byte is what a broken export or a binary file leaves)."""
 _CONTROL_SQL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 """The same, as an RE2 pattern for DuckDB."""
-_CONTROL_MESSAGE = ("the cell holds the control character '\\x{code}' (character {position}), invisible in most programs; "
-                    "delete it (it is often left by a broken export)")
+_CONTROL_MESSAGE = N_("the cell holds the control character '\\x{code}' (character {position}), invisible in most "
+                      "programs; delete it (it is often left by a broken export)")
 
 
 def escape_controls(text: str | None) -> str | None:
@@ -57,10 +60,18 @@ def escape_controls(text: str | None) -> str | None:
     return None if text is None else CONTROL_CHARACTER.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def control_message(text: str) -> str:
+def escape_message(message: dict) -> dict:
+    """A message (:func:`pipeline.i18n.msg`) with each control character in its words and fields
+    written as ``\\x00``."""
+    args = message.get("message_args") or {}
+    return {**message, "message": escape_controls(message["message"]),
+            "message_args": {k: escape_controls(v) for k, v in args.items()}}
+
+
+def control_message(text: str) -> dict:
     """The message of rule ``control_character`` for a cell (the same words as the SQL's)."""
     m = CONTROL_CHARACTER.search(text)
-    return _CONTROL_MESSAGE.format(code=f"{ord(m.group()):02x}", position=m.start() + 1)
+    return msg(_CONTROL_MESSAGE, code=f"{ord(m.group()):02x}", position=m.start() + 1)
 
 
 _PLAIN = r"-?\d+(\.\d+)?"
@@ -226,96 +237,152 @@ FROM (
 WHERE parsed.cell_id = s.cell_id;
 """
 
-# Each problem: a condition on ``parsed`` and the message, as SQL. Order matters only for reading.
-PROBLEMS: list[tuple[str, str, str, str]] = [
-    # (rule, column, condition, message SQL)
-    ("city_column_required", "city", "city_t IS NULL AND (SELECT count(*) FROM folder_cities fc WHERE fc.folder = parsed.folder) > 1",
-     "'the folder holds several cities, so each row needs a city code in column ''city'''"),
-    ("unknown_city", "city", "city_t IS NOT NULL AND currency IS NULL",
-     "printf('city %s is not declared in this folder''s city.yaml / cities.yaml', city_t)"),
-    ("missing_year", "year", "year_t IS NULL", "'the year is empty'"),
-    ("fiscal_year", "year", "regexp_full_match(year_t, '\\d{4}\\s*[/-]\\s*\\d{2,4}')",
-     "printf('%s is a fiscal year; give the calendar year the figure refers to and explain in ''note''', year_t)"),
-    ("not_a_year", "year", "year_t IS NOT NULL AND year_num IS NULL AND NOT regexp_full_match(year_t, '\\d{4}\\s*[/-]\\s*\\d{2,4}')",
-     "printf('%s is not a year (four digits expected, e.g. 2023)', year_t)"),
-    ("year_out_of_range", "year", "year_num IS NOT NULL AND (year_num < 1900 OR year_num > 2100)",
-     "printf('year %s is outside 1900–2100', year_t)"),
-    ("missing_variable", "variable", "variable_t IS NULL", "'the variable id is empty'"),
-    ("unknown_variable", "variable", "variable_t IS NOT NULL AND kind IS NULL",
-     "printf('%s is not a variable of the registry (indicators/variables.yaml)%s', variable_t, coalesce('; did you mean ' || (SELECT arg_min(variable, levenshtein(variable, parsed.variable_t)) FROM registry) || '?', ''))"),
-    ("unknown_status", "status", "status_t IS NOT NULL AND status_t NOT IN {statuses}",
-     "printf('status %s is not one of: {status_list}', status_t)"),
-    ("missing_value", "value", "value_t IS NULL AND coalesce(status_t, '') NOT IN {empty_statuses}",
-     "'the value is empty; give the figure, or set status not_available or not_applicable (with the reason in note), or confidential'"),
-    ("value_with_not_available", "value", "value_t IS NOT NULL AND status_t IN ('not_available', 'not_applicable')",
-     "printf('a figure is given but status says %s; remove one of them', status_t)"),
-    ("not_available_without_note", "note", "status_t IN ('not_available', 'not_applicable') AND note_t IS NULL",
-     "printf('status %s needs the reason in note', status_t)"),
-    ("ambiguous_separator", "value",
-     "kind IS DISTINCT FROM 'text' AND value_t IS NOT NULL AND ambiguous",
-     "printf('%s is ambiguous: it could be a decimal or a thousands separator%s; write it without separators (e.g. 1395 or 1.395)', value_t, "
-     "CASE WHEN file_dot AND file_comma THEN ' (this file writes both decimal points and decimal commas)' ELSE '' END)"),
-    ("not_a_number", "value", "kind IS DISTINCT FROM 'text' AND kind IS NOT NULL AND value_t IS NOT NULL AND shape = 'invalid'",
-     "printf('%s is not a number%s', value_t, CASE WHEN value_t LIKE '=%' THEN ' but a formula whose result was never saved: open and save the file in a spreadsheet program, or type the value' ELSE '' END)"),
-    ("number_out_of_range", "value", "kind IS DISTINCT FROM 'text' AND v2 IS NOT NULL AND NOT ambiguous AND value_num IS NULL",
-     "printf('%s cannot be held exactly (more than 28 digits before the decimal point)', value_t)"),
-    ("percent_sign_unexpected", "value", "had_percent AND kind IS NOT NULL AND kind <> 'text' AND reg_unit <> '%'",
-     "printf('%s carries a %% sign but %s is measured in %s', value_t, variable_t, reg_unit)"),
-    ("currency_unexpected", "value",
-     "currency_sign IS NOT NULL AND kind IS NOT NULL AND kind <> 'text' AND NOT currency_ok",
-     "CASE WHEN kind <> 'money' THEN printf('%s carries the currency sign %s, but %s is not money (it is measured in %s)', value_t, currency_sign, variable_t, reg_unit) "
-     "ELSE printf('%s carries the currency sign %s, which does not match the currency of %s (%s)%s', value_t, currency_sign, variable_t, money_currency, "
-     "coalesce('; ' || currency_sign || ' stands for ' || array_to_string(sign_codes, ', '), '')) END"),
-    ("missing_unit", "unit", "unit_t IS NULL AND value_t IS NOT NULL AND kind IS NOT NULL",
-     "printf('the unit is empty; %s is measured in %s', variable_t, CASE WHEN reg_unit = 'LCU' THEN currency ELSE reg_unit END)"),
-    ("unit_mismatch", "unit",
-     "unit_t IS NOT NULL AND kind IS NOT NULL AND NOT (unit_key(unit_t) = unit_key(reg_unit) OR unit_key(unit_t) IN (SELECT alias FROM unit_aliases WHERE unit = unit_key(reg_unit)) OR (reg_unit = 'LCU' AND upper(unit_t) IN (currency, 'LCU')) OR (kind = 'money' AND unit_key(unit_t) IN (SELECT sign FROM currency_signs WHERE code = parsed.money_currency)))",
-     "printf('unit %s disagrees with the registry: %s is measured in %s; convert the figure, do not relabel it', unit_t, variable_t, CASE WHEN reg_unit = 'LCU' THEN currency || ' (LCU)' ELSE reg_unit END)"),
+class Check(NamedTuple):
+    """A problem of the cells: a condition on ``parsed``, and its message as a template (a msgid of
+    the catalogues) whose fields are SQL expressions. Where the words differ with the case, the
+    check has several templates and ``pick`` (SQL, over ``parsed`` and the fields as ``arg_<name>``)
+    says which, by index."""
+
+    rule: str
+    column: str
+    condition: str
+    templates: tuple[str, ...]
+    args: dict[str, str]
+    pick: str = "0"
+
+
+_SUGGESTION = "(SELECT arg_min(variable, levenshtein(variable, parsed.variable_t)) FROM registry)"
+_CURRENCY = "CASE WHEN reg_unit = 'LCU' THEN currency ELSE reg_unit END"
+
+# Order matters only for reading.
+PROBLEMS: list[Check] = [
+    Check("city_column_required", "city",
+          "city_t IS NULL AND (SELECT count(*) FROM folder_cities fc WHERE fc.folder = parsed.folder) > 1",
+          (N_("the folder holds several cities, so each row needs a city code in column 'city'"),), {}),
+    Check("unknown_city", "city", "city_t IS NOT NULL AND currency IS NULL",
+          (N_("city {city} is not declared in this folder's city.yaml / cities.yaml"),), {"city": "city_t"}),
+    Check("missing_year", "year", "year_t IS NULL", (N_("the year is empty"),), {}),
+    Check("fiscal_year", "year", "regexp_full_match(year_t, '\\d{4}\\s*[/-]\\s*\\d{2,4}')",
+          (N_("{year} is a fiscal year; give the calendar year the figure refers to and explain in 'note'"),), {"year": "year_t"}),
+    Check("not_a_year", "year",
+          "year_t IS NOT NULL AND year_num IS NULL AND NOT regexp_full_match(year_t, '\\d{4}\\s*[/-]\\s*\\d{2,4}')",
+          (N_("{year} is not a year (four digits expected, e.g. 2023)"),), {"year": "year_t"}),
+    Check("year_out_of_range", "year", "year_num IS NOT NULL AND (year_num < 1900 OR year_num > 2100)",
+          (N_("year {year} is outside 1900–2100"),), {"year": "year_t"}),
+    Check("missing_variable", "variable", "variable_t IS NULL", (N_("the variable id is empty"),), {}),
+    Check("unknown_variable", "variable", "variable_t IS NOT NULL AND kind IS NULL",
+          (N_("{variable} is not a variable of the registry (indicators/variables.yaml)"),
+           N_("{variable} is not a variable of the registry (indicators/variables.yaml); did you mean {suggestion}?")),
+          {"variable": "variable_t", "suggestion": _SUGGESTION}, "CASE WHEN arg_suggestion IS NULL THEN 0 ELSE 1 END"),
+    Check("unknown_status", "status", "status_t IS NOT NULL AND status_t NOT IN {statuses}",
+          (N_("status {status} is not one of: {allowed}"),), {"status": "status_t", "allowed": "'{status_list}'"}),
+    Check("missing_value", "value", "value_t IS NULL AND coalesce(status_t, '') NOT IN {empty_statuses}",
+          (N_("the value is empty; give the figure, or set status not_available or not_applicable (with the reason in "
+              "note), or confidential"),), {}),
+    Check("value_with_not_available", "value", "value_t IS NOT NULL AND status_t IN ('not_available', 'not_applicable')",
+          (N_("a figure is given but status says {status}; remove one of them"),), {"status": "status_t"}),
+    Check("not_available_without_note", "note", "status_t IN ('not_available', 'not_applicable') AND note_t IS NULL",
+          (N_("status {status} needs the reason in note"),), {"status": "status_t"}),
+    Check("ambiguous_separator", "value", "kind IS DISTINCT FROM 'text' AND value_t IS NOT NULL AND ambiguous",
+          (N_("{value} is ambiguous: it could be a decimal or a thousands separator; write it without separators "
+              "(e.g. 1395 or 1.395)"),
+           N_("{value} is ambiguous: it could be a decimal or a thousands separator (this file writes both decimal points "
+              "and decimal commas); write it without separators (e.g. 1395 or 1.395)")),
+          {"value": "value_t"}, "CASE WHEN file_dot AND file_comma THEN 1 ELSE 0 END"),
+    Check("not_a_number", "value", "kind IS DISTINCT FROM 'text' AND kind IS NOT NULL AND value_t IS NOT NULL AND shape = 'invalid'",
+          (N_("{value} is not a number"),
+           N_("{value} is not a number but a formula whose result was never saved: open and save the file in a "
+              "spreadsheet program, or type the value")),
+          {"value": "value_t"}, "CASE WHEN value_t LIKE '=%' THEN 1 ELSE 0 END"),
+    Check("number_out_of_range", "value", "kind IS DISTINCT FROM 'text' AND v2 IS NOT NULL AND NOT ambiguous AND value_num IS NULL",
+          (N_("{value} cannot be held exactly (more than 28 digits before the decimal point)"),), {"value": "value_t"}),
+    Check("percent_sign_unexpected", "value", "had_percent AND kind IS NOT NULL AND kind <> 'text' AND reg_unit <> '%'",
+          (N_("{value} carries a % sign but {variable} is measured in {unit}"),),
+          {"value": "value_t", "variable": "variable_t", "unit": "reg_unit"}),
+    Check("currency_unexpected", "value",
+          "currency_sign IS NOT NULL AND kind IS NOT NULL AND kind <> 'text' AND NOT currency_ok",
+          (N_("{value} carries the currency sign {sign}, but {variable} is not money (it is measured in {unit})"),
+           N_("{value} carries the currency sign {sign}, which does not match the currency of {variable} ({currency})"),
+           N_("{value} carries the currency sign {sign}, which does not match the currency of {variable} ({currency}); "
+              "{sign} stands for {codes}")),
+          {"value": "value_t", "sign": "currency_sign", "variable": "variable_t", "unit": "reg_unit",
+           "currency": "money_currency", "codes": "array_to_string(sign_codes, ', ')"},
+          "CASE WHEN kind <> 'money' THEN 0 WHEN arg_codes IS NULL THEN 1 ELSE 2 END"),
+    Check("missing_unit", "unit", "unit_t IS NULL AND value_t IS NOT NULL AND kind IS NOT NULL",
+          (N_("the unit is empty; {variable} is measured in {unit}"),), {"variable": "variable_t", "unit": _CURRENCY}),
+    Check("unit_mismatch", "unit",
+          "unit_t IS NOT NULL AND kind IS NOT NULL AND NOT (unit_key(unit_t) = unit_key(reg_unit) OR unit_key(unit_t) IN (SELECT alias FROM unit_aliases WHERE unit = unit_key(reg_unit)) OR (reg_unit = 'LCU' AND upper(unit_t) IN (currency, 'LCU')) OR (kind = 'money' AND unit_key(unit_t) IN (SELECT sign FROM currency_signs WHERE code = parsed.money_currency)))",
+          (N_("unit {given} disagrees with the registry: {variable} is measured in {unit}; convert the figure, do not relabel it"),),
+          {"given": "unit_t", "variable": "variable_t", "unit": "CASE WHEN reg_unit = 'LCU' THEN currency || ' (LCU)' ELSE reg_unit END"}),
     # not for a signed measure in % (inflation, a change), which is often below 1 %
-    ("share_as_fraction", "value", "reg_unit = '%' AND kind NOT IN ('text', 'measure') AND value_num > 0 AND value_num < 1 AND note_t IS NULL",
-     "printf('%s looks like a fraction, but %s is a percentage (0–100): did you mean %s? If the share really is below 1 %%, say so in note', value_t, variable_t, CAST(CAST(value_num * 100 AS DOUBLE) AS VARCHAR))"),
-    ("not_whole_number", "value", "is_integer AND value_num IS NOT NULL AND value_num <> round(value_num) AND status_t IS DISTINCT FROM 'estimated'",
-     "printf('%s must be a whole number (%s counts %s); was it scaled, e.g. divided by 100 000?', value_t, variable_t, reg_unit)"),
-    ("missing_source", "source_id",
-     "source_t IS NULL AND value_t IS NOT NULL AND regexp_extract(file_id, '[^/]*$') NOT IN ('city.yaml', 'cities.yaml')",
-     "'every figure needs a source_id from sources.csv'"),
-    ("unknown_source", "source_id",
-     "source_t IS NOT NULL AND NOT EXISTS (SELECT 1 FROM folder_sources s WHERE s.folder = parsed.folder AND s.source_id = parsed.source_t)",
-     "printf('source %s is not in this folder''s sources.csv', source_t)"),
+    Check("share_as_fraction", "value",
+          "reg_unit = '%' AND kind NOT IN ('text', 'measure') AND value_num > 0 AND value_num < 1 AND note_t IS NULL",
+          (N_("{value} looks like a fraction, but {variable} is a percentage (0–100): did you mean {percent}? If the share "
+              "really is below 1 %, say so in note"),),
+          {"value": "value_t", "variable": "variable_t", "percent": "CAST(CAST(value_num * 100 AS DOUBLE) AS VARCHAR)"}),
+    Check("not_whole_number", "value",
+          "is_integer AND value_num IS NOT NULL AND value_num <> round(value_num) AND status_t IS DISTINCT FROM 'estimated'",
+          (N_("{value} must be a whole number ({variable} counts {unit}); was it scaled, e.g. divided by 100 000?"),),
+          {"value": "value_t", "variable": "variable_t", "unit": "reg_unit"}),
+    Check("missing_source", "source_id",
+          "source_t IS NULL AND value_t IS NOT NULL AND regexp_extract(file_id, '[^/]*$') NOT IN ('city.yaml', 'cities.yaml')",
+          (N_("every figure needs a source_id from sources.csv"),), {}),
+    Check("unknown_source", "source_id",
+          "source_t IS NOT NULL AND NOT EXISTS (SELECT 1 FROM folder_sources s WHERE s.folder = parsed.folder AND s.source_id = parsed.source_t)",
+          (N_("source {source} is not in this folder's sources.csv"),), {"source": "source_t"}),
 ]
 
 
 # A control character, in whichever column (tested once per row, then per column where one is found).
-_CONTROL_MESSAGE_SQL = "'" + _CONTROL_MESSAGE.replace("'", "''").replace("{code}", "%02x").replace("{position}", "%d") + "'"
 PROBLEMS += [
-    ("control_character", column, f"has_control AND regexp_matches({column}, '{_CONTROL_SQL}')",
-     f"printf({_CONTROL_MESSAGE_SQL}, ord(regexp_extract({column}, '{_CONTROL_SQL}')), "
-     f"strpos({column}, regexp_extract({column}, '{_CONTROL_SQL}')))")
+    Check("control_character", column, f"has_control AND regexp_matches({column}, '{_CONTROL_SQL}')", (_CONTROL_MESSAGE,),
+          {"code": f"printf('%02x', ord(regexp_extract({column}, '{_CONTROL_SQL}')))",
+           "position": f"CAST(strpos({column}, regexp_extract({column}, '{_CONTROL_SQL}')) AS VARCHAR)"})
     for column in ("city", "year", "variable", "value", "unit", "source_id", "status", "note")
 ]
 
+_DUPLICATE = (
+    N_("{variable} for {city} in {year} is given more than once; the first is in {first_file} row {first_row}"),
+    N_("{variable} for {city} in {year} is given more than once; the first is in {first_file} sheet {first_sheet} row {first_row}"),
+)
+
+
+def _args_json(args: dict[str, str]) -> str:
+    if not args:
+        return "'{}'"
+    return "CAST(to_json(struct_pack(" + ", ".join(f'"{k}" := "arg_{k}"' for k in args) + ")) AS VARCHAR)"
+
 
 def problems_sql() -> str:
+    """The problems of the cells: file_id, sheet, row, column, value, rule, template (the index of
+    the check's template, see :func:`problem_message`) and the template's fields as JSON."""
     parts = []
-    for rule, column, condition, message in PROBLEMS:
-        cond = condition.replace("{statuses}", str(STATUSES)).replace("{empty_statuses}", str(EMPTY_STATUSES))
-        msg = message.replace("{status_list}", ", ".join(STATUSES))
-        value_col = {"city": "city", "year": "year", "variable": "variable", "value": "value", "unit": "unit",
-                     "source_id": "source_id", "status": "status", "note": "note"}[column]
+    for n, check in enumerate(PROBLEMS):
+        cond = check.condition.replace("{statuses}", str(STATUSES)).replace("{empty_statuses}", str(EMPTY_STATUSES))
+        args = {k: v.replace("{status_list}", ", ".join(STATUSES)) for k, v in check.args.items()}
+        fields = "".join(f", CAST({expr} AS VARCHAR) AS \"arg_{k}\"" for k, expr in args.items())
         parts.append(
-            f"SELECT file_id, sheet, row, '{column}' AS col, {value_col} AS value, '{rule}' AS rule, {msg} AS message "
-            f"FROM parsed WHERE {cond}"
+            f"SELECT file_id, sheet, row, '{check.column}' AS col, {check.column} AS value, '{check.rule}' AS rule, "
+            f"{n} AS check_no, CAST({check.pick} AS INTEGER) AS pick, {_args_json(args)} AS args "
+            f"FROM (SELECT *{fields} FROM parsed WHERE {cond})"
         )
-    dup = """
-    SELECT p.file_id, p.sheet, p.row, 'variable', p.variable, 'duplicate_observation',
-           printf('%s for %s in %s is given more than once; the first is in %s%s row %d',
-                  p.variable_t, p.city_code, p.year_t, f.file_id, coalesce(' sheet ' || f.sheet, ''), f.row)
+    dup = f"""
+    SELECT p.file_id, p.sheet, p.row, 'variable', p.variable, 'duplicate_observation', -1,
+           CASE WHEN f.sheet IS NULL THEN 0 ELSE 1 END,
+           CAST(to_json(struct_pack(variable := p.variable_t, city := p.city_code, year := p.year_t, first_file := f.file_id,
+                                    first_sheet := f.sheet, first_row := CAST(f.row AS VARCHAR))) AS VARCHAR)
     FROM (SELECT *, row_number() OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS n,
                  first_value(cell_id) OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
           FROM parsed WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL) p
     JOIN parsed f ON f.cell_id = p.first_cell
     WHERE p.n > 1"""
     return "\nUNION ALL\n".join(parts + [dup])
+
+
+def problem_message(check_no: int, pick: int, args: str) -> dict[str, object]:
+    """The message (:func:`pipeline.i18n.msg`) of a row of :func:`problems_sql`, escaped."""
+    templates = _DUPLICATE if check_no < 0 else PROBLEMS[check_no].templates
+    return escape_message(msg(templates[pick], **json.loads(args)))
 
 
 REPAIRS_SQL = f"""

@@ -32,7 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.ingest.models import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from pipeline.ingest.normalise import escape_controls
+from pipeline.i18n import N_, msg
+from pipeline.ingest.normalise import escape_controls, escape_message
 from pipeline.limits import Limits
 from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem
@@ -67,10 +68,11 @@ class Table:
     """The decimal mark the format itself fixes (a JSON response always writes ``.``): evidence
     for reading a lone group (``2.782``), as another number of the file would be."""
 
-    def problem(self, rule: str, message: str, row: int | None = None, column: str | None = None, value: str | None = None) -> None:
-        """Record a problem; a control character in its words is shown escaped (``\\x00``)."""
+    def problem(self, rule: str, message: dict, row: int | None = None, column: str | None = None, value: str | None = None) -> None:
+        """Record a problem (``message`` is a :func:`pipeline.i18n.msg`); a control character in its
+        words is shown escaped (``\\x00``)."""
         self.problems.append(Problem(file=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule,
-                                     message=escape_controls(message), value=escape_controls(value)))
+                                     **escape_message(message), value=escape_controls(value)))
 
     def repair(self, rule: str, row: int | None = None, column: str | None = None, original: str | None = None, repaired: str | None = None) -> None:
         self.repairs.append(Repair(file_id=self.file_id, sheet=self.sheet, row=row, column=column, rule=rule, original=original, repaired=repaired))
@@ -79,7 +81,7 @@ class Table:
 def decode(data: bytes, table: Table) -> str | None:
     """UTF-8 text without BOM, or None with the problem recorded."""
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        table.problem("empty_file", "the file is empty; remove it or fill it with a header and rows")
+        table.problem("empty_file", msg(N_("the file is empty; remove it or fill it with a header and rows")))
         return None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
@@ -88,15 +90,16 @@ def decode(data: bytes, table: Table) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        hint = ""
+        template = N_("the file is not UTF-8 (byte {start}: {reason}).")
         try:
             data.decode("cp1250")
-            hint = " It looks like Windows-1250 (common for Polish Excel exports): save it as 'CSV UTF-8'."
+            template = N_("the file is not UTF-8 (byte {start}: {reason}). It looks like Windows-1250 (common for Polish "
+                          "Excel exports): save it as 'CSV UTF-8'.")
         except UnicodeDecodeError:
             pass
         table.problems.append(
             Problem(file=table.file_id, line=line, rule="encoding", value=repr(data[e.start:e.start + 4]),
-                    message=f"the file is not UTF-8 (byte {e.start}: {e.reason}).{hint}")
+                    **msg(template, start=e.start, reason=e.reason))
         )
         return None
 
@@ -111,19 +114,22 @@ def check_header(header: list[str], table: Table, required: Iterable[str], optio
     ok = True
     for col in required:
         if col not in names:
-            table.problem("missing_column", f"required column {col!r} is missing (required: {', '.join(required)})", row=1, column=col)
+            table.problem("missing_column", msg(N_("required column {column} is missing (required: {required})"),
+                                                column=repr(col), required=", ".join(required)), row=1, column=col)
             ok = False
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            table.problem("duplicate_column", f"column {name!r} appears twice", row=1, column=name)
+            table.problem("duplicate_column", msg(N_("column {column} appears twice"), column=repr(name)), row=1, column=name)
             ok = False
         seen.add(name)
         if name and name not in required and name not in optional:
-            table.problem("unknown_column", f"column {name!r} is not part of the contract (allowed: {', '.join(required + optional)}); rename it or put its content in 'note'", row=1, column=name)
+            table.problem("unknown_column", msg(N_("column {column} is not part of the contract (allowed: {allowed}); rename it "
+                                                   "or put its content in 'note'"),
+                                                column=repr(name), allowed=", ".join(required + optional)), row=1, column=name)
             ok = False
         if not name:
-            table.problem("unknown_column", "a column has no name; remove it or name it", row=1)
+            table.problem("unknown_column", msg(N_("a column has no name; remove it or name it")), row=1)
             ok = False
     table.header = names
     return ok
@@ -145,7 +151,8 @@ def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file
         try:
             header = next(csv.reader([first], delimiter=delim))
         except csv.Error as e:
-            table.problem("csv_syntax", f"the header cannot be read as CSV ({e}); check its quotes and separators", row=1)
+            table.problem("csv_syntax", msg(N_("the header cannot be read as CSV ({detail}); check its quotes and separators"),
+                                            detail=e), row=1)
             return table
         if not check_header(header, table, required, optional):
             return table
@@ -178,9 +185,12 @@ def _field_size_limit(chars: int) -> Iterator[None]:
 
 
 def _too_many_rows(table: Table, limits: Limits, row: int) -> None:
-    what = "worksheet" if table.sheet is not None else "file"
-    table.problem("too_many_rows", f"the {what} has more than {limits.max_rows_per_file:,} rows (row {row} is past the limit); "
-                  f"split it into several files; {limits.hint('max_rows_per_file')}", row=row)
+    template = (N_("the worksheet has more than {max_rows} rows (row {row} is past the limit); split it into several files; "
+                   "limit {limit} = {limit_value}; raise it with the environment variable {env}") if table.sheet is not None else
+                N_("the file has more than {max_rows} rows (row {row} is past the limit); split it into several files; "
+                   "limit {limit} = {limit_value}; raise it with the environment variable {env}"))
+    table.problem("too_many_rows", msg(template, max_rows=f"{limits.max_rows_per_file:,}", row=row,
+                                       **limits.hint_args("max_rows_per_file")), row=row)
     table.data = None
 
 
@@ -222,14 +232,16 @@ def _python_csv(text: str, delim: str, table: Table, limits: Limits) -> None:
                     _too_many_rows(table, limits, row)
                     return
                 if len(record) != width:
-                    table.problem("wrong_field_count", f"the row has {len(record)} fields, the header {width}; check separators and quotes", row=row, value=delim.join(record)[:80])
+                    table.problem("wrong_field_count", msg(N_("the row has {fields} fields, the header {width}; check separators "
+                                                              "and quotes"), fields=len(record), width=width),
+                                  row=row, value=delim.join(record)[:80])
                     continue
                 rows.append(row)
                 for i, c in enumerate(record):
                     cols[i].append(c)
         except csv.Error as e:
-            table.problem("csv_syntax", f"the file cannot be read as CSV from line {start} on ({e}); check its quotes and separators",
-                          row=start)
+            table.problem("csv_syntax", msg(N_("the file cannot be read as CSV from line {line} on ({detail}); check its quotes "
+                                               "and separators"), line=start, detail=e), row=start)
             return
     table.data = _columns(table.header, rows, cols)
 
@@ -249,9 +261,10 @@ def check_cells(table: Table, limits: Limits) -> None:
         found = True
         for i in pc.indices_nonzero(too_long).to_pylist():
             cell = column[i].as_py()
-            table.problem("field_too_large", f"the cell has {len(cell):,} characters; a cell holds a figure or a short note, "
-                          f"not a document; {limits.hint('max_field_chars')}", row=rows[i].as_py(), column=name,
-                          value=cell[:40] + "…")
+            table.problem("field_too_large", msg(N_("the cell has {chars} characters; a cell holds a figure or a short note, not a "
+                                                    "document; limit {limit} = {limit_value}; raise it with the environment "
+                                                    "variable {env}"), chars=f"{len(cell):,}", **limits.hint_args("max_field_chars")),
+                          row=rows[i].as_py(), column=name, value=cell[:40] + "…")
     if found:
         table.data = None
 
@@ -295,7 +308,8 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException...
         t = Table(file_id)
-        t.problem("unreadable_workbook", f"not a readable XLSX workbook ({type(e).__name__}: {e})")
+        t.problem("unreadable_workbook", msg(N_("not a readable XLSX workbook ({error}: {detail})"),
+                                             error=type(e).__name__, detail=e))
         return [t]
     try:
         for ws in wb.worksheets:
@@ -332,7 +346,7 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
                     over = True
                     break
                 if extra:
-                    t.problem("wrong_field_count", "the row has cells beyond the last named column", row=r, value=extra[0])
+                    t.problem("wrong_field_count", msg(N_("the row has cells beyond the last named column")), row=r, value=extra[0])
                     continue
                 row_numbers.append(r)
                 for i, x in enumerate(texts):
@@ -365,11 +379,17 @@ def check_workbook_size(path: Path, file_id: str, limits: Limits) -> Table | Non
             largest = max(parts, key=lambda p: p.file_size)
             sheet = _sheet_of_part(z, largest.filename)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-        t.problem("unreadable_workbook", f"not a readable XLSX workbook ({type(e).__name__}: {e}); save it again as .xlsx")
+        t.problem("unreadable_workbook", msg(N_("not a readable XLSX workbook ({error}: {detail}); save it again as .xlsx"),
+                                             error=type(e).__name__, detail=e))
         return t
-    t.problem("xlsx_too_large", f"the workbook's parts inflate to {total:,} bytes; the largest is {largest.filename}"
-              + (f" (sheet {sheet!r})" if sheet else "") + f", {largest.file_size:,} bytes. Is it a zip bomb, or a sheet "
-              f"of stray formatting? Save only the data; {limits.hint('max_xlsx_uncompressed_bytes')}")
+    template = (N_("the workbook's parts inflate to {total} bytes; the largest is {part} (sheet {sheet}), {part_bytes} bytes. "
+                   "Is it a zip bomb, or a sheet of stray formatting? Save only the data; limit {limit} = {limit_value}; raise "
+                   "it with the environment variable {env}") if sheet else
+                N_("the workbook's parts inflate to {total} bytes; the largest is {part}, {part_bytes} bytes. Is it a zip bomb, "
+                   "or a sheet of stray formatting? Save only the data; limit {limit} = {limit_value}; raise it with the "
+                   "environment variable {env}"))
+    t.problem("xlsx_too_large", msg(template, total=f"{total:,}", part=largest.filename, sheet=repr(sheet) if sheet else None,
+                                    part_bytes=f"{largest.file_size:,}", **limits.hint_args("max_xlsx_uncompressed_bytes")))
     return t
 
 

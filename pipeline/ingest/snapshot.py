@@ -74,6 +74,7 @@ from pipeline.catalogue.sources import (
     powiat_rights,
     teryt_of,
 )
+from pipeline.i18n import N_, msg
 from pipeline.ingest.reading import STAGING_COLUMNS, Table
 from pipeline.problems import Problem
 from pipeline.yamlio import YamlFile
@@ -99,6 +100,11 @@ ATTRIBUTES: dict[int, tuple[str | None, bool]] = {
     91: ("not_available", False),    # x: no information or confidential
 }
 
+_UNMAPPED = N_("the response holds BDL var {var}, which indicators/sources/bdl.yaml does not map to a registry variable; "
+               "map it or fetch without it")
+_NOT_IN_REGISTRY = N_("{variable} is not a variable of the registry")
+
+
 def _plain(d: Decimal) -> str:
     text = format(d.normalize(), "f")
     return "0" if text in ("-0", "0") else text
@@ -109,18 +115,21 @@ def _parse(data: bytes, file_id: str, problems: list[Problem], exact: bool) -> A
     try:
         return json.loads(data, parse_int=str, parse_float=str) if exact else json.loads(data)
     except UnicodeDecodeError as e:
-        problems.append(Problem(file=file_id, rule="bdl_bad_response", message=f"the response is not UTF-8 text ({e.reason} at byte {e.start}); fetch a new snapshot"))
+        problems.append(Problem(file=file_id, rule="bdl_bad_response", **msg(
+            N_("the response is not UTF-8 text ({reason} at byte {start}); fetch a new snapshot"), reason=e.reason, start=e.start)))
     except ValueError as e:
         lineno = getattr(e, "lineno", None)
         problems.append(Problem(file=file_id, rule="bdl_bad_response", line=lineno,
-                                message=f"the response is not valid JSON, truncated or damaged ({e}); fetch a new snapshot"))
+                                **msg(N_("the response is not valid JSON, truncated or damaged ({detail}); fetch a new snapshot"),
+                                      detail=e)))
     return None
 
 
 def _results(doc: Any, file_id: str, problems: list[Problem], what: str) -> list[Any] | None:
     results = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(results, list):
-        problems.append(Problem(file=file_id, rule="bdl_bad_response", message=f"not a {what} response: it has no list 'results'"))
+        problems.append(Problem(file=file_id, rule="bdl_bad_response",
+                                **msg(N_("not a {what} response: it has no list 'results'"), what=what)))
         return None
     return results
 
@@ -146,7 +155,8 @@ def read_snapshot(folder: Path, file_id_prefix: str, mappings: SourceMapping | S
     meta_path = folder / SNAPSHOT_FILE
     if not meta_path.is_file():
         return [], [Problem(file=fid(SNAPSHOT_FILE), rule="snapshot_file_missing",
-                            message="the snapshot folder has no snapshot.yaml, so its files cannot be checked; fetch a new snapshot")], None
+                            **msg(N_("the snapshot folder has no snapshot.yaml, so its files cannot be checked; fetch a new "
+                                     "snapshot")))], None
     y = YamlFile(meta_path, fid(SNAPSHOT_FILE), problems)
     meta: Snapshot | None = y.model(Snapshot) if y.load() else None
     if meta is None:
@@ -212,8 +222,9 @@ def _one_unit(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], str
                 continue
             for year in (str(y) for y in meta.years if (var, str(y)) not in seen):
                 problems.append(Problem(file=fid(r.file), rule="bdl_missing_year", value=year,
-                                        message=f"BDL gave no value for {year} of {by_id[var].variable} (BDL var {var}) for unit "
-                                        f"{r.unit_id}, though the year was asked for; not yet published, or not at this level?"))
+                                        **msg(N_("BDL gave no value for {year} of {variable} (BDL var {var}) for unit {unit}, "
+                                                 "though the year was asked for; not yet published, or not at this level?"),
+                                              year=year, variable=by_id[var].variable, var=var, unit=r.unit_id)))
                 seen.add((var, year))
     return tables
 
@@ -226,23 +237,26 @@ def _intact_files(folder: Path, meta: Snapshot, fid: Callable[[str], str], probl
         path = folder / r.file
         if not path.is_file():
             problems.append(Problem(file=fid(r.file), rule="snapshot_file_missing",
-                                    message=f"snapshot.yaml lists this response ({r.path}) but the file is missing; "
-                                    "a snapshot is kept whole: restore the file or fetch a new snapshot"))
+                                    **msg(N_("snapshot.yaml lists this response ({path}) but the file is missing; a snapshot "
+                                             "is kept whole: restore the file or fetch a new snapshot"), path=r.path)))
             continue
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest != r.sha256 or len(data) != r.bytes:
             problems.append(Problem(file=fid(r.file), rule="snapshot_changed", value=f"{digest[:12]}…",
-                                    message=f"the file is not the response retrieved on {when}: SHA-256 {digest[:12]}…, "
-                                    f"{len(data):,} bytes, where snapshot.yaml records {r.sha256[:12]}…, {r.bytes:,} bytes; "
-                                    "raw snapshots are never edited: restore the file or fetch a new snapshot"))
+                                    **msg(N_("the file is not the response retrieved on {date}: SHA-256 {sha256}…, {bytes} "
+                                             "bytes, where snapshot.yaml records {recorded_sha256}…, {recorded_bytes} bytes; raw "
+                                             "snapshots are never edited: restore the file or fetch a new snapshot"),
+                                          date=when, sha256=digest[:12], bytes=f"{len(data):,}", recorded_sha256=r.sha256[:12],
+                                          recorded_bytes=f"{r.bytes:,}")))
             continue
         bodies[r.file] = data
     listed = {r.file for r in meta.requests} | {SNAPSHOT_FILE}
     for path in sorted(folder.iterdir()):
         if not path.name.startswith(".") and path.name not in listed:
             problems.append(Problem(file=fid(path.name), rule="snapshot_unlisted_file",
-                                    message="snapshot.yaml does not list this file, so it was not retrieved with the snapshot; move it out"))
+                                    **msg(N_("snapshot.yaml does not list this file, so it was not retrieved with the snapshot; "
+                                             "move it out"))))
     return bodies
 
 
@@ -261,44 +275,45 @@ def _data_table(r: SnapshotRequest, body: bytes, file_id: str, meta: Snapshot, b
     unit_id = str(doc.get("unitId") or r.unit_id or "")
     if unit_id not in {city.id, meta.powiat_unit_id}:
         problems.append(Problem(file=file_id, rule="bdl_bad_response", value=unit_id,
-                                message=f"the response is for unit {unit_id!r}, but the snapshot is of gmina {city.id} "
-                                f"({city.name}) and its powiat {meta.powiat_unit_id}"))
+                                **msg(N_("the response is for unit {unit}, but the snapshot is of gmina {gmina} ({name}) and "
+                                         "its powiat {powiat}"), unit=repr(unit_id), gmina=city.id, name=city.name,
+                                      powiat=meta.powiat_unit_id)))
         skip.update(requested)
         return None
     county = unit_id != city.id
     out = _Rows(file_id, attrs, source_id, seen, problems)
     pos = 0
 
-    def bad(message: str, row: int | None = None, value: str | None = None) -> None:
-        problems.append(Problem(file=file_id, rule="bdl_bad_response", row=row, value=value, message=message))
+    def bad(message: dict, row: int | None = None, value: str | None = None) -> None:
+        problems.append(Problem(file=file_id, rule="bdl_bad_response", row=row, value=value, **message))
 
     for n, result in enumerate(results, 1):
         values = result.get("values") if isinstance(result, dict) else None
         var_text = str(result.get("id")) if isinstance(result, dict) else ""
         if not isinstance(values, list) or not var_text.isdigit():
-            bad(f"result {n} is not a variable with a list of values (id and values)", row=pos + 1)
+            bad(msg(N_("result {n} is not a variable with a list of values (id and values)"), n=n), row=pos + 1)
             continue
         var = int(var_text)
         m = by_id.get(var)
         first = pos + 1
         if m is None:
             problems.append(Problem(file=file_id, rule="bdl_unmapped_variable", row=first, value=var_text,
-                                    message=f"the response holds BDL var {var}, which indicators/sources/bdl.yaml does not map "
-                                    "to a registry variable; map it or fetch without it"))
+                                    **msg(_UNMAPPED, var=var)))
             pos += len(values)
             continue
         if county and not county_is_city and m.variable not in accept_powiat:
             problems.append(Problem(file=file_id, rule="bdl_powiat_for_gmina", row=first, value=var_text,
-                                    message=f"{m.variable} (BDL var {var}) is published for powiat {unit_id}, the whole county, "
-                                    f"but {city.name} ({city.id}) is a gmina without powiat rights; list {m.variable} under the "
-                                    "city's accepted powiat proxies to use the county's value, or leave it out"))
+                                    **msg(N_("{variable} (BDL var {var}) is published for powiat {powiat}, the whole county, "
+                                             "but {name} ({gmina}) is a gmina without powiat rights; list {variable} under the "
+                                             "city's accepted powiat proxies to use the county's value, or leave it out"),
+                                          variable=m.variable, var=var, powiat=unit_id, name=city.name, gmina=city.id)))
             skip.add(var)
             pos += len(values)
             continue
         unit = registry_units.get(m.variable)
         if unit is None:
             problems.append(Problem(file=file_id, rule="unknown_variable", row=first, value=m.variable,
-                                    message=f"{m.variable} is not a variable of the registry"))
+                                    **msg(_NOT_IN_REGISTRY, variable=m.variable)))
             skip.add(var)
             pos += len(values)
             continue
@@ -331,7 +346,8 @@ class _Rows:
             attr_text = str(v.get("attrId")) if isinstance(v, dict) else ""
             if not re.fullmatch(r"\d{4}", year) or not attr_text.isdigit():
                 self.problems.append(Problem(file=self.file_id, rule="bdl_bad_response", row=pos, value=str(v)[:60],
-                                             message=f"value {pos} of BDL var {var} has no year (YYYY) or no attrId"))
+                                             **msg(N_("value {n} of BDL var {var} has no year (YYYY) or no attrId"),
+                                                   n=pos, var=var)))
                 continue
             attr = int(attr_text)
             symbol, description = self.attrs.get(attr, ("", ""))
@@ -339,9 +355,11 @@ class _Rows:
             if attr not in ATTRIBUTES:
                 self.problems.append(Problem(
                     file=self.file_id, rule="bdl_unknown_attribute", row=pos, column="attrId", value=attr_text,
-                    message=f"BDL var {var}, {year}: flag attrId {attr}"
-                    + (f" ({symbol}: {description})" if symbol or description else " (not in the snapshot's /attributes)")
-                    + " is not one ingest knows how to read; add it to ATTRIBUTES in pipeline/ingest/snapshot.py"))
+                    **msg(N_("BDL var {var}, {year}: flag attrId {attr} ({symbol}: {description}) is not one ingest knows "
+                             "how to read; add it to ATTRIBUTES in pipeline/ingest/snapshot.py") if symbol or description else
+                          N_("BDL var {var}, {year}: flag attrId {attr} (not in the snapshot's /attributes) is not one ingest "
+                             "knows how to read; add it to ATTRIBUTES in pipeline/ingest/snapshot.py"),
+                          var=var, year=year, attr=attr, symbol=symbol, description=description)))
                 self.seen.add((var, year))
                 continue
             status, keep = ATTRIBUTES[attr]
@@ -352,7 +370,8 @@ class _Rows:
                     Decimal(raw if isinstance(raw, str) else "x")
                 except InvalidOperation:
                     self.problems.append(Problem(file=self.file_id, rule="bdl_bad_response", row=pos, value=str(raw),
-                                                 message=f"BDL var {var}, {year}: the value {raw!r} is not a number"))
+                                                 **msg(N_("BDL var {var}, {year}: the value {value} is not a number"),
+                                                       var=var, year=year, value=repr(raw))))
                     self.seen.add((var, year))
                     continue
                 text = raw
@@ -403,8 +422,8 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
                     parts.add(uid)
     if not listing or (units_complete and not gminas):
         problems.append(Problem(file=fid(SNAPSHOT_FILE), rule="bdl_bad_response",
-                                message="the snapshot has no units response (/units?level=6) that lists a gmina, so its values "
-                                "belong to no city; fetch a new snapshot"))
+                                **msg(N_("the snapshot has no units response (/units?level=6) that lists a gmina, so its "
+                                         "values belong to no city; fetch a new snapshot"))))
     in_powiat: dict[str, list[str]] = {}
     for uid, (_, parent_id) in gminas.items():
         in_powiat.setdefault(parent_id or uid[:9] + "000", []).append(uid)
@@ -422,15 +441,13 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
             continue
         m = by_id.get(var)
         if m is None:
-            problems.append(Problem(file=file_id, rule="bdl_unmapped_variable", value=str(var),
-                                    message=f"the response holds BDL var {var}, which indicators/sources/bdl.yaml does not map "
-                                    "to a registry variable; map it or fetch without it"))
+            problems.append(Problem(file=file_id, rule="bdl_unmapped_variable", value=str(var), **msg(_UNMAPPED, var=var)))
             skip.add(var)
             continue
         unit = registry_units.get(m.variable)
         if unit is None:
             problems.append(Problem(file=file_id, rule="unknown_variable", value=m.variable,
-                                    message=f"{m.variable} is not a variable of the registry"))
+                                    **msg(_NOT_IN_REGISTRY, variable=m.variable)))
             skip.add(var)
             continue
         level = r.params.get("unit-level", [""])[0]
@@ -441,8 +458,9 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
             continue
         if level not in ("5", "6") or str(doc.get("variableId", var)) != str(var):
             problems.append(Problem(file=file_id, rule="bdl_bad_response", value=str(doc.get("variableId", level)),
-                                    message=f"the response is not of BDL var {var} at unit level 5 or 6, as snapshot.yaml "
-                                    f"records (variableId {doc.get('variableId')!r}, unit-level {level!r}); fetch a new snapshot"))
+                                    **msg(N_("the response is not of BDL var {var} at unit level 5 or 6, as snapshot.yaml "
+                                             "records (variableId {variable_id}, unit-level {level}); fetch a new snapshot"),
+                                          var=var, variable_id=repr(doc.get("variableId")), level=repr(level))))
             skip.add(var)
             continue
         proxy = f"; proxy: {m.deviation.en}" if m.deviation is not None else ""
@@ -453,7 +471,7 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
             uid = str(result.get("id")) if isinstance(result, dict) else ""
             if not isinstance(values, list) or not re.fullmatch(r"\d{12}", uid):
                 problems.append(Problem(file=file_id, rule="bdl_bad_response", row=pos + 1,
-                                        message=f"result {n} is not a unit with a list of values (id and values)"))
+                                        **msg(N_("result {n} is not a unit with a list of values (id and values)"), n=n)))
                 continue
             for v in values:  # a year with a value for any unit is published, whichever city takes it
                 if isinstance(v, dict) and re.fullmatch(r"\d{4}", str(v.get("year"))):
@@ -464,8 +482,9 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
                     continue
                 if uid not in parts and units_complete:
                     problems.append(Problem(file=file_id, rule="bdl_unknown_unit", row=pos + 1, value=uid,
-                                            message=f"unit {uid} ({result.get('name')}) is not among the units of level 6 the "
-                                            "snapshot lists (units-level6-*.json), so its city is not known; fetch a new snapshot"))
+                                            **msg(N_("unit {unit} ({name}) is not among the units of level 6 the snapshot lists "
+                                                     "(units-level6-*.json), so its city is not known; fetch a new snapshot"),
+                                                  unit=uid, name=str(result.get("name")))))
                 pos += len(values)  # a part of a gmina (a town or rural area, a district) is no city
                 continue
             for g in in_powiat.get(uid, []):  # a powiat's value: its city with powiat rights, or a gmina that accepts it
@@ -485,8 +504,10 @@ def _all_gminas(meta: Snapshot, bodies: dict[str, bytes], fid: Callable[[str], s
         var = r.variable_id
         for year in (str(y) for y in meta.years if (var, str(y)) not in seen):
             problems.append(Problem(file=fid(r.file), rule="bdl_missing_year", value=year,
-                                    message=f"BDL gave no value for {year} of {by_id[var].variable} (BDL var {var}) for any unit "
-                                    f"of level {r.params.get('unit-level', ['?'])[0]}, though the year was asked for; not yet published?"))
+                                    **msg(N_("BDL gave no value for {year} of {variable} (BDL var {var}) for any unit of level "
+                                             "{level}, though the year was asked for; not yet published?"),
+                                          year=year, variable=by_id[var].variable, var=var,
+                                          level=r.params.get("unit-level", ["?"])[0])))
             seen.add((var, year))
     n = len(gminas)
     where = (f"wszystkie gminy ({n})" if meta.parent is None else

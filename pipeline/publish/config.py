@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.catalogue.models import Text
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.yamlio import YamlFile
 
@@ -164,7 +165,7 @@ def load_config(path: Path | None) -> PublishConfig:
     path = Path(path)
     problems: list[Problem] = []
     if not path.is_file():
-        raise ProblemsFound([Problem(file=str(path), rule="missing_file", message="the publish configuration file does not exist")],
+        raise ProblemsFound([Problem(file=str(path), rule="missing_file", **msg(N_("the publish configuration file does not exist")))],
                             "publish configuration")
     y = YamlFile(path, str(path), problems)
     config = y.model(PublishConfig) if y.load() else None

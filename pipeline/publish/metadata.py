@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pipeline import __version__
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Edition, Text
+from pipeline.i18n import N_, msg
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.publish.config import DATASET_ID, ContactPoint, Location, PublishConfig, Publisher, slug
 
@@ -102,9 +103,10 @@ def dataset_metadata(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, confi
     first_issued = config.first_issued or release
     if first_issued > release:
         raise ProblemsFound([Problem(file=config_file, field="first_issued", rule="first_issued_after_release",
-                                     value=first_issued.isoformat(), message=(
-            f"the first release ({first_issued.isoformat()}) cannot be later than this release "
-            f"({release.isoformat()}); give the date the dataset was first published"))], "publish configuration")
+                                     value=first_issued.isoformat(), **msg(
+            N_("the first release ({first_issued}) cannot be later than this release ({release}); give the date the dataset "
+               "was first published"), first_issued=first_issued.isoformat(), release=release.isoformat()))],
+                            "publish configuration")
     version = config.version or f"{release.year}.{release.month}.{release.day}"
     iri = config.portal_base_url + dataset_id
     title, description = _title_and_description(cities, editions, first, last, config)
@@ -141,7 +143,7 @@ def _cities(con: duckdb.DuckDBPyConnection, config: PublishConfig) -> tuple[tupl
                           WHERE city_code IN (SELECT city_code FROM results) ORDER BY city_code""").fetchall()
     if not rows:
         raise ProblemsFound([Problem(file="store", rule="nothing_to_publish",
-                                     message="the store holds no calculated results; run the calculation first")], "store")
+                                     **msg(N_("the store holds no calculated results; run the calculation first")))], "store")
     facts = {code: json.loads(f) if f else {} for code, *_, f in rows}
     cities = tuple(City(code=c, name=Text(en=en, pl=pl), country=country, edition=ed,
                         fictional=bool(facts[c].get("fictional")), region=facts[c].get("region"),
@@ -153,9 +155,9 @@ def _cities(con: duckdb.DuckDBPyConnection, config: PublishConfig) -> tuple[tupl
 def dataset_id_required(n_cities: int, config_file: str) -> Problem:
     """The problem of a bundle of several cities without a configured ``dataset_id`` (the build
     raises it before any stage runs, publish again if it gets that far)."""
-    return Problem(file=config_file, field="dataset_id", rule="dataset_id_required", message=(
-        f"the bundle holds {n_cities} cities; give the portal id of the dataset (dataset_id: a slug of at most "
-        "36 characters, lowercase letters, digits and hyphens), so that it stays the same every year"))
+    return Problem(file=config_file, field="dataset_id", rule="dataset_id_required", **msg(
+        N_("the bundle holds {n} cities; give the portal id of the dataset (dataset_id: a slug of at most 36 characters, "
+           "lowercase letters, digits and hyphens), so that it stays the same every year"), n=n_cities))
 
 
 def _dataset_id(cities: tuple[City, ...], config: PublishConfig, config_file: str, problems: list[Problem]) -> str | None:
@@ -164,8 +166,8 @@ def _dataset_id(cities: tuple[City, ...], config: PublishConfig, config_file: st
     if dataset_id is None:
         problems.append(dataset_id_required(len(cities), config_file))
     elif not re.fullmatch(DATASET_ID, dataset_id):
-        problems.append(Problem(file=config_file, field="dataset_id", rule="dataset_id_invalid", value=dataset_id, message=(
-            "the id derived from the city code is not a CKAN-safe slug of at most 36 characters; set dataset_id")))
+        problems.append(Problem(file=config_file, field="dataset_id", rule="dataset_id_invalid", value=dataset_id, **msg(
+            N_("the id derived from the city code is not a CKAN-safe slug of at most 36 characters; set dataset_id"))))
     return dataset_id
 
 
@@ -187,17 +189,17 @@ def _publisher_and_contact(con: duckdb.DuckDBPyConnection, cities: tuple[City, .
                 publisher = Publisher.model_validate(base) if "name" in base else publisher
             except ValidationError as e:
                 problems.extend(Problem(file=city_file, field="website", rule=f"schema.{err['type']}", value=f.get("website"),
-                                        message="the open-data record needs the website as an http(s) address")
+                                        **msg(N_("the open-data record needs the website as an http(s) address")))
                                 for err in e.errors())
         if f.get("contact"):
             c = f["contact"]
             contact = ContactPoint(name=c["name"], email=c["email"], url=contact.url if contact else None)
     if publisher is None:
-        problems.append(Problem(file=config_file, field="publisher", rule="publisher_required", message=(
-            "no publisher: give publisher (name, type, homepage) here, or publisher in the city's city.yaml")))
+        problems.append(Problem(file=config_file, field="publisher", rule="publisher_required", **msg(
+            N_("no publisher: give publisher (name, type, homepage) here, or publisher in the city's city.yaml"))))
     if contact is None:
-        problems.append(Problem(file=config_file, field="contact", rule="contact_required", message=(
-            "no contact point: give contact (name, email) here, or contact in the city's city.yaml")))
+        problems.append(Problem(file=config_file, field="contact", rule="contact_required", **msg(
+            N_("no contact point: give contact (name, email) here, or contact in the city's city.yaml"))))
     return publisher, contact
 
 
