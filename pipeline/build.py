@@ -204,7 +204,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
             write_json(staging / REPORT_FILES[key][0], model)
         rel.archive(raw, catalogue.root, staging)
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM calculation_keys ORDER BY 1").fetchall()]
-        editions = [e for (e,) in con.execute("SELECT DISTINCT edition FROM cities ORDER BY 1").fetchall()]
+        editions = [e for (e,) in con.execute("SELECT DISTINCT unnest(editions) AS e FROM cities ORDER BY 1").fetchall()]
 
         def manifest() -> Manifest:
             return rel.manifest(staging, build_id, ingested.files, configuration, editions, years, catalogue.root,

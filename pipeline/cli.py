@@ -281,7 +281,7 @@ def catalog_list(
     catalogue: CatalogueOpt = Path("indicators"),
     edition: Annotated[str | None, typer.Option(help="Only this edition, e.g. iso37120-2014.")] = None,
     theme: Annotated[str | None, typer.Option(help="Only this theme number (e.g. 16) or profile category.")] = None,
-    tier: Annotated[str | None, typer.Option(help="core, supporting or profile.")] = None,
+    tier: Annotated[str | None, typer.Option(help="core, supporting, profile, or indicator (a standard without tiers).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """List the indicators, with their theme, tier, names and unit."""
@@ -293,7 +293,8 @@ def catalog_list(
         theme_name = cat.theme_names[(ind.edition, ind.theme)]
         rows.append({
             "uid": ind.uid, "id": ind.id, "edition": ind.edition, "theme": ind.theme,
-            "theme_en": theme_name.en, "theme_pl": theme_name.pl, "tier": ind.tier.value,
+            "theme_en": theme_name.en, "theme_pl": theme_name.pl, "tier": ind.tier.value, "tier_basis": ind.tier_basis.value,
+            "confidence": ind.confidence.value,
             "name_en": ind.name.en, "name_pl": ind.name.pl, "unit_en": ind.unit.en, "unit_pl": ind.unit.pl,
             "calculation": ind.calculation.kind, "variables": ind.variables,
         })
@@ -309,7 +310,8 @@ def catalog_list(
     else:
         show(out, ngettext("{n} indicator", "{n} indicators", len(rows)).format(n=len(rows)),
              [_("id"), _("theme"), _("tier"), _("name (en)"), _("name (pl)"), _("unit")],
-             [[r["id"], str(r["theme"]), r["tier"], r["name_en"], r["name_pl"], r["unit_en"]] for r in rows])
+             [[r["id"], str(r["theme"]), r["tier"] + ("" if r["tier_basis"] == "confirmed" else " " + _("(inferred)")),
+               r["name_en"], r["name_pl"], r["unit_en"]] for r in rows])
 
 
 @catalog_app.command("show")
@@ -340,6 +342,14 @@ def catalog_show(
     out.print(_("{uid} · theme {theme} {theme_en} / {theme_pl} · {tier} · unit: {unit_en} ({unit_pl})").format(
         uid=ind.uid, theme=ind.theme, theme_en=theme.en, theme_pl=theme.pl, tier=ind.tier.value, unit_en=ind.unit.en,
         unit_pl=ind.unit.pl))
+    out.print(_("tier {basis}; confidence in the title and calculation {confidence}").format(
+        basis=_("inferred, not confirmed by the standard's text: a city that holds the text corrects it in this file")
+        if ind.tier_basis.value == "inferred" else _("confirmed"), confidence=ind.confidence.value))
+    links = [lk for lk in cat.crosswalks.links if ind.uid in (lk.from_uid, lk.to_uid)]
+    if links:
+        out.print("\n[bold]" + _("Crosswalks") + "[/bold]")
+        for lk in links:
+            out.print(f"  {lk.from_uid} → {lk.to_uid}: {lk.relation.value}" + (f" — {lk.note.en}" if lk.note else ""))
     out.print("\n[bold]" + _("Definition") + f"[/bold]\n{ind.definition.en}\n[italic]{ind.definition.pl}[/italic]")
     precision = (_("rounded half away from zero to the decimals its input is written with") if ind.calculation.kind == "direct"
                  else _("rounded half away from zero to {decimals} decimals, at least {digits} significant digits below 1").format(
@@ -373,12 +383,51 @@ def catalog_check(catalogue: CatalogueOpt = Path("indicators")) -> None:
         inds = cat.of_edition(ed.id)
         counts = {t: sum(1 for i in inds if i.tier.value == t) for t in ("core", "supporting", "profile")}
         themes = len({i.theme for i in inds if i.tier.value != "profile"})
+        inferred = sum(1 for i in inds if i.tier_basis.value == "inferred" and i.tier.value in ("core", "supporting"))
+        if not counts["core"] and not counts["supporting"]:
+            out.print(ngettext("{edition}: {n} indicator in {themes} themes (no core/supporting split)",
+                               "{edition}: {n} indicators in {themes} themes (no core/supporting split)",
+                               len(inds)).format(edition=ed.id, n=len(inds), themes=themes))
+            continue
+        if inferred:
+            out.print(ngettext("{edition}: the tier of {n} core or supporting indicator is inferred, not confirmed",
+                               "{edition}: the tiers of {n} core and supporting indicators are inferred, not confirmed",
+                               inferred).format(edition=ed.id, n=inferred))
         out.print(ngettext("{edition}: {n} indicator ({core} core, {supporting} supporting, {profile} profile) in {themes} themes",
                            "{edition}: {n} indicators ({core} core, {supporting} supporting, {profile} profile) in {themes} themes",
                            len(inds)).format(edition=ed.id, n=len(inds), core=counts["core"], supporting=counts["supporting"],
                                              profile=counts["profile"], themes=themes))
     out.print(_("{variables} variables, {providers} providers. The catalogue is valid.").format(
         variables=len(cat.variables), providers=len(cat.providers)))
+
+
+@catalog_app.command("crosswalk")
+def catalog_crosswalk(
+    catalogue: CatalogueOpt = Path("indicators"),
+    edition: Annotated[str | None, typer.Option(help="Only the links from or to this edition.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """List the crosswalks: which indicator of one standard continues (same, renamed, changed) or
+    relates to which of another."""
+    cat = _catalogue(catalogue)
+    links = [lk for lk in cat.crosswalks.links
+             if edition is None or edition in (lk.from_uid.split(":")[0], lk.to_uid.split(":")[0])]
+    rows = [{"from": lk.from_uid, "to": lk.to_uid, "relation": lk.relation.value,
+             "continues_series": lk.relation.continues, "break_in_series": lk.relation.breaks,
+             "note_en": lk.note.en if lk.note else "", "note_pl": lk.note.pl if lk.note else ""} for lk in links]
+    if format is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    elif format is Format.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=["from", "to", "relation", "continues_series", "break_in_series", "note_en", "note_pl"],
+                           lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+    else:
+        show(out, ngettext("{n} crosswalk link", "{n} crosswalk links", len(rows)).format(n=len(rows)),
+             [_("from"), _("to"), _("relation"), _("note")],
+             [[r["from"], r["to"], r["relation"], r["note_en"]] for r in rows])
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -410,7 +459,7 @@ def schemas(
 def templates(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the workbooks.")] = Path("data/templates"),
     catalogue: CatalogueOpt = Path("indicators"),
-    edition: Annotated[str | None, typer.Option(help="Only the variables this edition's indicators use (default: all editions).")] = None,
+    edition: Annotated[list[str] | None, typer.Option(help="Only the variables these editions' indicators use, each once: the standards a city reports (repeatable; default: all editions).")] = None,
     provider: Annotated[str | None, typer.Option("--provider", help="Only this provider's workbook (a providers.yaml id).")] = None,
     single: Annotated[bool, typer.Option("--single", help="One workbook for all providers (all-providers.xlsx).")] = False,
     years: Annotated[str | None, typer.Option(help="Pre-fill one row per variable and year: 2019-2023 or 2019,2020.")] = None,
@@ -420,7 +469,7 @@ def templates(
 
     cat = _catalogue(catalogue)
     try:
-        paths = write_templates(cat, out_dir, edition=edition, provider=provider, single=single,
+        paths = write_templates(cat, out_dir, editions=edition or None, provider=provider, single=single,
                                 years=parse_years(years) if years else None)
     except TemplateError as e:
         err.print(f"[red]{e}[/red]")
@@ -483,20 +532,26 @@ of listing them (a national build has 25,000); the full table is the store's ``c
 
 
 def print_levels(levels) -> None:
+    editions = list(dict.fromkeys(lv.edition for lv in levels))
+    several = len(editions) > 1
     if len(levels) <= LEVEL_ROWS:
-        show(out, _("Coverage and certification level"), [_("city"), _("year"), _("core"), _("core + supporting"), _("level")],
-             [[lv.city_code, str(lv.year), f"{lv.core_reported}/{lv.core_defined}", f"{lv.total_reported}/{lv.total_defined}",
-               lv.level or "—"] for lv in levels])
+        show(out, _("Coverage and certification level"),
+             [_("city"), *([_("standard")] if several else []), _("year"), _("core"), _("core + supporting"), _("level")],
+             [[lv.city_code, *([lv.edition] if several else []), str(lv.year), f"{lv.core_reported}/{lv.core_defined}",
+               f"{lv.total_reported}/{lv.total_defined}", lv.level or "—"] for lv in levels])
         return
-    counts: dict[tuple[int, str], int] = {}
+    counts: dict[tuple[str, int, str], int] = {}
     for lv in levels:
-        counts[(lv.year, lv.level or "—")] = counts.get((lv.year, lv.level or "—"), 0) + 1
+        key = (lv.edition, lv.year, lv.level or "—")
+        counts[key] = counts.get(key, 0) + 1
     cities = len({lv.city_code for lv in levels})
     show(out, ngettext("Cities per certification level ({n} city; each city and year in the store table certification and "
                        "on the comparison page)",
                        "Cities per certification level ({n} cities; each city and year in the store table certification and "
-                       "on the comparison page)", cities).format(n=cities), [_("year"), _("level"), _("cities")],
-         [[str(y), level, str(n)] for (y, level), n in sorted(counts.items())])
+                       "on the comparison page)", cities).format(n=cities),
+         [*([_("standard")] if several else []), _("year"), _("level"), _("cities")],
+         [[*([e] if several else []), str(y), level, str(n)]
+          for (e, y, level), n in sorted(counts.items(), key=lambda kv: (editions.index(kv[0][0]), kv[0][1], kv[0][2]))])
 
 
 @app.command()

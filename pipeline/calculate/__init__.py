@@ -197,13 +197,15 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> CalculationSummary:
-    rows = con.execute("""SELECT city_code, year, core_reported, core_defined, total_reported, total_defined, level
-                          FROM certification ORDER BY city_code, year""").fetchall()
+    rows = con.execute("""SELECT c.city_code, c.edition, c.year, c.core_reported, c.core_defined, c.total_reported, c.total_defined,
+                                 c.level
+                          FROM certification c JOIN cities ci USING (city_code)
+                          ORDER BY c.city_code, list_position(ci.editions, c.edition), c.year""").fetchall()
     n, reported = con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'reported') FROM results").fetchall()[0]
     return CalculationSummary(
         results=n, reported=reported,
-        levels=[CityYearLevel(city_code=c, year=y, core_reported=cr, core_defined=cd, total_reported=tr,
-                              total_defined=td, level=lv) for c, y, cr, cd, tr, td, lv in rows])
+        levels=[CityYearLevel(city_code=c, edition=e, year=y, core_reported=cr, core_defined=cd, total_reported=tr,
+                              total_defined=td, level=lv) for c, e, y, cr, cd, tr, td, lv in rows])
 
 
 __all__ = ["calculate", "summary"]

@@ -8,6 +8,7 @@ Layout (any number of edition folders; a new edition is a new folder, not new co
       <edition>/edition.yaml      themes, profile categories, certification levels
       <edition>/**/<id>.yaml      one indicator per file
       sources/<source>.yaml       public statistical sources: which registry variable each feeds
+      crosswalks/<a>--<b>.yaml    which indicator of one edition continues which of another
 
 YAML is read with ruamel.yaml's safe loader, which keeps line numbers, so a problem found by
 pydantic or by a cross-reference check points at the line of the field that is wrong.
@@ -37,6 +38,7 @@ from pipeline.catalogue.models import (
     VariableKind,
     VariableRegistry,
 )
+from pipeline.catalogue.crosswalks import CROSSWALKS_DIR, Crosswalks, load_crosswalks
 from pipeline.catalogue.sources import SOURCES_DIR, SourceMapping, load_source_mappings
 from pipeline.files import walk
 from pipeline.i18n import N_, msg
@@ -65,6 +67,14 @@ class Catalogue:
     sources: dict[str, SourceMapping] = field(default_factory=dict)
     """Public statistical sources (``sources/<id>.yaml``) by id: which registry variable each of
     their variables feeds."""
+    crosswalks: Crosswalks = field(default_factory=Crosswalks)
+    """Which indicator of one edition continues which of another (``crosswalks/<a>--<b>.yaml``)."""
+
+    @property
+    def default_edition(self) -> str:
+        """The edition a city reports when it names none: the one marked ``default``, else the
+        first by id."""
+        return next((e.id for e in self.editions.values() if e.default), min(self.editions, default=""))
 
     def of_edition(self, edition: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.edition == edition]
@@ -175,7 +185,7 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     files: dict[str, Path] = {}
     indicators: list[tuple[YamlFile, Indicator]] = []
     compilable: list[tuple[YamlFile, Indicator]] = []
-    for ed_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name != SOURCES_DIR
+    for ed_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in (SOURCES_DIR, CROSSWALKS_DIR)
                          and not p.name.startswith(".") and p.resolve().is_relative_to(root.resolve())):
         ed_file = ed_dir / EDITION_FILE
         if not ed_file.is_file():
@@ -214,6 +224,13 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
     _check_compiles(c, compilable, var_by_id)
     sources, source_problems = load_source_mappings(root, var_by_id)
     c.problems += source_problems
+    crosswalks, crosswalk_problems = load_crosswalks(root, editions, {ind.uid: ind for _, ind in indicators})
+    c.problems += crosswalk_problems
+    defaults = [e.id for e in editions.values() if e.default]
+    if len(defaults) > 1:
+        for e in defaults[1:]:
+            c.file_problem(c.shown(files[e]), "two_default_editions",
+                           msg(N_("{edition} is marked default, and so is {first}; mark one edition default"), edition=e, first=defaults[0]))
     if c.problems:
         raise ProblemsFound(c.problems, "catalogue")
 
@@ -228,6 +245,7 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         indicators={i.uid: i for i in ordered},
         files=files,
         sources=sources,
+        crosswalks=crosswalks,
     )
 
 

@@ -325,6 +325,9 @@ class Edition(Strict):
     profile_categories: list[ProfileCategory] = Field(default_factory=list)
     certification_levels: list[CertificationLevel] = Field(default_factory=list)
     """Ordered from the lowest level to the highest."""
+    default: bool = False
+    """The standard a city reports when its ``city.yaml`` names none (one edition of a catalogue at
+    most; a catalogue of one edition has it as its default anyway)."""
 
 
 class VariableRegistry(Strict):

@@ -376,10 +376,12 @@ def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Pr
                 y.add("duplicate_city", msg(N_("city {city} is also declared in {first_file}"), city=city.code,
                                             first_file=seen[city.code]), (*prefix, "code"), city.code)
             seen[city.code] = file_id
-            if city.edition not in catalogue.editions:
-                y.add("unknown_edition", msg(N_("edition {edition} is not in the catalogue (known: {known})"),
-                                             edition=repr(city.edition), known=", ".join(catalogue.editions)),
-                      (*prefix, "edition"), city.edition)
+            field = "standards" if city.standards else "edition"
+            for n_std, edition in enumerate(city.editions(catalogue.default_edition)):
+                if edition not in catalogue.editions:
+                    y.add("unknown_edition", msg(N_("edition {edition} is not in the catalogue (known: {known})"),
+                                                 edition=repr(edition), known=", ".join(catalogue.editions)),
+                          (*prefix, field, *((n_std,) if city.standards else ())), edition)
             for key in city.text_facts:
                 if key not in text_vars:
                     y.add("unknown_variable", msg(N_("{variable} is not a text variable of the registry (text variables: "
@@ -443,8 +445,8 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
         raise ProblemsFound(problems)
 
     insert(con, "input_files", [(f.file_id, f.folder, f.role, f.bytes, f.sha256, f.media_type) for f in files])
-    insert(con, "cities", [(c.code, c.name.en, c.name.pl, c.country, c.edition, c.currency, f.name, file_id,
-                            c.model_dump_json(exclude={"code", "name", "country", "edition", "currency"}))
+    insert(con, "cities", [(c.code, c.name.en, c.name.pl, c.country, c.editions(catalogue.default_edition), c.currency, f.name,
+                            file_id, c.model_dump_json(exclude={"code", "name", "country", "standards", "edition", "currency"}))
                            for f in folders for c, file_id, _ in f.cities])
     insert(con, "sources", [(f.name, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
                              s.quality_class.value if s.quality_class else None, s.origin, s.contact, file_id, row)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from pipeline.catalogue.models import Text
@@ -77,8 +77,24 @@ class City(Model):
     name: Text
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     """ISO 3166-1 alpha-2 code."""
-    edition: str = "iso37120-2014"
-    """The catalogue edition the city reports against (a folder under ``indicators/``)."""
+    standards: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """The standards the city reports (catalogue editions: folders under ``indicators/``), its
+    primary one first; left out, the catalogue's default edition. The inputs are shared: each
+    figure is collected once, whatever the number of standards."""
+    edition: str | None = None
+    """One standard, the older form of ``standards``."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> City:
+        if self.edition is not None and self.standards:
+            raise PydanticCustomError("standards_and_edition", "give the standards as a list in standards, without edition")
+        if len(set(self.standards)) != len(self.standards):
+            raise PydanticCustomError("standard_repeated", "a standard is listed twice in standards")
+        return self
+
+    def editions(self, default: str) -> list[str]:
+        """The standards the city reports; ``default``: the catalogue's default edition."""
+        return list(self.standards) or [self.edition or default]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     """ISO 4217 code of the city's currency: the meaning of the unit ``LCU``."""
     fictional: bool = False

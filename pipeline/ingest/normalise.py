@@ -366,7 +366,7 @@ def problems_sql() -> str:
             f"{n} AS check_no, CAST({check.pick} AS INTEGER) AS pick, {_args_json(args)} AS args "
             f"FROM (SELECT *{fields} FROM parsed WHERE {cond})"
         )
-    dup = f"""
+    dup = """
     SELECT p.file_id, p.sheet, p.row, 'variable', p.variable, 'duplicate_observation', -1,
            CASE WHEN f.sheet IS NULL THEN 0 ELSE 1 END,
            CAST(to_json(struct_pack(variable := p.variable_t, city := p.city_code, year := p.year_t, first_file := f.file_id,

@@ -107,8 +107,12 @@ YEAR = FieldSpec("year", "integer", "Reference year", "Rok odniesienia",
                  "Calendar year the value refers to.", required=True, minimum=1900, maximum=2100)
 INDICATOR_ID = FieldSpec("indicator_id", "string", "Indicator id", "Identyfikator wskaźnika",
                          "Clause number of the indicator in its edition of the standard (5.1), or a local id of "
-                         "profile data (P14-P-01). With city_code and year it identifies the row.",
+                         "profile data (P14-P-01). The same id may name indicators of several editions: "
+                         "indicator_uid tells them apart.",
                          required=True, pattern=xsd(_INDICATOR_ID))
+INDICATOR_UID = FieldSpec("indicator_uid", "string", "Indicator", "Wskaźnik",
+                          "Identifier of the indicator unique across editions: edition:id (iso37120-2014:5.1). With "
+                          "city_code and year it identifies a value.", required=True)
 SOURCE_ID = FieldSpec("source_id", "string", "Source", "Źródło",
                       "Id of the source in the city's source register: the row of sources.csv with this city_code "
                       "and source_id. Empty for a figure that is not available or is a fact of city.yaml.",
@@ -170,10 +174,10 @@ INDICATORS = TableSpec(
                   "Ids of the sources of the inputs (see sources.csv), separated by spaces.",
                   pattern=TOKEN, separator=" "),
         FieldSpec("edition", "string", "Edition", "Wydanie",
-                  "The edition of the standard the city reports against (iso37120-2014: ISO 37120:2014).",
+                  "The standard (edition) the value belongs to (iso37120-2014: ISO 37120:2014); a city that reports "
+                  "several standards has a row per standard, computed from the same inputs.",
                   required=True, pattern=xsd(SLUG)),
-        FieldSpec("indicator_uid", "string", "Indicator", "Wskaźnik",
-                  "Identifier of the indicator unique across editions: edition:id (iso37120-2014:5.1).", required=True),
+        INDICATOR_UID,
         FieldSpec("theme", "string", "Theme", "Temat",
                   "Theme number of the standard (5 to 21 in ISO 37120:2014), or the profile category.",
                   required=True),
@@ -191,7 +195,7 @@ INDICATORS = TableSpec(
         FieldSpec("unit_pl", "string", "Unit (Polish)", "Jednostka (polska)", "Unit of the value, in Polish.",
                   required=True),
     ),
-    primary_key=("city_code", "indicator_id", "year"),
+    primary_key=("city_code", "indicator_uid", "year"),
 )
 
 SOURCES = TableSpec(
@@ -275,7 +279,7 @@ INDICATOR_INPUTS = TableSpec(
                    "observations.csv.",
     fields=(
         CITY_CODE,
-        INDICATOR_ID,
+        INDICATOR_UID,
         YEAR,
         FieldSpec("role", "string", "Role", "Rola",
                   "The input's role: numerator, denominator, input (of a direct value or formula), previous "
@@ -287,9 +291,9 @@ INDICATOR_INPUTS = TableSpec(
                   "The year of the input figure (the year before for previous).", required=True, minimum=1900,
                   maximum=2100),
     ),
-    primary_key=("city_code", "indicator_id", "year", "variable", "obs_year"),
+    primary_key=("city_code", "indicator_uid", "year", "variable", "obs_year"),
     foreign_keys=(
-        ForeignKey(("city_code", "indicator_id", "year"), "indicators", ("city_code", "indicator_id", "year")),
+        ForeignKey(("city_code", "indicator_uid", "year"), "indicators", ("city_code", "indicator_uid", "year")),
         ForeignKey(("city_code", "obs_year", "variable"), "observations", ("city_code", "year", "variable")),
     ),
 )
@@ -297,5 +301,5 @@ INDICATOR_INPUTS = TableSpec(
 TABLES: tuple[TableSpec, ...] = (INDICATORS, SOURCES, OBSERVATIONS, INDICATOR_INPUTS)
 """The CSVs of the bundle, in the order they are described."""
 
-JSONSTAT_DIMENSIONS = {"city": CITY_CODE, "indicator": INDICATORS.field("indicator_uid"), "year": YEAR}
+JSONSTAT_DIMENSIONS = {"city": CITY_CODE, "indicator": INDICATOR_UID, "year": YEAR}
 """The dimensions of the JSON-stat cube, labelled by the columns they correspond to."""

@@ -28,7 +28,8 @@ class City:
     code: str
     name: Text
     country: str
-    edition: str
+    editions: tuple[str, ...]
+    """The standards the city reports, its primary first."""
     fictional: bool
     region: str | None
     location: Location
@@ -94,7 +95,7 @@ def dataset_metadata(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, confi
         raise ProblemsFound(problems, "publish configuration")
     assert publisher is not None and contact is not None and dataset_id is not None
 
-    editions = tuple(catalogue.editions[e] for e in sorted({c.edition for c in cities}) if e in catalogue.editions)
+    editions = tuple(catalogue.editions[e] for e in sorted({e for c in cities for e in c.editions}) if e in catalogue.editions)
     first, last = con.execute("SELECT min(year), max(year) FROM results").fetchall()[0]
     reported, values = con.execute("SELECT count(*) FILTER (WHERE status = 'reported'), count(*) FROM results").fetchall()[0]
     # Dates and version: configured, or derived from the inputs (never the clock).
@@ -139,13 +140,13 @@ PUBLISHED_FOLDERS = "folder IN (SELECT folder FROM cities WHERE city_code IN (SE
 
 def _cities(con: duckdb.DuckDBPyConnection, config: PublishConfig) -> tuple[tuple[City, ...], dict[str, dict]]:
     """The cities with results, and the other facts of their city.yaml."""
-    rows = con.execute("""SELECT city_code, name_en, name_pl, country, edition, facts FROM cities
+    rows = con.execute("""SELECT city_code, name_en, name_pl, country, editions, facts FROM cities
                           WHERE city_code IN (SELECT city_code FROM results) ORDER BY city_code""").fetchall()
     if not rows:
         raise ProblemsFound([Problem(file="store", rule="nothing_to_publish",
                                      **msg(N_("the store holds no calculated results; run the calculation first")))], "store")
     facts = {code: json.loads(f) if f else {} for code, *_, f in rows}
-    cities = tuple(City(code=c, name=Text(en=en, pl=pl), country=country, edition=ed,
+    cities = tuple(City(code=c, name=Text(en=en, pl=pl), country=country, editions=tuple(ed),
                         fictional=bool(facts[c].get("fictional")), region=facts[c].get("region"),
                         location=config.locations.get(c, Location()))
                    for c, en, pl, country, ed, _ in rows)

@@ -143,7 +143,7 @@ OBSERVATIONS_SQL = f"""
     FROM observations o JOIN input_files f USING (file_id) JOIN cities c USING (city_code)"""
 
 INPUTS_SQL = """
-    SELECT ri.city_code, r.indicator_id, ri.year, ri.role, ri.variable, ri.obs_year
+    SELECT ri.city_code, ri.indicator_uid, ri.year, ri.role, ri.variable, ri.obs_year
     FROM result_inputs ri JOIN results r USING (city_code, indicator_uid, year)"""
 
 
@@ -153,7 +153,7 @@ def tables() -> dict[str, Table]:
         INDICATORS.name: Table(INDICATORS, INDICATORS_SQL, "city_code, _position, year"),
         SOURCES.name: Table(SOURCES, SOURCES_SQL, "city_code, source_id"),
         OBSERVATIONS.name: Table(OBSERVATIONS, OBSERVATIONS_SQL, "city_code, year, variable"),
-        INDICATOR_INPUTS.name: Table(INDICATOR_INPUTS, INPUTS_SQL, "city_code, indicator_id, year, variable, obs_year"),
+        INDICATOR_INPUTS.name: Table(INDICATOR_INPUTS, INPUTS_SQL, "city_code, indicator_uid, year, variable, obs_year"),
     }
 
 

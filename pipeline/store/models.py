@@ -66,9 +66,11 @@ class IngestReport(Row):
 
 
 class CityYearLevel(Row):
-    """Coverage of one city in one year, and the certification level it reaches."""
+    """Coverage of one city in one year against one standard, and the certification level it reaches."""
 
     city_code: str
+    edition: str
+    """The standard (catalogue edition)."""
     year: int
     core_reported: int
     core_defined: int
