@@ -204,7 +204,7 @@ def install(env, lang: str, root: Path | str | None = None) -> None:
 
 
 # Units of the registry that are symbols, the same in every language: not in the catalogues.
-UNIT_SYMBOLS = frozenset({"%", "LCU", "USD", "cm", "ha", "kWh", "km", "km2", "m2", "m3", "mm", "°C", "µg/m3"})
+UNIT_SYMBOLS = frozenset({"%", "GJ", "LCU", "MW", "TB", "USD", "cm", "ha", "kWh", "km", "km2", "m2", "m3", "mm", "°C", "µg/m3"})
 
 
 def extract_units(fileobj, keywords, comment_tags, options):

@@ -294,7 +294,7 @@ def test_a_value_given_as_reported_is_released_with_its_origin_and_lineage(tmp_p
              if r["indicator_id"] == "5.2" and r["year"] == "2023"]
     assert (row["value"], row["origin"], row["decimals"]) == ("1180.5", "reported", "1")
     [link] = [r for r in csv.DictReader((data / "indicator_inputs.csv").open(encoding="utf-8"))
-              if r["indicator_id"] == "5.2" and r["year"] == "2023"]
+              if r["indicator_uid"] == "test-ed:5.2" and r["year"] == "2023"]
     assert (link["role"], link["variable"]) == ("reported", "test-ed:5.2")
 
 
@@ -344,7 +344,7 @@ def test_the_closing_summary_counts_cities_per_level_at_scale(capsys):
 
     from pipeline.cli import LEVEL_ROWS, print_levels
 
-    levels = [SimpleNamespace(city_code=f"{n:04d}", year=y, core_reported=46, core_defined=46, total_reported=90,
+    levels = [SimpleNamespace(city_code=f"{n:04d}", edition="iso37120-2014", year=y, core_reported=46, core_defined=46, total_reported=90,
                               total_defined=100, level="platinum" if n % 2 else None)
               for n in range(LEVEL_ROWS) for y in (2022, 2023)]
     print_levels(levels)

@@ -113,15 +113,19 @@ def _coverage(d: Dossier, lang: str) -> tuple[Markup | None, list[dict]]:
     table.append({"label": i18n.label("total", lang), "anchor": None, "total": True,
                   "cells": {y: [(tier, tuple(v)) for tier, v in totals.get(y, {}).items()] for y in d.build.reference_years}})
     bars = []
+    tiered = any(c.tier in ("core", "supporting") for c in d.coverage)
     for row in themes.values():
         cells = dict(row["cells"].get(latest, []))
-        if "profile" in cells or not cells:
-            continue
-        core, supp = cells.get("core", (0, 0)), cells.get("supporting", (0, 0))
+        # a standard without tiers (ISO 37122, 37123) shows its indicators as one segment
+        first, second = ("core", "supporting") if tiered else ("indicator", "")
+        if first not in cells and second not in cells:
+            continue  # profile data only
+        core, supp = cells.get(first, (0, 0)), cells.get(second, (0, 0))
         bars.append(charts.Bar(row["label"], core[0], core[1], supp[0], supp[1]))
+    legend = ((i18n.label("legend_core", lang), i18n.label("legend_supporting", lang)) if tiered
+              else (i18n.label("legend_reported", lang), ""))
     svg = charts.coverage_chart(bars, f"{i18n.label('coverage_chart', lang)}, {latest}",
-                                (i18n.label("legend_core", lang), i18n.label("legend_supporting", lang),
-                                 i18n.label("legend_missing", lang))) if bars else None
+                                (*legend, i18n.label("legend_missing", lang))) if bars else None
     return svg, table
 
 

@@ -52,6 +52,10 @@ class Bar:
         return self.core_reported + self.supporting_reported
 
 
+LABEL_CHARS = 40
+"""The longest theme name the coverage chart's label column holds at 12 px."""
+
+
 def coverage_chart(bars: list[Bar], title: str, legend: tuple[str, str, str]) -> Markup:
     """Horizontal bars, one per theme: the share of its indicators reported, core and supporting."""
     label_w, bar_w, count_w, row_h, top = 270.0, 400.0, 60.0, 22.0, 34.0
@@ -63,12 +67,16 @@ def coverage_chart(bars: list[Bar], title: str, legend: tuple[str, str, str]) ->
     # legend
     x = label_w
     for colour, text in zip((CORE, SUPPORTING, MISSING), legend):
+        if not text:
+            continue  # a standard without tiers has no second segment
         out.append(f'<rect x="{_f(x)}" y="6" width="10" height="10" fill="{colour}" stroke="{AXIS}" stroke-width="0.5"/>')
         out.append(_text(x + 14, 15, text, size=10))
         x += 14 + 6.2 * len(text) + 16
     for n, b in enumerate(bars):
         y = top + n * row_h
-        out.append(_text(label_w - 8, y + 15, b.label, anchor="end", size=12))
+        # a long theme name is shortened to fit its column (the table below gives it whole)
+        label = b.label if len(b.label) <= LABEL_CHARS else b.label[:LABEL_CHARS - 1].rstrip() + "…"
+        out.append(_text(label_w - 8, y + 15, label, anchor="end", size=12))
         if b.defined == 0:
             continue
         unit = bar_w / b.defined

@@ -82,6 +82,7 @@ LABELS: dict[str, str | tuple[str, str] | tuple[str, str, None]] = {  # key: N_(
     "legend_core": N_('core reported'),
     "legend_supporting": N_('supporting reported'),
     "legend_missing": N_('not reported'),
+    "legend_reported": N_('reported'),
     # validation
     "rules_run": N_('Rules that ran'),
     "summary_by_level": N_('Findings by level and severity'),

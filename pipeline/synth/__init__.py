@@ -450,7 +450,9 @@ class _Engine:
             else:
                 base = lo + u * (hi - lo)
             trend = r.trend[0] + _stream(self.seed, r.variable, "trend").random(m) * (r.trend[1] - r.trend[0])
-            z = _stream(self.seed, r.variable, "noise").standard_normal((m, self.T))
+            # noise within two standard deviations: a national figure (scope: country) is never
+            # damped afterwards, and a 4-sigma draw in one year broke its year-on-year check
+            z = np.clip(_stream(self.seed, r.variable, "noise").standard_normal((m, self.T)), -2.0, 2.0)
             self._draws[r.variable] = (base, trend, z)
         return self._draws[r.variable]
 
@@ -700,7 +702,7 @@ def simulate(catalogue: Catalogue, n_cities: int, years: Sequence[int], seed: in
         raise ValueError("give at least one year")
     profile = profile or load_profile(catalogue)
     eng = _Engine(catalogue, profile, n_cities, years, seed, anchors, shifts)
-    compiled = _compile(catalogue, list(editions) if editions is not None else list(catalogue.editions))
+    compiled = _compile(catalogue, list(editions) if editions is not None else [catalogue.default_edition])
     sim_cities = cities or [_sim_city(i, seed, profile.foreign) for i in range(n_cities)]
     abroad = np.array([profile.foreign is not None and c.country == profile.foreign.country for c in sim_cities])
     shifted: dict[str, set[int]] = defaultdict(set)

@@ -90,7 +90,7 @@ def test_one_list_of_fields_drives_table_schema_csvw_parquet_and_json_stat(bundl
         assert all(f["type"] and f["description"] for f in resource["schema"]["fields"])
         assert resource["schema"]["primaryKey"] == table["tableSchema"]["primaryKey"] == list(spec.primary_key)
         assert (bundle.out / spec.path).read_bytes().decode("utf-8").split("\r\n", 1)[0] == ",".join(spec.names)
-    assert package["resources"][0]["schema"]["primaryKey"] == ["city_code", "indicator_id", "year"]
+    assert package["resources"][0]["schema"]["primaryKey"] == ["city_code", "indicator_uid", "year"]
     assert pq.read_schema(bundle.out / "indicators.parquet").names == INDICATORS.names
     doc = json.loads(bundle.text("indicators.jsonstat.json"))
     assert {d: doc["dimension"][d]["label"] for d in doc["id"]} == {d: f.title for d, f in JSONSTAT_DIMENSIONS.items()}

@@ -273,7 +273,7 @@ def test_the_licence_title_is_ckans_for_the_licences_ckan_knows():
 
 
 def _cities(n: int) -> tuple[City, ...]:
-    return tuple(City(code=f"{i:04d}", name=Text(en=f"City {i}", pl=f"Miasto {i}"), country="PL", edition="e",
+    return tuple(City(code=f"{i:04d}", name=Text(en=f"City {i}", pl=f"Miasto {i}"), country="PL", editions=("e",),
                       fictional=False, region=None, location=Location()) for i in range(1, n + 1))
 
 

@@ -70,7 +70,7 @@ def test_flags_sources_and_lineage(bundle):
     assert r["unit"] == "%" and r["name_pl"] == "Stopa bezrobocia" and r["tier"] == "core" and r["theme_name_pl"] == "Ekonomia"
     assert row(read(bundle, "indicators.csv"), "5.3", 2023)["unit"] == "PLN per capita"   # LCU is the city's currency
     inputs = [(i["role"], i["variable"], i["obs_year"]) for i in read(bundle, "indicator_inputs.csv")
-              if i["indicator_id"] == "P14-P-09" and i["year"] == "2023"]
+              if i["indicator_uid"] == "test-ed:P14-P-09" and i["year"] == "2023"]
     assert sorted(inputs) == [("input", "population", "2023"), ("previous", "population", "2022")]
     obs = next(o for o in read(bundle, "observations.csv") if o["variable"] == "population" and o["year"] == "2023")
     assert (obs["value"], obs["file_id"], obs["row"]) == ("985000", "testville/observations/obs.csv", "3")

@@ -34,7 +34,7 @@ def test_data_package_passes_frictionless_validate(bundle):
 def test_frictionless_catches_a_changed_file(bundle):
     """The check above has teeth: a byte changed in a CSV fails the hash and a broken key fails the integrity check."""
     path = bundle.out / "indicator_inputs.csv"
-    path.write_bytes(path.read_bytes().replace(b"\r\n0001,5.1,", b"\r\n0001,9.9,", 1))
+    path.write_bytes(path.read_bytes().replace(b"\r\n0001,test-ed:5.1,", b"\r\n0001,test-ed:9.9,", 1))
     errors = frictionless_errors(bundle.out)
     assert any("hash" in e for e in errors) and any("foreign-key" in e for e in errors)
 

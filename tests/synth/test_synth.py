@@ -201,6 +201,13 @@ def test_generate_refuses_a_folder_that_is_not_empty(catalogue, tmp_path):
         generate(tmp_path / "raw", catalogue, 1, [2022])
 
 
+def collected(catalogue):
+    """The variables a generated city's files hold: those of the standard it reports (the
+    catalogue's default edition)."""
+    used = {v for i in catalogue.indicators.values() if i.edition == catalogue.default_edition for v in i.variables}
+    return [v for v in catalogue.variables.values() if v.id in used]
+
+
 def test_multi_layout_ingests_with_no_problem(catalogue, tmp_path):
     info = generate(tmp_path / "raw", catalogue, 20, [2021, 2022, 2023], seed=11, layout="multi")
     assert {"cities.yaml", "sources.csv"} <= set(info.files)
@@ -209,7 +216,7 @@ def test_multi_layout_ingests_with_no_problem(catalogue, tmp_path):
     text_vars = sum(v.kind is VariableKind.text for v in catalogue.variables.values())
     assert report.cities == sorted(info.cities)
     assert report.observations == info.observations + 20 * 3 * text_vars
-    lcu = sum(v.unit == "LCU" for v in catalogue.variables.values())
+    lcu = sum(v.unit == "LCU" for v in collected(catalogue))
     assert report.repairs == {"currency_sign_removed": 2 * 3 * lcu}  # the two cities in euros: €1234.50
     con = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
     profile = load_profile(catalogue)
@@ -264,7 +271,7 @@ def test_every_tenth_city_reports_in_euros_with_a_sign(catalogue, tmp_path):
     assert (docs[home]["country"], docs[home]["currency"]) == ("PL", "PLN")
     assert (docs[abroad]["country"], docs[abroad]["currency"]) == ("SK", "EUR")
     assert docs[abroad]["text_facts"]["region"].endswith("Slovakia") and docs[abroad]["region"] in docs[abroad]["text_facts"]["region"]
-    lcu = {v.id for v in catalogue.variables.values() if v.unit == "LCU"}
+    lcu = {v.id for v in collected(catalogue) if v.unit == "LCU"}
     for code, signed in ((home, False), (abroad, True)):
         rows = [r for f in sorted((tmp_path / "raw" / code / "observations").glob("*.csv")) for r in _rows(f)]
         money = [r["value"] for r in rows if r["variable"] in lcu]
@@ -281,7 +288,7 @@ def test_euro_amounts_in_workbooks_ingest_too(catalogue, tmp_path):
     info = generate(tmp_path / "raw", catalogue, 10, [2023], seed=8, xlsx_share=1.0)
     assert all(f.endswith((".xlsx", ".yaml", ".csv")) for f in info.files)
     report = ingest(tmp_path / "raw", catalogue, tmp_path / "store.duckdb")
-    lcu = sum(v.unit == "LCU" for v in catalogue.variables.values())
+    lcu = sum(v.unit == "LCU" for v in collected(catalogue))
     assert report.repairs == {"currency_sign_removed": lcu}
 
 
