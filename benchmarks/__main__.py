@@ -32,6 +32,8 @@ def main() -> None:
     ap.add_argument("--scales", default=",".join(SCALES), help="comma-separated: " + ", ".join(SCALES))
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     ap.add_argument("--stages", default=",".join(STAGES), help="comma-separated: " + ", ".join(STAGES))
+    ap.add_argument("--standards", default="", help="comma-separated editions every generated city reports "
+                                                     "(default: the catalogue's default edition)")
     args = ap.parse_args()
 
     from pipeline.catalogue import load_catalogue
@@ -44,7 +46,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"bench-{scale}-") as tmp:
             raw = Path(tmp) / "raw"
             t0 = time.perf_counter()
-            generate(raw, cat, n_cities=n, years=list(range(2024 - years, 2024)), seed=1, layout="multi")
+            generate(raw, cat, n_cities=n, years=list(range(2024 - years, 2024)), seed=1, layout="multi",
+                     standards=[e for e in args.standards.split(",") if e] or None)
             gen_s = time.perf_counter() - t0
             size = sum(p.stat().st_size for p in raw.rglob("*") if p.is_file())
             stages = [s for s in STAGES if s in args.stages.split(",")]
@@ -52,7 +55,8 @@ def main() -> None:
             floor = results.get("floor", {}).get("wall_s")
             for s in stages:
                 r = results[s]
-                rows.append({"scale": scale, "cities": n, "years": years, "input_mb": round(size / 2**20, 1),
+                rows.append({"scale": scale, "cities": n, "years": years, "standards": args.standards or cat.default_edition,
+                             "input_mb": round(size / 2**20, 1),
                              "generate_s": round(gen_s, 2), "gx_s": None, **r,
                              "x_floor": round(r["wall_s"] / floor, 2) if floor else None})
                 print(f"{scale:9} {s:10} wall {r['wall_s']:8.2f} s  cpu {r['cpu_s']:8.2f} s  peak {r['peak_mb']:8.1f} MB  "

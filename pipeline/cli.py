@@ -531,18 +531,24 @@ LEVEL_ROWS = 50
 of listing them (a national build has 25,000); the full table is the store's ``certification``."""
 
 
-def print_levels(levels) -> None:
+def print_levels(levels, catalogue) -> None:
     editions = list(dict.fromkeys(lv.edition for lv in levels))
     several = len(editions) > 1
+    lang = output_language()
+    names = {(e.id, lv.id): getattr(lv.name, lang, lv.name.en) for e in catalogue.editions.values() for lv in e.certification_levels}
+
+    def level(lv) -> str:
+        return names.get((lv.edition, lv.level), lv.level) if lv.level else "—"
+
     if len(levels) <= LEVEL_ROWS:
         show(out, _("Coverage and certification level"),
              [_("city"), *([_("standard")] if several else []), _("year"), _("core"), _("core + supporting"), _("level")],
              [[lv.city_code, *([lv.edition] if several else []), str(lv.year), f"{lv.core_reported}/{lv.core_defined}",
-               f"{lv.total_reported}/{lv.total_defined}", lv.level or "—"] for lv in levels])
+               f"{lv.total_reported}/{lv.total_defined}", level(lv)] for lv in levels])
         return
     counts: dict[tuple[str, int, str], int] = {}
     for lv in levels:
-        key = (lv.edition, lv.year, lv.level or "—")
+        key = (lv.edition, lv.year, level(lv))
         counts[key] = counts.get(key, 0) + 1
     cities = len({lv.city_code for lv in levels})
     show(out, ngettext("Cities per certification level ({n} city; each city and year in the store table certification and "
@@ -570,7 +576,7 @@ def calculate(
         con.close()
     out.print(ngettext("{results} result, {reported} reported, in {store}.", "{results} results, {reported} reported, in {store}.",
                        summary.results).format(results=summary.results, reported=summary.reported, store=store))
-    print_levels(summary.levels)
+    print_levels(summary.levels, cat)
 
 
 @app.command()
@@ -601,9 +607,12 @@ def explain(
 
 
 def print_validation(rep, limit: int = 40) -> None:
+    from pipeline.dossier import i18n as words
+    from pipeline.validate.base import finding_text
+
     lang = output_language()
     show(out, _("Validation by level and severity"), [_("level"), _("severity"), _("findings"), _("accepted")],
-         [[str(r.level), r.severity, str(r.findings), str(r.accepted)] for r in rep.summary])
+         [[str(r.level), words.enum("severity", r.severity, lang), str(r.findings), str(r.accepted)] for r in rep.summary])
     out.print(ngettext("{rules} rules ran; {n} error not accepted.", "{rules} rules ran; {n} errors not accepted.",
                        rep.blocking).format(rules=len(rep.rules), n=rep.blocking), highlight=False)
     pending = [f for f in rep.findings if not f.accepted and f.severity != "information"]
@@ -615,12 +624,13 @@ def print_validation(rep, limit: int = 40) -> None:
                 + (" " + _("row {row}").format(row=f.row) if f.row else ""))
 
     def message(f) -> str:
-        return i18n.render(f.message_id, f.message_args, lang, f.message)
+        return finding_text(f.message_id, f.message_args, lang, f.message)
 
     if pending:
         show(out, _("Findings not accepted ({shown} of {n} shown)").format(shown=min(limit, len(pending)), n=len(pending)),
              [_("severity"), _("rule"), _("city"), _("year"), _("observed"), _("message"), _("place")],
-             [[f.severity, f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "", message(f), place(f)]
+             [[words.enum("severity", f.severity, lang), f.rule_id, f.city_code or "", str(f.year or ""), f.observed or "",
+               message(f), place(f)]
               for f in pending[:limit]])
     stale = [f for f in rep.findings if f.test == "unused_exception"]
     if stale:  # an acceptance that matched nothing: the finding it meant is still open, or it is out of date
@@ -864,7 +874,7 @@ def build(
         typer.echo(_("Nothing changed since build {build}: {out}/ is up to date (use --force to build anyway).").format(
             build=result.manifest.build_id[:12], out=result.out))
     print_validation(result.validation, limit=10)
-    print_levels(result.calculation.levels)
+    print_levels(result.calculation.levels, cat)
     typer.echo(ngettext("Built {n} city from {files} files: {observations} observations ({repaired} values repaired), "
                         "{reported} of {results} indicator values reported, {blocking} blocking errors.",
                         "Built {n} cities from {files} files: {observations} observations ({repaired} values repaired), "

@@ -339,7 +339,7 @@ def test_many_cities_without_a_dataset_id_stop_before_any_stage(tmp_path, mini_c
     assert got.exit_code == EXIT_BAD_INPUT and "dataset_id_required" in got.stderr and "2 cities" in got.stderr
 
 
-def test_the_closing_summary_counts_cities_per_level_at_scale(capsys):
+def test_the_closing_summary_counts_cities_per_level_at_scale(capsys, catalogue):
     from types import SimpleNamespace
 
     from pipeline.cli import LEVEL_ROWS, print_levels
@@ -347,7 +347,7 @@ def test_the_closing_summary_counts_cities_per_level_at_scale(capsys):
     levels = [SimpleNamespace(city_code=f"{n:04d}", edition="iso37120-2014", year=y, core_reported=46, core_defined=46, total_reported=90,
                               total_defined=100, level="platinum" if n % 2 else None)
               for n in range(LEVEL_ROWS) for y in (2022, 2023)]
-    print_levels(levels)
+    print_levels(levels, catalogue)
     shown = capsys.readouterr().out
     assert "Cities per certification level (50 cities" in shown
-    assert "2023 | platinum | 25" in shown and "2023 | — | 25" in shown and "0007" not in shown
+    assert "2023 | Platinum | 25" in shown and "2023 | — | 25" in shown and "0007" not in shown

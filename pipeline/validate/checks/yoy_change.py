@@ -40,7 +40,8 @@ def _rules(catalogue):
             relative = num(chk.max_relative * 100) if chk.max_relative is not None else ""
             unit = _unit(ind.unit)
             describe, found = TEMPLATES[(bool(absolute), bool(relative))]
-            expected = " ".join(filter(None, [f"±{absolute} {unit.en}" if absolute else "", f"±{relative} %" if relative else ""]))
+            # in no language: the unit of an absolute bound is in the message
+            expected = " / ".join(filter(None, [f"±{absolute}" if absolute else "", f"±{relative} %" if relative else ""]))
             where = f"r.indicator_uid = {q(ind.uid)} AND r.yoy_change IS NOT NULL"
             out.append(CHECK.make(
                 f"yoy_change_results_{ind.uid}",
