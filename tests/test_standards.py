@@ -4,6 +4,7 @@ two editions give the same value, and a crosswalk continues a series across the 
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipeline.build import build
 from pipeline.calculate import calculate
 from pipeline.catalogue import load_catalogue
 from pipeline.catalogue.crosswalks import Relation
@@ -136,6 +138,15 @@ def test_a_generated_city_reports_all_four_standards(catalogue, tmp_path):
                     ("iso37122-2019", 2, 0, 80), ("iso37123-2019", 2, 0, 68)]
     assert all(reported[e] > 0 for e in standards)
     assert report.blocking == 0
+    # the whole build: the bundle (a tier of its own for 37122/37123), a dossier per standard
+    result = build(tmp_path / "raw", tmp_path / "out", catalogue, reports=tmp_path / "reports",
+                   store=tmp_path / "work.duckdb", pdf=False, langs=["pl"])
+    tiers = {r["tier"] for r in csv.DictReader((tmp_path / "out" / "open-data" / "indicators.csv").open(encoding="utf-8"))}
+    assert tiers == {"core", "supporting", "profile", "indicator"}
+    assert not result.up_to_date
+    code = next(p.parent.name for p in (tmp_path / "raw").glob("*/city.yaml"))
+    smart = (tmp_path / "reports" / f"dossier-{code}-iso37122-2019-pl.html").read_text(encoding="utf-8")
+    assert "ta norma nie ma poziomów certyfikacji" in smart.lower() and "poniżej najniższego poziomu" not in smart
 
 
 def test_a_city_names_a_standard_the_catalogue_lacks(catalogue, tmp_path):

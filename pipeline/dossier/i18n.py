@@ -202,6 +202,8 @@ LABELS: dict[str, str | tuple[str, str] | tuple[str, str, None]] = {  # key: N_(
     "relation": N_('Relation'),
     "other_standards": N_('Other standards of the city'),
     "tiers_inferred_badge": N_('inferred tiers'),
+    "indicators_reported": N_('Indicators reported'),
+    "no_levels": N_('This standard has no certification levels: the table counts the indicators reported.'),
     "previous": N_('Previous year'),
     "yoy_change": N_('Change'),
     "yoy_relative": N_('Change %'),

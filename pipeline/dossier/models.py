@@ -65,6 +65,10 @@ class EditionPart(Part):
     tiers_inferred: int = 0
     """Core and supporting indicators whose tier is inferred, not confirmed: the certification levels
     are computed on them, and the dossier says so."""
+    tiers: bool = True
+    """The standard splits its indicators into core and supporting (ISO 37122 and 37123 do not)."""
+    levels: bool = True
+    """The standard has certification levels."""
 
 
 class BuildPart(Part):

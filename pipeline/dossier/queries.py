@@ -455,7 +455,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     level_name = cert_latest.level_name if cert_latest else None
     city_name = Text(en=city_row["name_en"], pl=city_row["name_pl"])
     statement = _statement(city_name, latest, cert_latest, share, level_name, classes, dict(sorted(flagged.items())),
-                           open_errors, open_warnings, accepted, len(runs), len(latest_inputs))
+                           open_errors, open_warnings, accepted, len(runs), len(latest_inputs),
+                           levels=bool(edition.certification_levels))
     quality = QualityPart(year=latest, reported=cert_latest.total_reported if cert_latest else 0,
                           defined=cert_latest.total_defined if cert_latest else 0, share_reported=share,
                           core_reported=cert_latest.core_reported if cert_latest else 0,
@@ -478,7 +479,9 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
     return Dossier(
         city=city, edition=EditionPart(id=edition.id, standard=edition.standard, year=edition.year, title=edition.title,
                                        tiers_inferred=sum(1 for i in indicators if i.tier_basis is TierBasis.inferred
-                                                          and i.tier in (Tier.core, Tier.supporting))),
+                                                          and i.tier in (Tier.core, Tier.supporting)),
+                                       tiers=any(i.tier in (Tier.core, Tier.supporting) for i in indicators),
+                                       levels=bool(edition.certification_levels)),
         build=build, coverage=coverage, certification=certification, validation=validation, not_available=not_available,
         revisions=RevisionsPart(compared=compared, rows=revisions), quality=quality, inventory=inventory, manifest=manifest,
         sign_off=SignOff(data_owner=facts.get("publisher") or (contact_part.organisation if contact_part else None) or city_name.en,
@@ -486,7 +489,8 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         themes=themes)
 
 
-def _statement(city: Text, year, cert, share, level_name, classes, flagged, errors, warnings, accepted, rules, inputs) -> list[Text]:
+def _statement(city: Text, year, cert, share, level_name, classes, flagged, errors, warnings, accepted, rules, inputs,
+               levels: bool = True) -> list[Text]:
     """The quality statement in sentences, from the facts only (the words in the catalogues)."""
     def both(fn) -> Text:
         return Text(en=fn("en"), pl=fn("pl"))
@@ -504,6 +508,12 @@ def _statement(city: Text, year, cert, share, level_name, classes, flagged, erro
 
     def coverage(lang: str) -> str:
         lvl = getattr(level_name, lang) if level_name else None
+        if not levels:  # a standard without tiers and certification levels (ISO 37122, 37123)
+            return (tr(lang, N_("In {year}, {city} reported {reported} of the {defined} indicators of this standard ({share} %); "
+                                "the standard has no certification levels."),
+                       year=year, city=getattr(city, lang), reported=cert.total_reported, defined=cert.total_defined,
+                       share=i18n.number(share, lang, 1))
+                    + " " + tr(lang, N_("Every indicator without a value is listed with its reason.")))
         return (tr(lang, N_("In {year}, {city} reported {reported} of {defined} core and supporting indicators ({share} %), "
                             "{core} of the {core_defined} core ones;"),
                    year=year, city=getattr(city, lang), reported=cert.total_reported, defined=cert.total_defined,

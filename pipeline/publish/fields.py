@@ -12,14 +12,14 @@ from typing import Literal
 
 from pipeline.calculate import FLAG_STATUSES
 from pipeline.catalogue.models import INDICATOR_ID as _INDICATOR_ID
-from pipeline.catalogue.models import SLUG, VARIABLE_ID
+from pipeline.catalogue.models import SLUG, VARIABLE_ID, Tier
 from pipeline.ingest.models import CODE
 
 FieldType = Literal["string", "integer", "number", "date"]
 
 STATUSES = ("reported", "not_available", "not_applicable")
 REASON_CODES = ("missing_input", "input_not_available", "confidential", "not_applicable", "zero_denominator", "no_finite_value")
-TIERS = ("core", "supporting", "profile")
+TIERS = tuple(t.value for t in Tier)
 OBSERVATION_STATUSES = ("estimated", "provisional", "revised", "break", "confidential", "not_available", "not_applicable")
 QUALITY_CLASSES = ("measured", "survey_extrapolation", "higher_level_extrapolation", "assumption_estimate", "expert_estimate", "unknown")
 INPUT_ROLES = ("numerator", "denominator", "input", "previous", "reported")
@@ -186,7 +186,8 @@ INDICATORS = TableSpec(
         FieldSpec("theme_name_pl", "string", "Theme name (Polish)", "Nazwa tematu (polska)",
                   "Name of the theme in Polish.", required=True),
         FieldSpec("tier", "string", "Tier", "Rodzaj",
-                  "core or supporting indicator of the standard, or profile data about the city.",
+                  "core or supporting indicator of the standard, profile data about the city, or indicator (of a "
+                  "standard without a core/supporting split: ISO 37122, ISO 37123).",
                   required=True, enum=TIERS),
         FieldSpec("name_en", "string", "Indicator name (English)", "Nazwa wskaźnika (angielska)",
                   "Name of the indicator in English.", required=True),
