@@ -716,6 +716,43 @@ def publish(
                       reported=report.reported, first=report.first_year, last=report.last_year), highlight=False)
 
 
+INPUT_CHANGES = {"added": N_("added"), "removed": N_("removed"), "changed": N_("changed")}
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier release (a folder with store/, or a store file).")],
+    new: Annotated[Path, typer.Argument(help="The later release.")] = Path("data/out"),
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    limit: Annotated[int, typer.Option(help="Rows shown per table in text (json has them all).")] = 40,
+) -> None:
+    """What changed between two releases: values changed (with the inputs marked revised that
+    explain them), indicators newly or no longer reported, and inputs added, removed or changed."""
+    from pipeline.diff import diff_releases
+
+    try:
+        d = diff_releases(old, new)
+    except FileNotFoundError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if format == "json":
+        sys.stdout.write(d.model_dump_json(indent=2) + "\n")
+        return
+    show(out, ngettext("{n} value changed ({unexplained} explained by no input marked revised)",
+                       "{n} values changed ({unexplained} explained by no input marked revised)",
+                       len(d.values_changed)).format(n=len(d.values_changed), unexplained=d.unexplained),
+         [_("city"), _("indicator"), _("year"), _("old value"), _("new value"), _("inputs marked revised")],
+         [[c.city_code, c.indicator_uid, str(c.year), c.old, c.new,
+           "; ".join(f"{r.variable} {r.year}" + (f": {r.note}" if r.note else "") for r in c.revised_inputs) or "—"]
+          for c in d.values_changed[:limit]])
+    for title, rows in ((N_("Newly reported: {n}"), d.newly_reported), (N_("No longer reported: {n}"), d.no_longer_reported)):
+        show(out, _(title).format(n=len(rows)), [_("city"), _("indicator"), _("year"), _("old status"), _("new status")],
+             [[c.city_code, c.indicator_uid, str(c.year), c.old_status or "—", c.new_status or "—"] for c in rows[:limit]])
+    show(out, _("Inputs added, removed or changed: {n}").format(n=len(d.inputs)),
+         [_("file"), _("change"), _("old SHA-256"), _("new SHA-256")],
+         [[c.file_id, _(INPUT_CHANGES[c.change]), (c.old_sha256 or "—")[:12], (c.new_sha256 or "—")[:12]] for c in d.inputs[:limit]])
+
+
 @app.command()
 def verify(
     release_dir: Annotated[Path, typer.Argument(help="A release folder (with manifest.json and archive/).")] = Path("data/out"),

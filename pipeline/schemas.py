@@ -22,6 +22,7 @@ def _models() -> dict[str, type[BaseModel]]:
     from pipeline.dossier.comparison import Comparison
     from pipeline.dossier.models import Dossier
     from pipeline.ingest.models import Cities, City, Exceptions, ObservationRow, SourceRow
+    from pipeline.diff import ReleaseDiff
     from pipeline.publish.config import PublishConfig
     from pipeline.publish.models import PublishReport
     from pipeline.store import models as store
@@ -41,6 +42,7 @@ def _models() -> dict[str, type[BaseModel]]:
         **{f"{name}.schema.json": m for name, m in store.ARTEFACTS.items()},
         "dossier.schema.json": Dossier,
         "comparison.schema.json": Comparison,
+        "release-diff.schema.json": ReleaseDiff,
     }
 
 

@@ -22,6 +22,7 @@ UPSTREAM = {
     "templates": SHARED | {"ingest"},
     "synth": SHARED | {"ingest"},
     "release": SHARED,
+    "diff": SHARED,    # reads two releases' stores
     "schemas": None,   # collects the models of every stage
     "build": None,     # orchestrates every stage
     "cli": None,
