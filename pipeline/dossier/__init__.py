@@ -446,8 +446,9 @@ def write_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_d
 def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] | None = None,
                    manifest: Manifest | None = None, pdf: bool = True, *, cities: Iterable[str] | None = None,
                    workers: int | None = None, note: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the dossier of every city in the store into ``out_dir``: ``dossier-<city>-<lang>.html``
-    per language, ``dossier-<city>.json``, and ``dossier-<city>-<lang>.pdf`` when ``pdf`` and
+    """Write the dossier of every city in the store into ``out_dir``, one per standard it reports
+    (see :func:`html_name`): ``dossier-<city>-<lang>.html`` per language, ``dossier-<city>.json``,
+    and ``dossier-<city>-<lang>.pdf`` when ``pdf`` and
     Chromium is installed (otherwise the PDF is skipped and ``note`` is told why). Returns the
     paths written. ``manifest`` is the build's; without it the dossier says where to find it.
     ``cities`` limits the dossiers to those city codes (KeyError for a code not in the store); the
