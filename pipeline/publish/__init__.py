@@ -15,8 +15,6 @@ is ready. The same store, catalogue and configuration give byte-identical files.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -24,32 +22,25 @@ from pathlib import Path
 import duckdb
 
 from pipeline.catalogue import Catalogue
-from pipeline.publish import csvw, datapackage, dcat, jsonstat, parquet
 from pipeline.publish.config import DEFAULT_CONFIG, PublishConfig, load_config
 from pipeline.publish.fields import INDICATORS, TABLES
-from pipeline.publish.files import CSVW, DATAPACKAGE, DCAT_JSONLD, DCAT_TURTLE, DISTRIBUTIONS, JSONSTAT, MEDIA_TYPES, PARQUET
+from pipeline.publish.files import MEDIA_TYPES
 from pipeline.publish.metadata import dataset_metadata
 from pipeline.publish.models import PublishedFile, PublishReport
-from pipeline.publish.tidy import PublishError, check_store, check_table, registered, write_csv
+from pipeline.publish.tidy import PublishError, check_store, check_table, registered
+from pipeline.publish.writers import WRITERS, Bundle
 
 BUNDLE_DIR = "open-data"
 """The bundle's folder inside a release."""
 
 
-def _json(doc: dict) -> bytes:
-    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: PublishConfig, config_file: str,
            out_dir: Path) -> tuple[list[str], PublishReport]:
-    """Write every file of the bundle into ``out_dir`` as ``.<name>.tmp``; the names (in order) and the report.
+    """Write every file of the bundle (:data:`~pipeline.publish.writers.WRITERS`, in their order)
+    into ``out_dir`` as ``.<name>.tmp``; the names (in order) and the report.
 
-    The tables are checked before anything is written; the CSV, JSON-stat and Parquet files are streamed
-    from DuckDB, so no table is held in Python.
+    The tables are checked before anything is written; the CSV, JSON-stat and Parquet files are
+    streamed from DuckDB, so no table is held in Python.
     """
     with registered(con, catalogue) as tables:
         check_store(con)
@@ -58,33 +49,17 @@ def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: Publish
         reported = con.execute(f"SELECT count(*) FROM ({tables[INDICATORS.name].sql}) AS t "
                                "WHERE status = 'reported'").fetchall()[0][0]
         out_dir.mkdir(parents=True, exist_ok=True)
-        written: dict[str, tuple[int, str]] = {}
-
-        def stream(name: str, writer) -> None:
+        bundle = Bundle(con, tables, meta)
+        for name, write in WRITERS:
             with open(out_dir / f".{name}.tmp", "wb") as sink:
-                written[name] = writer(sink)
-
-        def put(name: str, data: bytes) -> None:
-            (out_dir / f".{name}.tmp").write_bytes(data)
-            written[name] = (len(data), _sha(data))
-
-        for t in TABLES:
-            stream(t.path, lambda sink, t=t: write_csv(con, tables[t.name], sink))
-        put(DATAPACKAGE, _json(datapackage.descriptor(meta, [(t, *written[t.path]) for t in TABLES])))
-        put(CSVW, _json(csvw.metadata(meta, TABLES)))
-        stream(JSONSTAT, lambda sink: jsonstat.write(con, meta, tables[INDICATORS.name], sink))
-        stream(PARQUET, lambda sink: parquet.write_parquet(con, tables[INDICATORS.name], meta, sink))
-    published = [dcat.Published(d, *written[d.filename]) for d in DISTRIBUTIONS]
-    jsonld = dcat.to_json(dcat.record(meta, published))
-    put(DCAT_JSONLD, jsonld)
-    put(DCAT_TURTLE, dcat.to_turtle(jsonld))
+                bundle.written[name] = write(bundle, sink)
     report = PublishReport(
         dataset_id=meta.dataset_id, dataset_iri=meta.iri, version=meta.version, release_date=meta.release_date,
         release_date_derived=meta.release_date_derived, cities=[c.code for c in meta.cities],
         first_year=meta.first_year, last_year=meta.last_year, rows=counts[INDICATORS.name], reported=reported,
         files=[PublishedFile(path=name, bytes=size, sha256=sha, media_type=MEDIA_TYPES[name])
-               for name, (size, sha) in written.items()])
-    return list(written), report
+               for name, (size, sha) in bundle.written.items()])
+    return list(bundle.written), report
 
 
 def _discard(out_dir: Path, created: bool) -> None:

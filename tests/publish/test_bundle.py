@@ -253,3 +253,14 @@ def test_the_sample_city_bundle_passes_every_validator(tmp_path, catalogue):
     assert checksum_mismatches(out) == []
     for spec in TABLES:
         assert tidy_csv_problems(out, spec.path) == [], spec.path
+
+
+def test_one_list_of_writers_writes_every_file_of_the_bundle_in_order(bundle):
+    from pipeline.publish.files import DCAT_JSONLD, DISTRIBUTIONS, MEDIA_TYPES
+    from pipeline.publish.writers import WRITERS
+
+    names = [name for name, _ in WRITERS]
+    assert sorted(names) == sorted(MEDIA_TYPES) and len(set(names)) == len(names)
+    # the record describes files written before it
+    assert all(names.index(d.filename) < names.index(DCAT_JSONLD) for d in DISTRIBUTIONS)
+    assert [f.path for f in bundle.report.files] == names
