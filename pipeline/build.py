@@ -125,7 +125,7 @@ def write_json(path: Path, model: BaseModel) -> None:
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
           store: Path = WORK_STORE, langs: Sequence[str] | None = None, pdf: bool = True,
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
-          force: bool = False, previous: rel.Previous | None = None, progress: Callable[[str], None] = lambda _: None,
+          force: bool = False, previous: rel.Previous | None = None, progress: Callable[..., None] = lambda *_: None,
           note: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
 
@@ -134,7 +134,9 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
 
     Raises ProblemsFound for bad input (and when another build holds the release folder) and
     ReleaseBlocked for unaccepted validation errors (its report is written to
-    ``reports/validation-report.json``); ``out`` is then unchanged."""
+    ``reports/validation-report.json``); ``out`` is then unchanged. ``progress(stage)`` is told
+    each stage as it starts, and ``progress(stage, done, total)`` the cities of a long stage
+    (the dossiers) as they are done."""
     raw, out, reports = Path(raw), Path(out), Path(reports)
     langs = list(langs or languages())  # by default every language that has a message catalogue
     config_path = Path(publish_config_file)
@@ -178,7 +180,7 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
 
 def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
-         config_file: str, previous: rel.Previous | None, progress: Callable[[str], None]) -> Manifest:
+         config_file: str, previous: rel.Previous | None, progress: Callable[..., None]) -> Manifest:
     progress("ingest")
     ingested = ingest(raw, catalogue, work)
     progress("calculate")
@@ -211,7 +213,8 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
                                 published.release_date, compared)
 
         progress("dossier")
-        render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False)
+        render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False,
+                       counted=lambda done, total: progress("dossier", done, total))
     finally:
         con.close()
     final = manifest()
@@ -279,7 +282,7 @@ def _result(out: Path, manifest: Manifest, up_to_date: bool, reports: list[str])
     return BuildResult(out=out.as_posix(), up_to_date=up_to_date, manifest=manifest, reports=reports, **loaded)
 
 
-def verify(release_dir: Path, scratch: Path, progress: Callable[[str], None] = lambda _: None) -> rel.VerifyReport:
+def verify(release_dir: Path, scratch: Path, progress: Callable[..., None] = lambda *_: None) -> rel.VerifyReport:
     """Re-run a release from its archived inputs and definitions, with its configuration, in
     ``scratch``; compare every file of the release, as it is on disk, with the re-run's. Raises
     ProblemsFound if the release has no readable manifest or archive."""

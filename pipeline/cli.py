@@ -862,10 +862,19 @@ def build(
 
             started = last = time.monotonic()
             previous: list[str] = []
+            tenths = [0]  # the tenths of a long stage logged so far
 
-            def progress(stage: str) -> None:
+            def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
                 nonlocal last
                 shown = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
+                if done is not None and total:  # within a long stage: cities done of all
+                    counts = _("{stage}: {done} of {total} cities").format(stage=shown, done=done, total=total)
+                    bar.update(task, description=counts)
+                    if not err.is_terminal and done * 10 // total > tenths[-1]:  # a log: a line per tenth
+                        tenths.append(done * 10 // total)
+                        err.print(f"{time.monotonic() - started:7.1f} s  {counts}", highlight=False)
+                    return
+                tenths[:] = [0]
                 bar.update(task, description=shown, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
                 if not err.is_terminal:  # a log: one plain line per stage, with the time so far
                     now = time.monotonic()

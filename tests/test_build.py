@@ -351,3 +351,24 @@ def test_the_closing_summary_counts_cities_per_level_at_scale(capsys, catalogue)
     shown = capsys.readouterr().out
     assert "Cities per certification level (50 cities" in shown
     assert "2023 | Platinum | 25" in shown and "2023 | — | 25" in shown and "0007" not in shown
+
+
+def test_a_long_stage_logs_a_line_per_tenth_of_its_cities(tmp_path):
+    """Off a terminal the dossier stage says how many cities are done, once per tenth of them."""
+    from pipeline.cli import app as cli
+
+    from pipeline.synth import generate
+
+    raw = tmp_path / "raw"
+    generate(raw, load_catalogue(ROOT / "indicators"), n_cities=45, years=[2023], seed=2, layout="multi")
+    config = tmp_path / "publish.yaml"
+    config.write_text("dataset_id: iso37120-test-region\npublisher: {name: Region office, homepage: 'https://region.example.org/'}\n"
+                      "contact: {name: Open data team, email: opendata@region.example.org}\n")
+    got = CliRunner().invoke(cli, ["build", str(raw), "--out", str(tmp_path / "out"), "--no-pdf", "--lang", "en",
+                                   "--reports", str(tmp_path / "reports"), "--store", str(tmp_path / "s.duckdb"),
+                                   "--config", str(config), "--catalogue", str(ROOT / "indicators")],
+                             env={"ISO37120_LANG": "en"}, catch_exceptions=False)
+    assert got.exit_code == 0, got.output
+    lines = [ln for ln in got.stderr.splitlines() if "of 45 cities" in ln]
+    # batches of 20 cities: 20, 40 and 45 done, each past a new tenth
+    assert [ln.split("s  ", 1)[1] for ln in lines] == [f"dossier: {n} of 45 cities" for n in (20, 40, 45)]

@@ -445,12 +445,14 @@ def write_comparison(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_d
 
 def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] | None = None,
                    manifest: Manifest | None = None, pdf: bool = True, *, cities: Iterable[str] | None = None,
-                   workers: int | None = None, note: Callable[[str], None] | None = None) -> list[Path]:
+                   workers: int | None = None, note: Callable[[str], None] | None = None,
+                   counted: Callable[[int, int], None] | None = None) -> list[Path]:
     """Write the dossier of every city in the store into ``out_dir``, one per standard it reports
     (see :func:`html_name`): ``dossier-<city>-<lang>.html`` per language, ``dossier-<city>.json``,
     and ``dossier-<city>-<lang>.pdf`` when ``pdf`` and
     Chromium is installed (otherwise the PDF is skipped and ``note`` is told why). Returns the
     paths written. ``manifest`` is the build's; without it the dossier says where to find it.
+    ``counted(done, total)`` is told the cities rendered so far after each batch.
     ``cities`` limits the dossiers to those city codes (KeyError for a code not in the store); the
     comparison is written only for the whole store.
 
@@ -479,20 +481,33 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     if sys.platform != "linux":  # workers are forked (no re-import of __main__); elsewhere fork is unsafe
         workers = 1
     written: list[Path] = []
+    done = 0
+
+    def count(batch_size: int) -> None:
+        nonlocal done
+        done += batch_size
+        if counted is not None:
+            counted(done, len(codes))
+
     if workers <= 1:
         _start(job)
         for batch in batches:
             written += _render_batch(fetch(con, batch))
+            count(len(batch))
     else:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
                                  initargs=(job,)) as pool:
-            pending: deque[Future] = deque()
+            pending: deque[tuple[Future, int]] = deque()
             for batch in batches:  # at most two batches per worker in flight: memory stays flat
-                pending.append(pool.submit(_render_batch, fetch(con, batch)))
+                pending.append((pool.submit(_render_batch, fetch(con, batch)), len(batch)))
                 if len(pending) >= 2 * workers:
-                    written += pending.popleft().result()
+                    future, size = pending.popleft()
+                    written += future.result()
+                    count(size)
             while pending:
-                written += pending.popleft().result()
+                future, size = pending.popleft()
+                written += future.result()
+                count(size)
     pages = [p for p in written if p.suffix == ".html"]
     if codes and whole:
         written += write_comparison(con, catalogue, out_dir, langs)

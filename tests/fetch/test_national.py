@@ -195,6 +195,7 @@ def test_the_national_build_runs_offline_from_the_snapshot(national, monkeypatch
     built = CliRunner().invoke(app, ["build", str(raw), *out], catch_exceptions=False)
     assert built.exit_code == 0, built.output
     assert "Built 11 cities" in built.stdout and "dataset iso37120-gminy" in built.stdout
+    assert "s  dossier: 11 of 11 cities" in built.stderr  # off a terminal: the cities of the long stage
     manifest = json.loads((tmp / "out" / "manifest.json").read_text())
     assert {Path(i["file_id"]).name for i in manifest["inputs"] if i["role"] == "snapshot"} >= {
         "snapshot.yaml", "data-by-variable-72305-p0.json", "units-level6-p0.json"}
