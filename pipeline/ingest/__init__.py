@@ -376,12 +376,12 @@ def _check_cities(folders: list[Folder], catalogue: Catalogue, problems: list[Pr
                 y.add("duplicate_city", msg(N_("city {city} is also declared in {first_file}"), city=city.code,
                                             first_file=seen[city.code]), (*prefix, "code"), city.code)
             seen[city.code] = file_id
-            field = "standards" if city.standards else "edition"
+            key = "standards" if city.standards else "edition"
             for n_std, edition in enumerate(city.editions(catalogue.default_edition)):
                 if edition not in catalogue.editions:
                     y.add("unknown_edition", msg(N_("edition {edition} is not in the catalogue (known: {known})"),
                                                  edition=repr(edition), known=", ".join(catalogue.editions)),
-                          (*prefix, field, *((n_std,) if city.standards else ())), edition)
+                          (*prefix, key, *((n_std,) if city.standards else ())), edition)
             for key in city.text_facts:
                 if key not in text_vars:
                     y.add("unknown_variable", msg(N_("{variable} is not a text variable of the registry (text variables: "
