@@ -208,31 +208,10 @@ def city_manifest(manifest: Manifest | None, file_ids: set[str]) -> Manifest | N
         "outputs": [o for o in manifest.outputs if not o.path.startswith("archive/")]})
 
 
-def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Manifest | None = None,
-             edition_id: str | None = None) -> Dossier:
-    """The dossier of one city from its rows, for one standard it reports (default: its primary
-    one): no store access, so it can run in a worker process. The inputs, sources and findings on
-    inputs are the city's; the values, levels and findings on values are the standard's."""
-    got = data.rows
-    if not got["city"]:
-        raise KeyError(f"no city {data.code} in the store")
-    city_code = data.code
-    city_row = got["city"][0]
-    facts = json.loads(city_row["facts"]) if city_row["facts"] else {}
-    editions = list(city_row["editions"])
-    if edition_id is not None and edition_id not in editions:
-        raise KeyError(f"city {city_code} does not report {edition_id}; it reports {', '.join(editions)}")
-    edition = catalogue.editions[edition_id or editions[0]]
-    indicators = catalogue.of_edition(edition.id)
-    by_uid = {i.uid: i for i in indicators}
-    folder = city_row["folder"]
-    runs, calcs = shared.runs, shared.calcs
-
-    def ref(uid: str) -> IndicatorRef | None:
-        ind = by_uid.get(uid) if uid else None
-        return IndicatorRef(uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), name=ind.name) if ind else None
-
-    # --- inventory -----------------------------------------------------------------------------
+def _inventory(got: dict[str, list[dict]], manifest: Manifest | None
+               ) -> tuple[InventoryPart, tuple[dict[str, str], dict[str, str]], str, Manifest | None]:
+    """The input inventory of a city: its files (with anchors to link them) and sources, the
+    digest of its inputs, and the manifest as its dossier shows it."""
     files = got["files"]
     manifest = city_manifest(manifest, {f["file_id"] for f in files})
     file_anchors: dict[str, str] = {}
@@ -253,8 +232,13 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
                                  file_id=s["file_id"], row=s["row"], observations=obs_by_source.get(s["source_id"], 0))
                  for s in sources])
     fingerprint = hashlib.sha256("".join(f"{f['sha256']}  {f['file_id']}\n" for f in files).encode()).hexdigest()
+    return inventory, (file_anchors, source_anchors), fingerprint, manifest
 
-    # --- validation ----------------------------------------------------------------------------
+
+def _validation(got: dict[str, list[dict]], runs: list[dict], by_uid: dict[str, Indicator], file_anchors: dict[str, str],
+                city_code: str) -> tuple[list[FindingRow], ValidationPart, int]:
+    """The findings of a city on the inputs and on the values of one standard (``by_uid``), the
+    validation part of its dossier, and the number of errors not accepted."""
     raw_findings = [f for f in got["findings"] if f["indicator_uid"] is None or f["indicator_uid"] in by_uid]
 
     def finding(f: dict) -> FindingRow:
@@ -291,6 +275,36 @@ def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Man
         accepted_findings=[f for f in findings if f.accepted],
         information=sum(1 for f in findings if f.severity == "information"),
         exceptions=exceptions)
+    return findings, validation, blocking
+
+
+def assemble(data: CityRows, shared: Shared, catalogue: Catalogue, manifest: Manifest | None = None,
+             edition_id: str | None = None) -> Dossier:
+    """The dossier of one city from its rows, for one standard it reports (default: its primary
+    one): no store access, so it can run in a worker process. The inputs, sources and findings on
+    inputs are the city's; the values, levels and findings on values are the standard's."""
+    got = data.rows
+    if not got["city"]:
+        raise KeyError(f"no city {data.code} in the store")
+    city_code = data.code
+    city_row = got["city"][0]
+    facts = json.loads(city_row["facts"]) if city_row["facts"] else {}
+    editions = list(city_row["editions"])
+    if edition_id is not None and edition_id not in editions:
+        raise KeyError(f"city {city_code} does not report {edition_id}; it reports {', '.join(editions)}")
+    edition = catalogue.editions[edition_id or editions[0]]
+    indicators = catalogue.of_edition(edition.id)
+    by_uid = {i.uid: i for i in indicators}
+    folder = city_row["folder"]
+    runs, calcs = shared.runs, shared.calcs
+
+    def ref(uid: str) -> IndicatorRef | None:
+        ind = by_uid.get(uid) if uid else None
+        return IndicatorRef(uid=ind.uid, id=ind.id, anchor=indicator_anchor(ind), name=ind.name) if ind else None
+
+    inventory, anchors, fingerprint, manifest = _inventory(got, manifest)
+    file_anchors, source_anchors = anchors
+    findings, validation, blocking = _validation(got, runs, by_uid, file_anchors, city_code)
 
     # --- results, lineage ----------------------------------------------------------------------
     years = [r["year"] for r in got["years"]]
