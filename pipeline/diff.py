@@ -21,7 +21,7 @@ from typing import Literal
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.store import open_store
+from pipeline.store import decimal_text, open_store
 
 DIFF_VERSION = "1.0"
 
@@ -103,12 +103,10 @@ def _load(con: duckdb.DuckDBPyConnection, release: Path, prefix: str) -> None:
         src.close()
 
 
-_TEXT = "CASE WHEN {v} IS NULL THEN NULL WHEN contains(CAST({v} AS VARCHAR), '.') THEN rtrim(rtrim(CAST({v} AS VARCHAR), '0'), '.') ELSE CAST({v} AS VARCHAR) END"
-
 CHANGED_SQL = f"""
 SELECT n.city_code, n.indicator_uid, n.year,
-       coalesce(o.value_text, {_TEXT.format(v='o.value')}) AS old,
-       coalesce(n.value_text, {_TEXT.format(v='n.value')}) AS new,
+       coalesce(o.value_text, {decimal_text('o.value')}) AS old,
+       coalesce(n.value_text, {decimal_text('n.value')}) AS new,
        list({{'variable': r.variable, 'year': r.obs_year, 'note': r.note, 'file_id': r.file_id, 'row': r.row}}
             ORDER BY r.variable, r.obs_year) FILTER (WHERE r.variable IS NOT NULL) AS revised
 FROM new_results n JOIN old_results o USING (city_code, indicator_uid, year)

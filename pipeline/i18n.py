@@ -48,6 +48,11 @@ def Nn_(singular: str, plural: str) -> tuple[str, str, None]:
     return singular, plural, None
 
 
+MessageArgs = dict[str, str | dict[str, str]]
+"""The values of a message template's fields; a definition's own text (an indicator's unit) is a
+mapping by language."""
+
+
 def msg(template: str, **args: object) -> dict[str, object]:
     """A message in English and the means to translate it: ``message`` (the English text),
     ``message_id`` (the template, a msgid of the catalogues: mark it with ``N_`` where it is

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.i18n import N_, gettext, render
+from pipeline.i18n import N_, MessageArgs, gettext, render
 
 # The words that name a place in a file, in the catalogues (``Problem.text``).
 PLACE_WORDS = {
@@ -45,7 +45,7 @@ class Problem(BaseModel):
     message_id: str | None = None
     """The message's template in the message catalogues (its English msgid, with ``{fields}``),
     to show it in another language; see :func:`pipeline.i18n.msg`."""
-    message_args: dict[str, str | dict[str, str]] | None = None
+    message_args: MessageArgs | None = None
     """The values of the template's fields."""
     line: int | None = None
     """1-based line in a text file (YAML, CSV)."""

@@ -295,13 +295,7 @@ def _editions(catalogue: Catalogue, editions: str | Sequence[str] | None) -> lis
 def used_variables(catalogue: Catalogue, editions: str | Sequence[str] | None = None) -> dict[str, list[Indicator]]:
     """The variables the indicators (of ``editions`` — the standards a city reports — or of every
     edition) use, each once, in registry order, with the indicators that use it."""
-    wanted = _editions(catalogue, editions)
-    users: dict[str, list[Indicator]] = {}
-    for ind in catalogue.indicators.values():
-        if wanted is None or ind.edition in wanted:
-            for v in dict.fromkeys(ind.variables):
-                users.setdefault(v, []).append(ind)
-    return {v: users[v] for v in catalogue.variables if v in users}
+    return catalogue.used_by(_editions(catalogue, editions))
 
 
 def plan_workbooks(catalogue: Catalogue, editions: str | Sequence[str] | None = None, provider: str | None = None,

@@ -16,7 +16,7 @@ UPSTREAM = {
     "files": {"problems", "limits", "i18n"},
     "yamlio": {"problems", "i18n"},
     "catalogue": {"problems", "limits", "files", "yamlio", "i18n"},
-    "store": {"problems"},
+    "store": {"problems", "i18n"},
     **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
     "fetch": SHARED,   # the network, into a frozen snapshot in a raw folder; never run by the build
     "templates": SHARED | {"ingest"},

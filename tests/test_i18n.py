@@ -215,24 +215,24 @@ def untranslated(text: str, known_english: set[str] = frozenset(), codes: set[st
 FIXTURE_ENGLISH = {"Testville City Office", "Estimate from tax data", "Statistics unit", "Head of the statistics unit"}
 
 
-def test_no_english_on_the_polish_dossier(tiny_city):  # noqa: F811
-    con = connect(tiny_city.store, read_only=True)
+def dossier_text(city, lang: str) -> str:
+    """The visible text of the tiny city's dossier in ``lang``."""
+    con = connect(city.store, read_only=True)
     try:
-        d = collect(con, tiny_city.catalogue, "0001")
+        d = collect(con, city.catalogue, "0001")
     finally:
         con.close()
-    text = visible_text(render_html(d, "pl"))
+    return visible_text(render_html(d, lang))
+
+
+def test_no_english_on_the_polish_dossier(tiny_city):  # noqa: F811
+    text = dossier_text(tiny_city, "pl")
     assert untranslated(text, FIXTURE_ENGLISH) == []
     assert "persons" not in text and "osób" in text or "osoby" in text
 
 
 def test_the_check_finds_english(tiny_city):  # noqa: F811
-    con = connect(tiny_city.store, read_only=True)
-    try:
-        d = collect(con, tiny_city.catalogue, "0001")
-    finally:
-        con.close()
-    assert "Input inventory" in untranslated(visible_text(render_html(d, "en")))
+    assert "Input inventory" in untranslated(dossier_text(tiny_city, "en"))
 
 
 def test_no_english_on_the_polish_comparison(build):  # noqa: F811

@@ -66,16 +66,8 @@ class Explanation(BaseModel):
 def explain(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, ref: str, city: str, year: int) -> Explanation:
     """Raise KeyError with a readable message when there is no such value. An id (``5.1``) that
     several editions use is the one of the city's first standard that has it."""
-    if ref in catalogue.indicators:
-        ind = catalogue.get(ref)
-    else:
-        found = con.execute("SELECT editions FROM cities WHERE city_code = ?", [city]).fetchall()
-        for edition in (found[0][0] if found else []):
-            if f"{edition}:{ref}" in catalogue.indicators:
-                ind = catalogue.indicators[f"{edition}:{ref}"]
-                break
-        else:
-            ind = catalogue.get(ref)
+    found = con.execute("SELECT editions FROM cities WHERE city_code = ?", [city]).fetchall()
+    ind = catalogue.get(ref, prefer=found[0][0] if found else ())
     row = con.execute(
         """SELECT r.value, r.value_text, r.value_unrounded, r.origin, r.unit, r.status, r.reason, r.flags, c.formula, r.decimals, c.sql,
                   r.numerator, r.denominator, r.multiplier, r.previous_value

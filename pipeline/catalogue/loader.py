@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -79,20 +79,34 @@ class Catalogue:
     def of_edition(self, edition: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.edition == edition]
 
+    def used_by(self, editions: Iterable[str] | None = None) -> dict[str, list[Indicator]]:
+        """The variables the indicators of ``editions`` (every edition when None) use, each once,
+        in registry order, with the indicators that use them."""
+        wanted = None if editions is None else set(editions)
+        users: dict[str, list[Indicator]] = {}
+        for ind in self.indicators.values():
+            if wanted is None or ind.edition in wanted:
+                for v in dict.fromkeys(ind.variables):
+                    users.setdefault(v, []).append(ind)
+        return {v: users[v] for v in self.variables if v in users}
+
     def input_name(self, ref: str) -> Text:
         """The name of an input of a value: a registry variable, or an indicator (by uid) whose
         value a city gave as reported."""
         return (self.variables.get(ref) or self.indicators[ref]).name
 
-    def get(self, ref: str, edition: str | None = None) -> Indicator:
-        """An indicator by uid (``iso37120-2014:5.1``) or by id within an edition (``5.1``)."""
+    def get(self, ref: str, edition: str | None = None, prefer: Sequence[str] = ()) -> Indicator:
+        """An indicator by uid (``iso37120-2014:5.1``) or by id within an edition (``5.1``); an id
+        that several editions use is the one of the first edition in ``prefer`` that has it (the
+        standards a city reports)."""
         if ref in self.indicators:
             return self.indicators[ref]
         matches = [
             i for i in self.indicators.values() if i.id == ref and edition in (None, i.edition)
         ]
-        if len(matches) == 1:
-            return matches[0]
+        preferred = [i for e in prefer for i in matches if i.edition == e]
+        if len(matches) == 1 or preferred:
+            return (preferred or matches)[0]
         if not matches:
             raise KeyError(f"no indicator {ref!r}" + (f" in edition {edition}" if edition else ""))
         raise KeyError(f"{ref!r} is in several editions; give the uid, e.g. {matches[0].uid}")

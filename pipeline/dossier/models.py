@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.i18n import MessageArgs
 from pipeline.catalogue.models import Text
 from pipeline.store.models import Manifest
 
@@ -127,7 +128,7 @@ class FindingRow(Part):
     expected: str | None
     message: str
     message_id: str
-    message_args: dict[str, str | dict[str, str]]
+    message_args: MessageArgs
     """The message's template in the catalogues and its fields, to show it in each language."""
     file_id: str | None
     sheet: str | None
@@ -208,7 +209,7 @@ class RevisionRow(Part):
     note: str | None
     """The finding's message, or the input's note (why it was revised)."""
     note_id: str | None = None
-    note_args: dict[str, str | dict[str, str]] | None = None
+    note_args: MessageArgs | None = None
     """The finding's message template and fields (an unexplained change), to show it in each language."""
     file_id: str | None
     sheet: str | None
@@ -366,7 +367,7 @@ class RuleOutcome(Part):
     severity: str
     description: str
     description_id: str
-    description_args: dict[str, str | dict[str, str]]
+    description_args: MessageArgs
     """The description's template in the catalogues and its fields, to show it in each language."""
     checked: int
     """Rows it looked at in the whole build."""

@@ -92,6 +92,13 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def decimal_text(expr: str) -> str:
+    """SQL: a decimal as text without trailing zeros (100.500000 → 100.5, 100.000000 → 100; NULL
+    stays NULL)."""
+    return (f"(CASE WHEN contains(CAST({expr} AS VARCHAR), '.') THEN rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.') "
+            f"ELSE CAST({expr} AS VARCHAR) END)")
+
+
 def literal(text: str) -> str:
     """A SQL string literal, for the ids and texts of the catalogue that rules and calculations
     name (ids are restricted by the catalogue's patterns as well). Never for a path or a raw

@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from pipeline.i18n import MessageArgs
+
 
 REPORT_VERSION = "1.1"
 
@@ -20,9 +22,8 @@ def _json(v: object) -> object:
     return json.loads(v) if isinstance(v, str) else v
 
 
-MessageArgs = Annotated[dict[str, str | dict[str, str]], BeforeValidator(_json)]
-"""The values of a message template's fields, as the store keeps them (JSON); a definition's own
-text (an indicator's unit) is a mapping by language."""
+StoredMessageArgs = Annotated[MessageArgs, BeforeValidator(_json)]
+"""The values of a message template's fields as the store keeps them (JSON)."""
 
 
 class Row(BaseModel):
@@ -100,7 +101,7 @@ class RuleRun(Row):
     """What the rule checks, in English."""
     description_id: str
     """Its template in the message catalogues; :func:`pipeline.i18n.render` shows it in a language."""
-    description_args: MessageArgs
+    description_args: StoredMessageArgs
     checked: int
     failed: int
 
@@ -122,7 +123,7 @@ class Finding(Row):
     """What the rule found, in English."""
     message_id: str
     """Its template in the message catalogues; :func:`pipeline.i18n.render` shows it in a language."""
-    message_args: MessageArgs
+    message_args: StoredMessageArgs
     file_id: str | None
     sheet: str | None
     row: int | None

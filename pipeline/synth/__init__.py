@@ -1200,7 +1200,7 @@ def _city_doc(sim: Simulation, i: int, seed: int, standards: Sequence[str]) -> d
 def _providers(sim: Simulation, standards: Sequence[str]) -> dict[str, list[str]]:
     """The numeric variables the indicators of ``standards`` use, by provider, in the order of the
     registries: a city collects what the standards it reports need."""
-    used = {v for ind in sim.catalogue.indicators.values() if ind.edition in standards for v in ind.variables}
+    used = sim.catalogue.used_by(standards)
     by: dict[str, list[str]] = {p: [] for p in sim.catalogue.providers}
     for v in sim.catalogue.variables.values():
         if v.kind is not VariableKind.text and v.id in used:

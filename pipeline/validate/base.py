@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator, Severity, Text
-from pipeline.i18n import N_, msg, render
+from pipeline.i18n import N_, MessageArgs, msg, render
+from pipeline.store import decimal_text as text
 from pipeline.store import literal
 
 Engine = Literal["great_expectations", "duckdb"]
@@ -41,7 +42,7 @@ class Rule(BaseModel):
     """What the rule checks, in English."""
     description_id: str
     """Its template in the message catalogues (see :func:`pipeline.i18n.msg`)."""
-    description_args: dict[str, str | dict[str, str]]
+    description_args: MessageArgs
     checked_sql: str
     """Counts the rows the rule looks at."""
     sql: str
@@ -123,11 +124,6 @@ def num(d: Decimal) -> str:
 
 def sql_in(values: list[str]) -> str:
     return "(" + ", ".join(q(v) for v in values) + ")" if values else "(NULL)"
-
-
-def text(expr: str) -> str:
-    """SQL: a decimal as text without trailing zeros (100.500000 → 100.5, 100.000000 → 100)."""
-    return f"(CASE WHEN contains(CAST({expr} AS VARCHAR), '.') THEN rtrim(rtrim(CAST({expr} AS VARCHAR), '0'), '.') ELSE CAST({expr} AS VARCHAR) END)"
 
 
 def bounds_text(lo: Decimal | None, hi: Decimal | None) -> str:

@@ -204,8 +204,7 @@ def test_generate_refuses_a_folder_that_is_not_empty(catalogue, tmp_path):
 def collected(catalogue):
     """The variables a generated city's files hold: those of the standard it reports (the
     catalogue's default edition)."""
-    used = {v for i in catalogue.indicators.values() if i.edition == catalogue.default_edition for v in i.variables}
-    return [v for v in catalogue.variables.values() if v.id in used]
+    return [catalogue.variables[v] for v in catalogue.used_by([catalogue.default_edition])]
 
 
 def test_multi_layout_ingests_with_no_problem(catalogue, tmp_path):
