@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict
 from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
-from pipeline.dossier import PdfError, find_chromium, print_pdf, render_dossier
+from pipeline.diff import ReleaseDiff, diff_releases
+from pipeline.dossier import DOSSIER_DIR, PdfError, find_chromium, print_pdf, render_dossier
 from pipeline.ingest import count_cities, ingest
 from pipeline.i18n import N_, languages, msg
 from pipeline.problems import Problem, ProblemsFound
@@ -38,10 +39,10 @@ from pipeline.publish import BUNDLE_DIR, PublishConfig, PublishReport, load_conf
 from pipeline.publish.metadata import dataset_id_required
 from pipeline.store import connect, export
 from pipeline.store.models import CalculationSummary, IngestReport, Manifest, ValidationReport
+from pipeline.site import render_site
 from pipeline.validate import validate
 
 WORK_STORE = Path("data/work/store.duckdb")
-DOSSIER_DIR = "dossier"
 REPORT_FILES = {
     "ingest": ("ingest-report.json", IngestReport),
     "calculation": ("calculation-summary.json", CalculationSummary),
@@ -215,11 +216,21 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
         progress("dossier")
         render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False,
                        counted=lambda done, total: progress("dossier", done, total))
+        progress("site")
+        render_site(con, catalogue, staging, langs, manifest=manifest(), changes=_changes(previous, staging, build_id) if compared else None,
+                    counted=lambda kind, done, total: progress("site", done, total))
     finally:
         con.close()
     final = manifest()
     write_json(staging / rel.MANIFEST, final)
     return final
+
+
+def _changes(previous: rel.Previous, staging: Path, build_id: str) -> ReleaseDiff:
+    """What changed since the previous release (as archived in the new one, so that ``verify``
+    compares the same), named by the two build ids."""
+    changes = diff_releases(staging / rel.PREVIOUS_DIR, staging)
+    return changes.model_copy(update={"old": previous.build_id, "new": build_id})
 
 
 PDF_PAGE_LIMIT = 20

@@ -108,8 +108,9 @@ def archive(raw: Path, catalogue_root: Path, release: Path) -> None:
 
 
 PREVIOUS_DIR = f"{ARCHIVE}/previous"
-PREVIOUS_TABLES = ("results", "observations")
-"""What the revision rule reads of the previous release: its values and the inputs behind them."""
+PREVIOUS_TABLES = ("results", "observations", "input_files", "cities")
+"""What the build reads of the previous release: its values and the inputs behind them (the
+revision rule), its input files and cities (the site's page of changes)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ UPSTREAM = {
     "synth": SHARED | {"ingest"},
     "release": SHARED,
     "diff": SHARED,    # reads two releases' stores
+    "site": SHARED | set(FLOW) | {"diff"},  # the release as pages: after every stage, with the changes
     "schemas": None,   # collects the models of every stage
     "build": None,     # orchestrates every stage
     "cli": None,

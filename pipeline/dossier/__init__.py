@@ -59,6 +59,9 @@ from pipeline.validate.base import finding_text
 
 log = logging.getLogger(__name__)
 
+DOSSIER_DIR = "dossier"
+"""The folder of the dossiers and the comparison in a release."""
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync")
@@ -526,5 +529,5 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     return written
 
 
-__all__ = ["DOSSIER_VERSION", "Dossier", "PdfError", "collect", "css_content", "dossier_json", "find_chromium", "fold_outline",
+__all__ = ["DOSSIER_DIR", "DOSSIER_VERSION", "Dossier", "PdfError", "collect", "css_content", "dossier_json", "find_chromium", "fold_outline",
            "manifest_settings", "pdf_date", "print_pdf", "render_dossier", "render_html", "reproducible_pdf", "write_comparison"]

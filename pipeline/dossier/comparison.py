@@ -229,7 +229,7 @@ def comparison_json(d: Comparison) -> str:
     return d.model_dump_json(indent=2) + "\n"
 
 
-def _level_table(d: Comparison) -> list[dict]:
+def level_table(d: Comparison) -> list[dict]:
     """Rows of the level table: one per edition and level (in the order of ``d.levels``), a cell per year."""
     rows: dict[tuple[str, str | None], dict] = {}
     for c in d.levels:
@@ -250,7 +250,7 @@ def render_comparison(d: Comparison, lang: str, env: Environment | None = None, 
         d=d, lang=lang, other_lang=i18n.other(lang), other_href=other_href, css=Markup(CSS),
         t=lambda key, **kw: i18n.label(key, lang, **kw), en=lambda kind, value: i18n.enum(kind, value, lang),
         nm=lambda text: i18n.name(text, lang), num=lambda v, decimals=None: i18n.number(v, lang, decimals),
-        level_table=_level_table(d), year_totals=totals,
+        level_table=level_table(d), year_totals=totals,
         editions=sorted({c.edition for c in d.cities}), primary={c.code: c.edition for c in d.cities if c.primary},
         version=COMPARISON_VERSION)
 

@@ -1,0 +1,133 @@
+"""The release as a static site (``site/`` in the release): an index of the release, a page per
+city, a page per indicator across the cities and a page of what changed since the previous
+release, in every language of the build. It opens from disk and from any web server: every link
+is relative, the style sheet and the small script (sorting and filtering tables) are files of the
+site, the charts are inline SVG, and nothing is fetched from a network.
+
+    site/index.html                               the languages
+    site/<lang>/index.html                        the release: levels per year, cities, indicators, downloads
+    site/<lang>/cities/<city>.html                one city: levels, values, inputs, files, sources, findings
+    site/<lang>/indicators/<edition>/<id>.html    one indicator across cities: charts and the table
+    site/<lang>/changes.html                      what changed since the previous release
+    site/data/indicators/<edition>/<id>.csv       the table of an indicator's page
+    site/data/cities.csv, site/data/changes.json  the index's table of cities, and the changes
+
+Pages are written by the page writers of :mod:`pipeline.site.pages` (one module each, one call
+shape: ``write(site, con) -> list[Path]``). The certification dossier of a city stays its own
+self-contained document; a city's page links to it when the release has it. The same store gives
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from pipeline import i18n as i18n_core
+from pipeline.catalogue import Catalogue
+from pipeline.diff import ReleaseDiff
+from pipeline.dossier import DOSSIER_DIR, i18n
+from pipeline.dossier.comparison import Comparison, collect_comparison
+from pipeline.publish import BUNDLE_DIR
+from pipeline.store.models import Manifest
+
+SITE_DIR = "site"
+ASSETS = ("site.css", "site.js")
+
+
+@dataclass
+class Site:
+    """What every page writer is given: the release's facts and where to write."""
+
+    out: Path
+    catalogue: Catalogue
+    langs: list[str]
+    manifest: Manifest | None
+    comparison: Comparison
+    bundle: list[tuple[str, int]]
+    """The open-data bundle's files (path under the release, bytes), for the downloads."""
+    dossiers: set[str]
+    """The file names of the certification dossiers the release has (``dossier/<name>``)."""
+    changes: ReleaseDiff | None
+    """What changed since the previous release; None when there is none to compare with."""
+    counted: Callable[[str, int, int], None] = lambda *_: None
+    envs: dict[str, Environment] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        return self.comparison.years
+
+    @property
+    def latest(self) -> int | None:
+        return self.comparison.latest_year
+
+    def env(self, lang: str) -> Environment:
+        if lang not in self.envs:
+            env = Environment(loader=PackageLoader("pipeline.site", "templates"), autoescape=True, undefined=StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+            i18n_core.install(env, lang)
+            env.globals.update(lang=lang, num=lambda v, decimals=None: i18n.number(v, lang, decimals),
+                               nm=lambda text: i18n.name(text, lang), en=lambda kind, value: i18n.enum(kind, value, lang),
+                               unit=lambda u: i18n.unit(u, lang), date=lambda d: i18n_core.format_date(d, lang),
+                               manifest=self.manifest, langs=self.langs, comparison=self.comparison)
+            self.envs[lang] = env
+        return self.envs[lang]
+
+    def page(self, template: str, lang: str, path: str, **context: object) -> Path:
+        """Render ``template`` in ``lang`` to ``site/<lang>/<path>``; ``root`` in the template is
+        the way back to ``site/`` and ``release`` to the release folder."""
+        depth = path.count("/") + 1
+        root = "../" * depth
+        html = self.env(lang).get_template(template).render(
+            root=root, release=root + "../", here=path, other_langs=[x for x in self.langs if x != lang],
+            **context)
+        target = self.out / lang / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        return target
+
+
+def dec_attr(v: Decimal | None) -> str:
+    """A number for ``data-value`` (sorting): plain, dot-decimal; empty when there is none."""
+    return "" if v is None else i18n.plain(Decimal(v))
+
+
+def render_site(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, release: Path, langs: Iterable[str], *,
+                manifest: Manifest | None = None, changes: ReleaseDiff | None = None,
+                counted: Callable[[str, int, int], None] = lambda *_: None) -> list[Path]:
+    """Write the site of the release in ``release`` (which already holds its open-data bundle and
+    dossiers) into ``release/site``. ``counted(page_kind, done, total)`` is told the progress of
+    the long page kinds. Returns the files written."""
+    from pipeline.site.pages import PAGES
+
+    langs = list(dict.fromkeys(langs))
+    for lang in langs:
+        i18n_core.check_language(lang)
+    release = Path(release)
+    out = release / SITE_DIR
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "assets").mkdir(parents=True)
+    written = []
+    for name in ASSETS:
+        target = out / "assets" / name
+        target.write_text(files("pipeline.site").joinpath("assets", name).read_text(encoding="utf-8"), encoding="utf-8")
+        written.append(target)
+    bundle = sorted((p.relative_to(release).as_posix(), p.stat().st_size)
+                    for p in (release / BUNDLE_DIR).rglob("*") if p.is_file())
+    dossiers = {p.name for p in (release / DOSSIER_DIR).glob("*.html")} if (release / DOSSIER_DIR).is_dir() else set()
+    site = Site(out=out, catalogue=catalogue, langs=langs, manifest=manifest, comparison=collect_comparison(con, catalogue),
+                bundle=bundle, dossiers=dossiers, changes=changes, counted=counted)
+    for writer in PAGES:
+        written += writer.write(site, con)
+    return written
+
+
+__all__ = ["SITE_DIR", "Site", "dec_attr", "render_site"]

@@ -1,0 +1,63 @@
+"""A page per indicator across the cities (``site/<lang>/indicators/<edition>/<id>.html``): the
+spread of the latest year, the median and quartiles over the years, and a sortable table of every
+city with its value, status and flags; the same table as CSV (``site/data/indicators/…csv``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+
+from pipeline.dossier import i18n
+from pipeline.i18n import gettext
+from pipeline.site import Site, dec_attr
+from pipeline.site.charts import distribution_chart, quartile_chart
+from pipeline.site.data import IndicatorData, indicators
+
+CSV_COLUMNS = ("city_code", "city_name", "year", "value", "unit", "status", "flags", "reason_code")
+
+
+def csv_path(edition: str, indicator_id: str) -> str:
+    return f"data/indicators/{edition}/{indicator_id}.csv"
+
+
+def page_path(edition: str, indicator_id: str) -> str:
+    return f"indicators/{edition}/{indicator_id}.html"
+
+
+def _csv(d: IndicatorData, year: int | None) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for v in d.latest:
+        value = v.value_text if v.value_text is not None else ("" if v.value is None else i18n.plain(v.value))
+        w.writerow([v.code, v.name_en, year, value, d.indicator.unit.en, v.status, ";".join(v.flags), v.reason_code or ""])
+    return buf.getvalue()
+
+
+def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
+    data = indicators(con, site.catalogue, site.latest)
+    written = []
+    for n, d in enumerate(data, start=1):
+        ind = d.indicator
+        target = site.out / csv_path(ind.edition, ind.id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_csv(d, site.latest), encoding="utf-8")
+        written.append(target)
+        numbers = [v.value for v in d.latest if v.status == "reported" and v.value is not None and not d.text]
+        decimals = max((v.decimals for v in d.latest if v.status == "reported"), default=ind.decimals)
+        for lang in site.langs:
+            _ = gettext(lang)
+            name = i18n.name(ind.name, lang)
+            spread = distribution_chart(numbers, decimals, lang, _("%(name)s: cities by value in %(year)s") % {"name": name, "year": site.latest},
+                                        _("cities")) if numbers else None
+            trend = quartile_chart(d.years, decimals, lang, _("%(name)s: median and quartiles by year") % {"name": name}) if d.years else None
+            reported = sum(1 for v in d.latest if v.status == "reported")
+            written.append(site.page("indicator.html.j2", lang, page_path(ind.edition, ind.id), d=d, ind=ind,
+                                     edition=site.catalogue.editions[ind.edition], spread=spread, trend=trend,
+                                     reported=reported, decimals=decimals, csv_href="../../../" + csv_path(ind.edition, ind.id),
+                                     dec_attr=dec_attr, year=site.latest))
+        site.counted("indicators", n, len(data))
+    return written
