@@ -137,10 +137,11 @@ ORDER BY 1
 
 
 def diff_releases(old: Path, new: Path) -> ReleaseDiff:
-    """Compare two releases (folders with ``store/``, or store files). FileNotFoundError when one
-    is neither."""
+    """Compare two releases (folders with ``store/``, folders of the store's Parquet files such
+    as a release's ``archive/previous``, or store files). FileNotFoundError when one is neither."""
     for path in (old, new):
-        if not (Path(path).is_file() or (Path(path) / "store").is_dir()):
+        p = Path(path)
+        if not (p.is_file() or (p / "store").is_dir() or (p / "results.parquet").is_file()):
             raise FileNotFoundError(f"{path} is neither a release folder (with store/) nor a store file")
     con = duckdb.connect(":memory:")
     try:

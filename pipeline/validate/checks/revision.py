@@ -24,7 +24,7 @@ def rule() -> Rule:
                    {q(EXPECTED)},
                    {messages([("ch.changes IS NOT NULL", INPUTS_CHANGED), ("true", NO_INPUT_CHANGED)],
                              indicator="split_part(r.indicator_uid, ':', 2)", year="r.year", released=text('p.value'),
-                             now=f"coalesce({text('r.value')}, r.status)", changes="ch.changes")},
+                             now=f"coalesce({text('r.value')}, r.status)", changes="coalesce(ch.changes, '')")},
                    ch.file_id, ch.sheet, ch.row
             FROM results r JOIN previous_results p USING (city_code, indicator_uid, year)
             LEFT JOIN (
