@@ -88,6 +88,35 @@ def test_rules_and_their_outcome(en):
     assert "revision_results_value" in section(en, "ind-test-ed-5-1")
 
 
+def test_validation_counts_from_the_store_are_those_of_the_findings_listed(tiny_city):
+    """The counts the store gives in SQL (the summary, open and accepted findings, the matches of
+    each acceptance, each rule's findings on an indicator) are those of the findings listed."""
+    con = connect(tiny_city.store, read_only=True)
+    try:
+        d = collect(con, tiny_city.catalogue, "0001")
+        stored = con.execute("SELECT count(*), count(*) FILTER (WHERE accepted) FROM findings").fetchone()
+    finally:
+        con.close()
+    v, q = d.validation, d.quality
+    assert (sum(r.findings for r in v.summary), sum(r.accepted for r in v.summary)) == stored  # one city, one standard
+    assert sum(r.rules for r in v.summary) == v.rules_run
+    assert sum(r.open for r in v.summary if r.severity == "error") == d.build.blocking == q.open_errors == 0
+    assert (sum(r.open for r in v.summary if r.severity == "warning") == q.open_warnings
+            == sum(1 for f in v.open_findings if f.severity == "warning") == 1)
+    assert q.accepted == len(v.accepted_findings) == 1
+    assert [e.matched for e in v.exceptions] == [sum(1 for f in v.accepted_findings if f.rule_id == e.rule_id
+                                                     and f.accepted_by == e.accepted_by and e.year in (None, f.year))
+                                                 for e in v.exceptions] == [1]
+    outcomes = set()
+    for ind in (i for th in d.themes for i in th.indicators):
+        for o in ind.rules:
+            hits = [f for f in ind.findings if f.rule_id == o.rule_id]
+            assert o.findings == len(hits), (ind.uid, o.rule_id)
+            assert o.outcome == ("passed" if not hits else "accepted" if all(f.accepted for f in hits) else "findings")
+            outcomes.add(o.outcome)
+    assert outcomes == {"passed", "accepted", "findings"}
+
+
 def test_build_sections(en):
     assert "Testville" in en and "Testowo" in en and "2021, 2022, 2023" in en
     assert "releasable" in en and "not given — see manifest.json of the release" in en
