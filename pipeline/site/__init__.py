@@ -23,7 +23,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 
@@ -73,8 +72,9 @@ class Site:
             env = Environment(loader=PackageLoader("pipeline.site", "templates"), autoescape=True, undefined=StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
             i18n_core.install(env, lang)
+            words = i18n.enums(lang)  # looked up once: a page names thousands of statuses and flags
             env.globals.update(lang=lang, num=lambda v, decimals=None: i18n.number(v, lang, decimals),
-                               nm=lambda text: i18n.name(text, lang), en=lambda kind, value: i18n.enum(kind, value, lang),
+                               nm=lambda text: i18n.name(text, lang), en=lambda kind, value: words[kind][value],
                                unit=lambda u: i18n.unit(u, lang), date=lambda d: i18n_core.format_date(d, lang),
                                manifest=self.manifest, langs=self.langs, comparison=self.comparison)
             self.envs[lang] = env
@@ -92,11 +92,6 @@ class Site:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         return target
-
-
-def dec_attr(v: Decimal | None) -> str:
-    """A number for ``data-value`` (sorting): plain, dot-decimal; empty when there is none."""
-    return "" if v is None else i18n.plain(Decimal(v))
 
 
 def render_site(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, release: Path, langs: Iterable[str], *,
@@ -130,4 +125,4 @@ def render_site(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, release: P
     return written
 
 
-__all__ = ["SITE_DIR", "Site", "dec_attr", "render_site"]
+__all__ = ["SITE_DIR", "Site", "render_site"]

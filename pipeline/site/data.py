@@ -7,7 +7,7 @@ so the same store gives the same pages. User values reach SQL only as parameters
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,6 +16,7 @@ import duckdb
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator
 from pipeline.dossier.queries import is_text, rounded
+from pipeline.store import decimal_text
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class CityValue:
     code: str
     name_en: str
     name_pl: str
-    value: Decimal | None
+    value: str | None
+    """As stored, as text (``12.3400000000``): :func:`fixed` shows it with its decimals."""
     value_text: str | None
     decimals: int
     status: str
@@ -64,7 +66,7 @@ ORDER BY indicator_uid, year
 """
 
 LATEST_SQL = """
-SELECT r.indicator_uid, r.city_code, c.name_en, c.name_pl, r.value, r.value_text, r.decimals, r.status,
+SELECT r.indicator_uid, r.city_code, c.name_en, c.name_pl, CAST(r.value AS VARCHAR), r.value_text, r.decimals, r.status,
        coalesce(r.flags, []) AS flags, r.reason_code
 FROM results r JOIN cities c USING (city_code)
 WHERE r.year = $latest
@@ -91,43 +93,90 @@ def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, latest: int
     return list(out.values())
 
 
-# --- the city pages, a batch of cities at a time -------------------------------------------------
+# --- the city pages: one ordered scan per table, cut into cities --------------------------------
 
 CITY_SQL = {
-    "city": """SELECT city_code, name_en, name_pl, country, editions, currency, folder, file_id
-               FROM cities WHERE city_code IN (SELECT unnest($codes)) ORDER BY city_code""",
+    "city": """SELECT city_code, name_en, name_pl, country, editions, currency, folder, file_id FROM cities ORDER BY city_code""",
     "certification": """SELECT city_code, edition, year, level, core_reported, core_defined, total_reported, total_defined
-                        FROM certification WHERE city_code IN (SELECT unnest($codes)) ORDER BY city_code, edition, year""",
-    "results": """SELECT city_code, indicator_uid, year, value, value_text, decimals, status, coalesce(flags, []) AS flags
-                   FROM results WHERE city_code IN (SELECT unnest($codes)) ORDER BY city_code, indicator_uid, year""",
-    "inputs": """SELECT city_code, variable, year, value, value_text, status, source_id, file_id, row, unit
-                 FROM observations WHERE city_code IN (SELECT unnest($codes)) ORDER BY city_code, variable, year""",
+                        FROM certification ORDER BY city_code, edition, year""",
+    "results": f"""SELECT city_code, indicator_uid, year, CAST(value AS VARCHAR), value_text, decimals, status,
+                          coalesce(flags, [])
+                   FROM results ORDER BY city_code, indicator_uid, year""",
+    "inputs": f"""SELECT city_code, variable, year, {decimal_text('value')}, value_text, status, source_id, file_id, unit
+                  FROM observations ORDER BY city_code, variable, year""",
     "files": """SELECT o.city_code, f.file_id, f.sha256, f.bytes, count(*) AS rows
                 FROM observations o JOIN input_files f USING (file_id)
-                WHERE o.city_code IN (SELECT unnest($codes))
                 GROUP BY ALL ORDER BY o.city_code, f.file_id""",
     "sources": """SELECT DISTINCT o.city_code, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
                          s.quality_class
                   FROM observations o JOIN sources s ON s.folder = o.folder AND s.source_id = o.source_id
-                  WHERE o.city_code IN (SELECT unnest($codes))
                   ORDER BY o.city_code, s.source_id""",
     "findings": """SELECT city_code, severity, accepted, rule_id, year, coalesce(indicator_uid, variable) AS target,
                           message, message_id, message_args
-                   FROM findings WHERE city_code IN (SELECT unnest($codes))
+                   FROM findings WHERE city_code IS NOT NULL
                    ORDER BY city_code, accepted, severity, rule_id, year NULLS FIRST, target NULLS FIRST, message""",
 }
+"""Each table's rows of every city, ordered by city first; numbers come as text (a value with
+ten decimals, an input without trailing zeros) for :func:`local`."""
+
+CHUNK = 20_000
 
 
-def city_batch(con: duckdb.DuckDBPyConnection, codes: list[str]) -> dict[str, dict[str, list[tuple]]]:
-    """Rows of each table in :data:`CITY_SQL` for the cities ``codes``, grouped by city:
-    ``{code: {table: [row without the city code, ...]}}``."""
-    got: dict[str, dict[str, list[tuple]]] = {c: defaultdict(list) for c in codes}
-    for table, sql in CITY_SQL.items():
-        for row in con.execute(sql, {"codes": codes}).fetchall():
-            got[row[0]][table].append(row[1:])
-    return got
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[tuple]:
+    cur = con.cursor()  # a cursor each: the tables are read side by side
+    try:
+        cur.execute(sql)
+        while chunk := cur.fetchmany(CHUNK):
+            yield from chunk
+    finally:
+        cur.close()
 
 
-def latest_year(con: duckdb.DuckDBPyConnection) -> tuple[list[int], int | None]:
-    years = [y for (y,) in con.execute("SELECT DISTINCT year FROM calculation_keys ORDER BY year").fetchall()]
-    return years, (years[-1] if years else None)
+def cities(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, dict[str, list[tuple]]]]:
+    """Every city in code order with its rows of each table in :data:`CITY_SQL` (without the city
+    code): one ordered scan per table, whatever the number of cities."""
+    streams = {table: _rows(con, sql) for table, sql in CITY_SQL.items()}
+    heads: dict[str, tuple | None] = {t: next(s, None) for t, s in streams.items()}
+    while heads["city"] is not None:
+        code = heads["city"][0]
+        got: dict[str, list[tuple]] = {}
+        for table, stream in streams.items():
+            rows = []
+            head = heads[table]
+            while head is not None and head[0] <= code:
+                if head[0] == code:
+                    rows.append(head[1:])
+                head = next(stream, None)
+            heads[table] = head
+            got[table] = rows
+        yield code, got
+
+
+def fixed(text: str | None, decimals: int) -> str | None:
+    """A stored value's text (``12.3400000000``) with exactly ``decimals`` decimals (``12.34``):
+    the value is already rounded to them."""
+    if text is None:
+        return None
+    dot = text.find(".")
+    if dot < 0:
+        return text + ("." + "0" * decimals if decimals else "")
+    return text[:dot + 1 + decimals] if decimals else text[:dot]
+
+
+def local(text: str | None, lang: str) -> str:
+    """A plain number's text as the language writes it, as :func:`pipeline.dossier.i18n.number`
+    does (``1,234.5`` in English; ``1234,5`` and ``12\u00a0345,5`` in Polish; a minus sign)."""
+    if text is None:
+        return "—"
+    sign = ""
+    if text.startswith("-"):
+        sign, text = "−", text[1:]
+    whole, _, frac = text.partition(".")
+    if lang == "pl":
+        return sign + (_group(whole, "\u00a0") if len(whole) > 4 else whole) + ("," + frac if frac else "")
+    return sign + (_group(whole, ",") if len(whole) > 3 else whole) + ("." + frac if frac else "")
+
+
+def _group(digits: str, sep: str) -> str:
+    head = len(digits) % 3 or 3
+    return sep.join([digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)])

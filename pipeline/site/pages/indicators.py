@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup, escape
 
 from pipeline.dossier import i18n
 from pipeline.i18n import gettext
-from pipeline.site import Site, dec_attr
+from pipeline.site import Site
 from pipeline.site.charts import distribution_chart, quartile_chart
-from pipeline.site.data import IndicatorData, indicators
+from pipeline.site.data import IndicatorData, fixed, indicators, local
 
+FLAG = '<span class="badge flag">{}</span> '
 CSV_COLUMNS = ("city_code", "city_name", "year", "value", "unit", "status", "flags", "reason_code")
 
 
@@ -32,9 +35,30 @@ def _csv(d: IndicatorData, year: int | None) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for v in d.latest:
-        value = v.value_text if v.value_text is not None else ("" if v.value is None else i18n.plain(v.value))
+        value = v.value_text if v.value_text is not None else ("" if v.value is None else fixed(v.value, v.decimals))
         w.writerow([v.code, v.name_en, year, value, d.indicator.unit.en, v.status, ";".join(v.flags), v.reason_code or ""])
     return buf.getvalue()
+
+
+def _rows(d: IndicatorData, lang: str) -> Markup:
+    """The table of every city, as rows of text (thousands of rows on each of hundreds of pages)."""
+    words = i18n.enums(lang)
+    status, reason, flag = words["status"], words["reason_code"], words["flag"]
+    out = []
+    for v in d.latest:
+        if v.value_text is not None:
+            value = f"<td>{escape(v.value_text)}</td>"
+        elif v.value is not None:
+            shown = fixed(v.value, v.decimals)
+            value = f'<td class="num" data-value="{shown}">{local(shown, lang)}</td>'
+        else:
+            value = '<td class="num" data-value="">—</td>'
+        why = f' <span class="muted small">{escape(reason[v.reason_code])}</span>' if v.reason_code else ""
+        out.append(f'<tr><td><a href="../../cities/{escape(v.code)}.html">{escape(v.code)}</a></td>'
+                   f"<td>{escape(v.name_pl if lang == 'pl' else v.name_en)}</td>{value}"
+                   f'<td><span class="badge {v.status}">{escape(status[v.status])}</span>{why}</td>'
+                   f"<td>{''.join(FLAG.format(escape(flag[f])) for f in v.flags)}</td></tr>")
+    return Markup("\n".join(out))
 
 
 def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
@@ -46,7 +70,7 @@ def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_csv(d, site.latest), encoding="utf-8")
         written.append(target)
-        numbers = [v.value for v in d.latest if v.status == "reported" and v.value is not None and not d.text]
+        numbers = [Decimal(v.value) for v in d.latest if v.status == "reported" and v.value is not None and not d.text]
         decimals = max((v.decimals for v in d.latest if v.status == "reported"), default=ind.decimals)
         for lang in site.langs:
             _ = gettext(lang)
@@ -57,7 +81,7 @@ def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
             reported = sum(1 for v in d.latest if v.status == "reported")
             written.append(site.page("indicator.html.j2", lang, page_path(ind.edition, ind.id), d=d, ind=ind,
                                      edition=site.catalogue.editions[ind.edition], spread=spread, trend=trend,
-                                     reported=reported, decimals=decimals, csv_href="../../../" + csv_path(ind.edition, ind.id),
-                                     dec_attr=dec_attr, year=site.latest))
+                                     reported=reported, decimals=decimals, rows=_rows(d, lang), csv_href="../../../" + csv_path(ind.edition, ind.id),
+                                     year=site.latest))
         site.counted("indicators", n, len(data))
     return written
