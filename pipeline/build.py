@@ -31,7 +31,7 @@ from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.diff import ReleaseDiff, diff_releases
-from pipeline.dossier import DOSSIER_DIR, PdfError, find_chromium, print_pdf, render_dossier
+from pipeline.dossier import DOSSIER_DIR, PdfError, find_chromium, print_pdf, render_dossier, write_comparison
 from pipeline.ingest import count_cities, ingest
 from pipeline.i18n import N_, languages, msg
 from pipeline.problems import Problem, ProblemsFound
@@ -123,8 +123,16 @@ def write_json(path: Path, model: BaseModel) -> None:
     os.replace(tmp, path)
 
 
+DOSSIER_CITY_LIMIT = 50
+"""With ``dossiers="auto"`` the build writes every city's certification dossier into the release
+up to this many cities, and none above: at national scale they would take most of the build's
+time and tens of gigabytes, while the release's site has every city's evidence in a compact page.
+``iso37120 dossier --city CODE`` writes the dossier of the cities one needs from the store."""
+DOSSIER_CHOICES = ("auto", "all", "none")
+
+
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
-          store: Path = WORK_STORE, langs: Sequence[str] | None = None, pdf: bool = True,
+          store: Path = WORK_STORE, langs: Sequence[str] | None = None, pdf: bool = True, dossiers: str = "auto",
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
           force: bool = False, previous: rel.Previous | None = None, progress: Callable[..., None] = lambda *_: None,
           note: Callable[[str], None] = lambda _: None) -> BuildResult:
@@ -144,8 +152,10 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     if publish_config is None and config_path.is_file():
         publish_config = load_config(config_path)
     publish_config = publish_config or PublishConfig()
+    if dossiers not in DOSSIER_CHOICES:
+        raise ValueError(f"dossiers is {dossiers!r}, not one of {DOSSIER_CHOICES}")
     configuration = {"langs": ",".join(langs), "publish_config": publish_config.model_dump_json(),
-                     "catalogue_edition_ids": ",".join(sorted(catalogue.editions))}
+                     "catalogue_edition_ids": ",".join(sorted(catalogue.editions)), "dossiers": dossiers}
     if publish_config.dataset_id is None and (n := count_cities(raw)) > 1:  # before hours of work, not after
         raise ProblemsFound([dataset_id_required(n, str(config_path))], "configuration")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -162,7 +172,7 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
         work.parent.mkdir()
         try:
             manifest = _run(raw, catalogue, staging, work, reports, configuration, build_id, langs,
-                            publish_config, str(config_path), previous or rel.previous_of(out), progress)
+                            publish_config, str(config_path), previous or rel.previous_of(out), progress, note)
             store.parent.mkdir(parents=True, exist_ok=True)
             os.replace(work, store)
             shutil.rmtree(work.parent)
@@ -181,7 +191,8 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
 
 def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
-         config_file: str, previous: rel.Previous | None, progress: Callable[..., None]) -> Manifest:
+         config_file: str, previous: rel.Previous | None, progress: Callable[..., None],
+         note: Callable[[str], None]) -> Manifest:
     progress("ingest")
     ingested = ingest(raw, catalogue, work)
     progress("calculate")
@@ -214,8 +225,18 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
                                 published.release_date, compared)
 
         progress("dossier")
-        render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False,
-                       counted=lambda done, total: progress("dossier", done, total))
+        cities = con.execute("SELECT count(*) FROM cities").fetchone()[0]
+        wanted = configuration["dossiers"]
+        if wanted == "all" or wanted == "auto" and cities <= DOSSIER_CITY_LIMIT:
+            render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False,
+                           counted=lambda done, total: progress("dossier", done, total))
+        else:  # the comparison still sets every city side by side
+            (staging / DOSSIER_DIR).mkdir()
+            write_comparison(con, catalogue, staging / DOSSIER_DIR, list(langs))
+            if wanted == "auto":
+                note(f"Dossiers left out: {cities} cities are more than the build writes ({DOSSIER_CITY_LIMIT}); the site "
+                     "has every city, and `iso37120 dossier --city CODE` writes the dossier of a city from the store "
+                     "(`--dossiers all` writes them all).")
         progress("site")
         render_site(con, catalogue, staging, langs, manifest=manifest(), changes=_changes(previous, staging, build_id) if compared else None,
                     counted=lambda kind, done, total: progress("site", done, total))
@@ -313,6 +334,7 @@ def verify(release_dir: Path, scratch: Path, progress: Callable[..., None] = lam
                 if released.previous is not None else None)
     result = build(archive / "raw", scratch / "out", load_catalogue(archive / "indicators"), reports=scratch / "reports",
                    store=scratch / "store.duckdb", langs=released.configuration["langs"].split(","), pdf=False,
+                   dossiers=released.configuration.get("dossiers", "auto"),
                    publish_config=cfg, force=True, previous=previous, progress=progress)
     return rel.VerifyReport(release=release_dir.as_posix(), build_id=released.build_id,
                             rerun_build_id=result.manifest.build_id, code_version=released.code_version,

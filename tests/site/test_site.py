@@ -174,3 +174,26 @@ def test_a_city_page_lists_each_file_and_source_once(releases, lang):
     assert files.count("testville/observations/obs.csv") == 1
     text = (releases.site / lang / "cities" / "0001.html").read_text(encoding="utf-8")
     assert text.count("Table 1") == 1
+
+
+def test_above_the_limit_the_release_has_the_site_and_no_dossiers(releases, tmp_path, monkeypatch):
+    import pipeline.build as b
+    from tests.publish.conftest import CONFIG
+
+    monkeypatch.setattr(b, "DOSSIER_CITY_LIMIT", 2)
+    notes: list[str] = []
+    result = b.build(releases.root / "raw", tmp_path / "out", releases.catalogue, reports=tmp_path / "reports",
+                     store=tmp_path / "store.duckdb", pdf=False, note=notes.append,
+                     publish_config=CONFIG.model_copy(update={"dataset_id": "site-test"}))
+    out = tmp_path / "out"
+    assert sorted(p.name for p in (out / "dossier").iterdir()) == ["comparison-en.html", "comparison-pl.html", "comparison.json"]
+    assert any("Dossiers left out: 3 cities" in n for n in notes)
+    page = (out / "site" / "en" / "cities" / "0001.html").read_text(encoding="utf-8")
+    assert "iso37120 dossier --city 0001" in page and "dossier-0001" not in page
+    assert result.manifest.configuration["dossiers"] == "auto"
+    # with the same inputs, asking for every dossier is another build
+    again = b.build(releases.root / "raw", tmp_path / "out", releases.catalogue, reports=tmp_path / "reports",
+                    store=tmp_path / "store.duckdb", pdf=False, dossiers="all",
+                    publish_config=CONFIG.model_copy(update={"dataset_id": "site-test"}))
+    assert not again.up_to_date and (out / "dossier" / "dossier-0003-pl.html").is_file()
+    assert 'href="../../../dossier/dossier-0001-en.html"' in (out / "site" / "en" / "cities" / "0001.html").read_text(encoding="utf-8")
