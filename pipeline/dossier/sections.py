@@ -337,10 +337,11 @@ def quality(got: Rows, scope: Scope, certified: list[CertificationRow], inventor
     flags, and the findings open and accepted (as the store counts them), with the statement."""
     latest = scope.latest
     cert = next((c for c in certified if c.year == latest), None)
-    reported = {(r["indicator_uid"], r["year"]) for r in got["results"] if r["status"] == "reported"}
+    results = of_edition(got, "results", scope.edition)  # the values of this standard, not of the city's others
+    reported = {(r["indicator_uid"], r["year"]) for r in results if r["status"] == "reported"}
     inputs = [t for t in got["lineage"] if t["year"] == latest and t["source_id"] and (t["indicator_uid"], latest) in reported]
     classes = quality_classes(inputs, inventory)
-    flagged = dict(sorted(Counter(fl for r in got["results"] if r["year"] == latest and r["status"] == "reported"
+    flagged = dict(sorted(Counter(fl for r in results if r["year"] == latest and r["status"] == "reported"
                                   for fl in (r["flags"] or [])).items()))
     share = None
     if cert and cert.total_defined:

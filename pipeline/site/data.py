@@ -99,7 +99,7 @@ CITY_SQL = {
     "city": """SELECT city_code, name_en, name_pl, country, editions, currency, folder, file_id FROM cities ORDER BY city_code""",
     "certification": """SELECT city_code, edition, year, level, core_reported, core_defined, total_reported, total_defined
                         FROM certification ORDER BY city_code, edition, year""",
-    "results": f"""SELECT city_code, indicator_uid, year, CAST(value AS VARCHAR), value_text, decimals, status,
+    "results": """SELECT city_code, indicator_uid, year, CAST(value AS VARCHAR), value_text, decimals, status,
                           coalesce(flags, [])
                    FROM results ORDER BY city_code, indicator_uid, year""",
     "inputs": f"""SELECT city_code, variable, year, {decimal_text('value')}, value_text, status, source_id, file_id, unit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import jsonschema
 import pytest
@@ -36,6 +37,18 @@ def sample(catalogue, tmp_path_factory):
     finally:
         con.close()
     return paths, codes, editions
+
+
+def test_the_quality_part_counts_the_flags_of_its_own_standard(sample):
+    paths, codes, _ = sample
+    for p in paths:
+        if p.suffix != ".json" or not p.name.startswith("dossier-"):
+            continue
+        data = json.loads(p.read_text(encoding="utf-8"))
+        latest = data["quality"]["year"]
+        own = Counter(f for th in data["themes"] for i in th["indicators"] for y in i["years"]
+                      if y["year"] == latest and y["status"] == "reported" for f in y["flags"])
+        assert data["quality"]["flagged_values"] == dict(sorted(own.items())), p.name
 
 
 def test_every_indicator_has_a_section(sample, catalogue):
