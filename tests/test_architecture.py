@@ -20,7 +20,7 @@ UPSTREAM = {
     **{stage: SHARED | set(FLOW[:n]) for n, stage in enumerate(FLOW)},
     "fetch": SHARED,   # the network, into a frozen snapshot in a raw folder; never run by the build
     "templates": SHARED | {"ingest"},
-    "synth": SHARED | {"ingest"},
+    "synth": SHARED | {"ingest", "calculate"},  # values from the real calculation
     "release": SHARED,
     "diff": SHARED,    # reads two releases' stores
     "site": SHARED | set(FLOW) | {"diff"},  # the release as pages: after every stage, with the changes

@@ -24,17 +24,17 @@ from pipeline.catalogue.models import Text, Variable, VariableKind
 from pipeline.ingest import ingest
 from pipeline.problems import ProblemsFound
 from pipeline.store import connect
-from pipeline.validate import validate
 from pipeline.synth import (
     BROKEN_RULES,
     ProfileError,
-    _sample_config,
     city_code,
     generate,
     load_profile,
     parts_sum_splits,
     simulate,
 )
+from pipeline.synth.sample import sample_config
+from pipeline.validate import validate
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_parts_sum_groups_come_from_the_catalogue(catalogue, profile):
 
 
 def test_sample_config_has_a_file_and_source_for_every_provider(catalogue):
-    cfg = _sample_config(catalogue)
+    cfg = sample_config(catalogue)
     used = {v.provider for v in catalogue.variables.values() if v.kind is not VariableKind.text}
     assert used <= set(cfg["providers"])
     names = [spec["file"] for spec in cfg["providers"].values()]
@@ -118,8 +118,14 @@ def check_consistency(sim, catalogue, profile) -> None:
     assert sim.implausible == []
 
 
-def test_generated_figures_are_consistent(catalogue, profile):
-    sim = simulate(catalogue, 300, range(2014, 2024), seed=7, profile=profile)
+@pytest.fixture(scope="module")
+def sim300(catalogue, profile):
+    """300 cities over ten years (every 10th abroad), shared by the tests that only read them."""
+    return simulate(catalogue, 300, range(2014, 2024), seed=7, profile=profile)
+
+
+def test_generated_figures_are_consistent(catalogue, profile, sim300):
+    sim = sim300
     check_consistency(sim, catalogue, profile)
     pop = sim.values["population"]
     assert ((pop >= 40_000) & (pop <= 300_000)).all()
@@ -134,8 +140,8 @@ def test_generated_figures_are_consistent(catalogue, profile):
     assert (np.abs(sim.values["country_population"][abroad] - 5.4e6) < 0.2e6).all()
 
 
-def test_fte_counts_have_a_decimal_and_tax_collected_can_exceed_tax_billed(catalogue, profile):
-    sim = simulate(catalogue, 300, range(2014, 2024), seed=7, profile=profile)
+def test_fte_counts_have_a_decimal_and_tax_collected_can_exceed_tax_billed(catalogue, profile, sim300):
+    sim = sim300
     for v in ("firefighters_full_time", "police_officers"):
         assert not catalogue.variables[v].integer and profile.rules[v].decimals == 1, v
         x = sim.values[v]
