@@ -1,5 +1,8 @@
 """``iso37120``: the command line, a thin face over the stages.
 
+Each command imports what it needs when it runs (DuckDB, pandas, Great Expectations, Jinja2,
+openpyxl…), so that ``--help`` and the light commands start at once.
+
 Exit codes: 0 done; 1 validation errors block the release; 2 bad input or usage (the problems
 are printed as a table and, with ``--problems``, written as JSON). No traceback for bad input.
 """
@@ -18,10 +21,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from pipeline import i18n
 from pipeline.i18n import N_, Nn_
@@ -104,6 +105,8 @@ def show(console: Console, title: str, columns: list[str], rows: list[list[str]]
     """A table on a terminal; in a log or a pipe, one line per row with ' | ' between cells, so
     that nothing is folded or cut."""
     if console.is_terminal:
+        from rich.table import Table
+
         t = Table(title=title, title_justify="left")
         for col in columns:
             t.add_column(col, overflow="fold")
@@ -816,13 +819,21 @@ def _langs(lang: str) -> list[str]:
     return wanted
 
 
-STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "release")
+STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "site", "release")
 STAGE_WORDS = {
     "ingest": N_("ingest"), "calculate": N_("calculate"), "validate": N_("validate"), "publish": N_("publish"),
-    "export": N_("export"), "dossier": N_("dossier"), "release": N_("release"), "up to date": N_("up to date"),
+    "export": N_("export"), "dossier": N_("dossier"), "site": N_("site"), "release": N_("release"), "up to date": N_("up to date"),
     "checking the release against its manifest": N_("checking the release against its manifest"),
 }
 """The stages as the progress shows them."""
+
+
+def _dossiers(value: str) -> str:
+    from pipeline.build import DOSSIER_CHOICES
+
+    if value not in DOSSIER_CHOICES:
+        raise typer.BadParameter(_("{value}: use one of {choices}").format(value=repr(value), choices=", ".join(DOSSIER_CHOICES)))
+    return value
 
 
 @app.command()
@@ -833,6 +844,8 @@ def build(
     store: Annotated[Path, typer.Option("--store", help="Where the build's working DuckDB store is kept for queries.")] = Path("data/work/store.duckdb"),
     lang: Annotated[str, typer.Option("--lang", help="Dossier languages: all (every message catalogue), one (pl) or several (en,pl).")] = ALL_LANGS,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Print the dossiers to PDF with headless Chromium when it is installed.")] = True,
+    dossiers: Annotated[str, typer.Option("--dossiers", help="Certification dossiers in the release: auto (every city's up to 50 "
+                                                             "cities, none above: the site has every city), all, or none.")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Build even if nothing changed since the release.")] = False,
     catalogue: CatalogueOpt = Path("indicators"),
     config: PublishConfigOpt = DEFAULT_PUBLISH_CONFIG,
@@ -843,6 +856,7 @@ def build(
 
     Exit codes: 0 released (or already up to date); 1 validation errors block the release;
     2 bad input or usage. The previous release is never touched unless the new one is complete."""
+    import duckdb
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline.build import ReleaseBlocked, build as run
@@ -885,7 +899,8 @@ def build(
                     previous.append(shown)
 
             result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,
-                         publish_config_file=str(config), force=force, progress=progress, note=notes.append)
+                         publish_config_file=str(config), force=force, progress=progress, note=notes.append,
+                         dossiers=_dossiers(dossiers))
     except ProblemsFound as e:
         fail_on_problems(e, problems)
     except ReleaseBlocked as e:

@@ -20,6 +20,7 @@ the same bytes.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,9 +36,12 @@ from pipeline.diff import ReleaseDiff
 from pipeline.dossier import DOSSIER_DIR, i18n
 from pipeline.dossier.comparison import Comparison, collect_comparison
 from pipeline.publish import BUNDLE_DIR
+from pipeline.site.data import local
 from pipeline.store.models import Manifest
 
 SITE_DIR = "site"
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+"""A value given as text that is a plain number (``iso37120 diff`` writes values so)."""
 ASSETS = ("site.css", "site.js")
 
 
@@ -76,6 +80,7 @@ class Site:
             env.globals.update(lang=lang, num=lambda v, decimals=None: i18n.number(v, lang, decimals),
                                nm=lambda text: i18n.name(text, lang), en=lambda kind, value: words[kind][value],
                                unit=lambda u: i18n.unit(u, lang), date=lambda d: i18n_core.format_date(d, lang),
+                               numtext=lambda text: local(text, lang) if text and NUMBER.fullmatch(text) else text,
                                manifest=self.manifest, langs=self.langs, comparison=self.comparison)
             self.envs[lang] = env
         return self.envs[lang]

@@ -93,8 +93,9 @@ def quartile_chart(years: list[Quartiles], decimals: int, lang: str, title: str)
         x = px(q.year)
         out.append(f'<line x1="{coord(x)}" y1="{coord(py(q.max))}" x2="{coord(x)}" y2="{coord(py(q.min))}" stroke="{AXIS}" '
                    f'stroke-width="1" stroke-dasharray="2 2"/>')
-        tip = (f"{q.year}: {i18n.number(q.min, lang, decimals)} · {i18n.number(q.p25, lang, decimals)} · "
-               f"{i18n.number(q.median, lang, decimals)} · {i18n.number(q.p75, lang, decimals)} · {i18n.number(q.max, lang, decimals)}")
+        tip = (f"{q.year}: {i18n.number(q.min, lang, q.min_decimals)} · {i18n.number(q.p25, lang, q.decimals)} · "
+               f"{i18n.number(q.median, lang, q.decimals)} · {i18n.number(q.p75, lang, q.decimals)} · "
+               f"{i18n.number(q.max, lang, q.max_decimals)}")
         out.append(f'<circle cx="{coord(x)}" cy="{coord(py(q.median))}" r="3.2" fill="{LINE}"><title>{escape(tip)}</title></circle>')
         if n % step == 0 or n == len(pts) - 1:
             out.append(svg_text(x, height - 8, str(q.year), anchor="middle", size=10))

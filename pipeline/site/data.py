@@ -21,15 +21,20 @@ from pipeline.store import decimal_text
 
 @dataclass(frozen=True)
 class Quartiles:
-    """One year of an indicator across the cities that reported a number."""
+    """One year of an indicator across the cities that reported a number. The lowest and highest
+    are values as published, with their own decimals; the quartiles are interpolated and shown
+    with the decimals most of that year's values are published with."""
 
     year: int
     cities: int
     min: Decimal | None
+    min_decimals: int
     p25: Decimal | None
     median: Decimal | None
     p75: Decimal | None
+    decimals: int
     max: Decimal | None
+    max_decimals: int
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,9 @@ class IndicatorData:
 
 
 QUARTILES_SQL = """
-SELECT indicator_uid, year, count(value) AS n, min(value) AS lo, quantile_cont(value, [0.25, 0.5, 0.75]) AS q,
-       max(value) AS hi, max(decimals) AS decimals
+SELECT indicator_uid, year, count(value) AS n, min(value) AS lo, arg_min(decimals, (value, city_code)) AS lo_decimals,
+       quantile_cont(value, [0.25, 0.5, 0.75]) AS q, mode(decimals ORDER BY decimals) AS decimals,
+       max(value) AS hi, arg_max(decimals, (value, city_code)) AS hi_decimals
 FROM results
 WHERE status = 'reported' AND value IS NOT NULL
 GROUP BY indicator_uid, year
@@ -79,13 +85,12 @@ def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, latest: int
     per year and every city's value in the latest year."""
     editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
     out = {i.uid: IndicatorData(i, is_text(i, catalogue)) for i in catalogue.indicators.values() if i.edition in editions}
-    for uid, year, n, lo, q, hi, decimals in con.execute(QUARTILES_SQL).fetchall():
+    for uid, year, n, lo, lo_decimals, q, decimals, hi, hi_decimals in con.execute(QUARTILES_SQL).fetchall():
         d = out.get(uid)
         if d is None or d.text:
             continue
-        places = decimals if decimals is not None else d.indicator.decimals
-        p25, median, p75 = (rounded(Decimal(str(x)), places) if x is not None else None for x in q)
-        d.years.append(Quartiles(year, n, rounded(lo, places), p25, median, p75, rounded(hi, places)))
+        p25, median, p75 = (rounded(Decimal(str(x)), decimals) if x is not None else None for x in q)
+        d.years.append(Quartiles(year, n, lo, lo_decimals, p25, median, p75, decimals, hi, hi_decimals))
     if latest is not None:
         for uid, code, en, pl, value, text, decimals, status, flags, reason in con.execute(LATEST_SQL, {"latest": latest}).fetchall():
             if uid in out:

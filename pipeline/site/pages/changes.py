@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
 from pipeline.site import Site
 
@@ -25,5 +26,6 @@ def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
     names = {c.code: c.name for c in site.comparison.cities}
     for lang in site.langs:
         written.append(site.page("changes.html.j2", lang, "changes.html", d=d, shown=ROWS_SHOWN, names=names,
-                                 catalogue=site.catalogue, json_href="../" + CHANGES_JSON))
+                                 catalogue=site.catalogue, json_href="../" + CHANGES_JSON,
+                                 code=Markup("<code>iso37120 diff OLD NEW</code>")))
     return written

@@ -71,7 +71,7 @@ def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
         target.write_text(_csv(d, site.latest), encoding="utf-8")
         written.append(target)
         numbers = [Decimal(v.value) for v in d.latest if v.status == "reported" and v.value is not None and not d.text]
-        decimals = max((v.decimals for v in d.latest if v.status == "reported"), default=ind.decimals)
+        decimals = d.years[-1].decimals if d.years else ind.decimals  # as most values are published
         for lang in site.langs:
             _ = gettext(lang)
             name = i18n.name(ind.name, lang)
