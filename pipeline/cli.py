@@ -554,10 +554,10 @@ def print_levels(levels, catalogue) -> None:
         key = (lv.edition, lv.year, level(lv))
         counts[key] = counts.get(key, 0) + 1
     cities = len({lv.city_code for lv in levels})
-    show(out, ngettext("Cities per certification level ({n} city; each city and year in the store table certification and "
-                       "on the comparison page)",
-                       "Cities per certification level ({n} cities; each city and year in the store table certification and "
-                       "on the comparison page)", cities).format(n=cities),
+    show(out, ngettext("Cities per certification level ({n} city; each city and year in the store table certification, "
+                       "on the comparison page and on the site's city pages)",
+                       "Cities per certification level ({n} cities; each city and year in the store table certification, "
+                       "on the comparison page and on the site's city pages)", cities).format(n=cities),
          [*([_("standard")] if several else []), _("year"), _("level"), _("cities")],
          [[*([e] if several else []), str(y), level, str(n)]
           for (e, y, level), n in sorted(counts.items(), key=lambda kv: (editions.index(kv[0][0]), kv[0][1], kv[0][2]))])
@@ -609,7 +609,12 @@ def explain(
         typer.echo(as_text(e))
 
 
-def print_validation(rep, limit: int = 40) -> None:
+SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2}
+
+
+def print_validation(rep, limit: int = 40, where: Path | str | None = None) -> None:
+    """The validation summary; above ``limit`` open findings, also their count per rule (and
+    ``where`` every finding is listed)."""
     from pipeline.dossier import i18n as words
     from pipeline.validate.base import finding_text
 
@@ -629,6 +634,18 @@ def print_validation(rep, limit: int = 40) -> None:
     def message(f) -> str:
         return finding_text(f.message_id, f.message_args, lang, f.message)
 
+    if len(pending) > limit:  # at scale: the rules that fire, with their counts, before the first findings
+        by_rule: dict[tuple[str, str], tuple[int, set]] = {}
+        for f in pending:
+            n, cities = by_rule.get((f.severity, f.rule_id), (0, set()))
+            by_rule[(f.severity, f.rule_id)] = (n + 1, cities | {f.city_code} if f.city_code else cities)
+        ranked = sorted(by_rule.items(), key=lambda kv: (SEVERITY_RANK.get(kv[0][0], 9), -kv[1][0], kv[0][1]))
+        show(out, _("Findings not accepted by rule ({shown} of {n} rules shown)").format(shown=min(limit, len(ranked)),
+                                                                                       n=len(ranked)),
+             [_("severity"), _("rule"), _("findings"), _("cities")],
+             [[words.enum("severity", sev, lang), rule, str(n), str(len(cities))] for (sev, rule), (n, cities) in ranked[:limit]])
+        if where:
+            out.print(_("Every finding, with its place, is in {file}.").format(file=where), highlight=False)
     if pending:
         show(out, _("Findings not accepted ({shown} of {n} shown)").format(shown=min(limit, len(pending)), n=len(pending)),
              [_("severity"), _("rule"), _("city"), _("year"), _("observed"), _("message"), _("place")],
@@ -665,7 +682,7 @@ def validate(
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(rep.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    print_validation(rep)
+    print_validation(rep, where=report)
     if rep.blocking:
         raise typer.Exit(EXIT_BLOCKED)
 
@@ -904,7 +921,7 @@ def build(
     except ProblemsFound as e:
         fail_on_problems(e, problems)
     except ReleaseBlocked as e:
-        print_validation(e.report)
+        print_validation(e.report, where=e.report_file)
         err.print("[red]" + _("Release blocked:") + "[/red] "
                   + ngettext("{n} validation error is not accepted. {kept}; the full report is in {report}, and the build's "
                              "store in {store} (try `iso37120 explain`). Fix the inputs, or accept a finding in the city's "
@@ -934,7 +951,7 @@ def build(
     if result.up_to_date:
         typer.echo(_("Nothing changed since build {build}: {out}/ is up to date (use --force to build anyway).").format(
             build=result.manifest.build_id[:12], out=result.out))
-    print_validation(result.validation, limit=10)
+    print_validation(result.validation, limit=10, where=Path(result.out) / "validation-report.json")
     print_levels(result.calculation.levels, cat)
     typer.echo(ngettext("Built {n} city from {files} files: {observations} observations ({repaired} values repaired), "
                         "{reported} of {results} indicator values reported, {blocking} blocking errors.",

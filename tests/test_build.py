@@ -353,6 +353,27 @@ def test_the_closing_summary_counts_cities_per_level_at_scale(capsys, catalogue)
     assert "2023 | Platinum | 25" in shown and "2023 | — | 25" in shown and "0007" not in shown
 
 
+def test_the_closing_summary_counts_open_findings_per_rule_at_scale(capsys):
+    from types import SimpleNamespace
+
+    from pipeline.cli import print_validation
+
+    def finding(n: int, rule: str, severity: str):
+        return SimpleNamespace(rule_id=rule, severity=severity, accepted=False, city_code=f"{n % 7:04d}", year=2023, test="range",
+                               observed="1", message="m", message_id=None, message_args=None, file_id=None, sheet=None, row=None)
+
+    findings = [finding(n, "range_results_iso37120-2014:5.1", "warning") for n in range(30)]
+    findings += [finding(n, "reason_for_missing_results_iso37120-2014:10.2", "error") for n in range(3)]
+    print_validation(SimpleNamespace(summary=[], rules=[1, 2], blocking=3, findings=findings), limit=10, where="out/validation-report.json")
+    shown = capsys.readouterr().out
+    assert "Findings not accepted by rule (2 of 2 rules shown)" in shown
+    by_rule = shown[shown.index("by rule"):shown.index("Every finding")]
+    assert by_rule.index("reason_for_missing") < by_rule.index("range_results")  # errors first
+    assert "range_results_iso37120-2014:5.1 | 30 | 7" in shown and "| 3 | 3" in shown
+    assert "Every finding, with its place, is in out/validation-report.json." in shown
+    assert "Findings not accepted (10 of 33 shown)" in shown
+
+
 def test_a_long_stage_logs_a_line_per_tenth_of_its_cities(tmp_path):
     """Off a terminal the dossier stage says how many cities are done, once per tenth of them."""
     from pipeline.cli import app as cli
