@@ -16,7 +16,7 @@ import duckdb
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator
 from pipeline.dossier.queries import is_text, rounded
-from pipeline.store import decimal_text
+from pipeline.site.cells import PAGE_YEARS, input_cells_sql, value_cells_sql
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,6 @@ CITY_SQL = {
     "city": """SELECT city_code, name_en, name_pl, country, editions, currency, folder, file_id FROM cities ORDER BY city_code""",
     "certification": """SELECT city_code, edition, year, level, core_reported, core_defined, total_reported, total_defined
                         FROM certification ORDER BY city_code, edition, year""",
-    "results": """SELECT city_code, indicator_uid, year, CAST(value AS VARCHAR), value_text, decimals, status,
-                          coalesce(flags, [])
-                   FROM results ORDER BY city_code, indicator_uid, year""",
-    "inputs": f"""SELECT city_code, variable, year, {decimal_text('value')}, value_text, status, source_id, file_id, unit
-                  FROM observations ORDER BY city_code, variable, year""",
     "files": """SELECT o.city_code, f.file_id, f.sha256, f.bytes, count(*) AS rows
                 FROM observations o JOIN input_files f USING (file_id)
                 GROUP BY ALL ORDER BY o.city_code, f.file_id""",
@@ -116,31 +111,38 @@ CITY_SQL = {
                          s.quality_class
                   FROM observations o JOIN sources s ON s.folder = o.folder AND s.source_id = o.source_id
                   ORDER BY o.city_code, s.source_id""",
+    "years": f"SELECT city_code, year FROM ({PAGE_YEARS}) ORDER BY city_code, year",
     "findings": """SELECT city_code, severity, accepted, rule_id, year, coalesce(indicator_uid, variable) AS target,
                           message, message_id, message_args
                    FROM findings WHERE city_code IS NOT NULL
                    ORDER BY city_code, accepted, severity, rule_id, year NULLS FIRST, target NULLS FIRST, message""",
 }
-"""Each table's rows of every city, ordered by city first; numbers come as text (a value with
-ten decimals, an input without trailing zeros) for :func:`local`."""
+"""Each table's rows of every city, ordered by city first."""
+
+
+def city_queries(langs: list[str]) -> dict[str, tuple[str, dict]]:
+    """The queries of :func:`cities`: :data:`CITY_SQL`, and the cells of the values and the inputs
+    written by DuckDB in every language (:mod:`pipeline.site.cells`)."""
+    return {**{k: (sql, {}) for k, sql in CITY_SQL.items()}, "values": value_cells_sql(langs), "inputs": input_cells_sql(langs)}
+
 
 CHUNK = 20_000
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[tuple]:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> Iterator[tuple]:
     cur = con.cursor()  # a cursor each: the tables are read side by side
     try:
-        cur.execute(sql)
+        cur.execute(sql, params)
         while chunk := cur.fetchmany(CHUNK):
             yield from chunk
     finally:
         cur.close()
 
 
-def cities(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, dict[str, list[tuple]]]]:
-    """Every city in code order with its rows of each table in :data:`CITY_SQL` (without the city
-    code): one ordered scan per table, whatever the number of cities."""
-    streams = {table: _rows(con, sql) for table, sql in CITY_SQL.items()}
+def cities(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[tuple[str, dict[str, list[tuple]]]]:
+    """Every city in code order with its rows of each query of :func:`city_queries` (without the
+    city code): one ordered scan per query, whatever the number of cities."""
+    streams = {table: _rows(con, sql, params) for table, (sql, params) in city_queries(langs).items()}
     heads: dict[str, tuple | None] = {t: next(s, None) for t, s in streams.items()}
     while heads["city"] is not None:
         code = heads["city"][0]
