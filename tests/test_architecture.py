@@ -7,10 +7,11 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue", "i18n"}
+SHARED = {"problems", "limits", "files", "yamlio", "store", "catalogue", "i18n", "parallel"}
 FLOW = ["ingest", "calculate", "validate", "publish", "dossier"]  # each may use the ones before it
 UPSTREAM = {
     "i18n": set(),
+    "parallel": set(),
     "problems": {"i18n"},
     "limits": {"problems", "i18n"},
     "files": {"problems", "limits", "i18n"},

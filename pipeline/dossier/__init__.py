@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -34,6 +30,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
+from pipeline.parallel import in_workers
 from pipeline import i18n as i18n_core
 from pipeline.dossier import charts, i18n
 from pipeline.dossier.comparison import (
@@ -478,39 +475,10 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
             raise KeyError(f"no city {', '.join(unknown)} in the store; it has {', '.join(codes[:5])}"
                            + (f" and {len(codes) - 5} more" if len(codes) > 5 else ""))
         codes = [c for c in codes if c in wanted]
-    batches = [codes[i:i + BATCH] for i in range(0, len(codes), BATCH)]
     job = _Job(catalogue=catalogue, manifest=manifest, langs=langs, out_dir=out_dir, shared=fetch_shared(con))
-    workers = min(os.cpu_count() or 1, len(batches)) if workers is None else min(workers, len(batches))
-    if sys.platform != "linux":  # workers are forked (no re-import of __main__); elsewhere fork is unsafe
-        workers = 1
-    written: list[Path] = []
-    done = 0
-
-    def count(batch_size: int) -> None:
-        nonlocal done
-        done += batch_size
-        if counted is not None:
-            counted(done, len(codes))
-
-    if workers <= 1:
-        _start(job)
-        for batch in batches:
-            written += _render_batch(fetch(con, batch))
-            count(len(batch))
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
-                                 initargs=(job,)) as pool:
-            pending: deque[tuple[Future, int]] = deque()
-            for batch in batches:  # at most two batches per worker in flight: memory stays flat
-                pending.append((pool.submit(_render_batch, fetch(con, batch)), len(batch)))
-                if len(pending) >= 2 * workers:
-                    future, size = pending.popleft()
-                    written += future.result()
-                    count(size)
-            while pending:
-                future, size = pending.popleft()
-                written += future.result()
-                count(size)
+    batches = ((len(codes[i:i + BATCH]), fetch(con, codes[i:i + BATCH])) for i in range(0, len(codes), BATCH))
+    written = in_workers(batches, _render_batch, _start, job, total=len(codes), batch_size=BATCH, counted=counted,
+                         workers=workers)
     pages = [p for p in written if p.suffix == ".html"]
     if codes and whole:
         written += write_comparison(con, catalogue, out_dir, langs)

@@ -10,18 +10,14 @@ template loop per cell would cost most of the site's time at national scale."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
 from markupsafe import Markup, escape
 
 from pipeline.dossier import i18n
+from pipeline.parallel import in_workers
 from pipeline.site import Site
 from pipeline.site.cells import MARKS
 from pipeline.site.data import cities
@@ -113,44 +109,18 @@ def _start(site: Site) -> None:
     _site = site
 
 
-def _batches(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[list[tuple[str, dict[str, list[tuple]]]]]:
+def _batches(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[tuple[int, list[tuple[str, dict[str, list[tuple]]]]]]:
     batch = []
     for city in cities(con, langs):
         batch.append(city)
         if len(batch) == BATCH:
-            yield batch
+            yield len(batch), batch
             batch = []
     if batch:
-        yield batch
+        yield len(batch), batch
 
 
 def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
     total = con.execute("SELECT count(*) FROM cities").fetchone()[0]
-    workers = min(os.cpu_count() or 1, -(-total // BATCH))
-    written: list[Path] = []
-    done = 0
-    if workers <= 1 or sys.platform != "linux":  # workers are forked; elsewhere one process renders
-        _start(site)
-        for batch in _batches(con, site.langs):
-            written += _render(batch)
-            done += len(batch)
-            site.counted("cities", done, total)
-        return written
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
-                             initargs=(site,)) as pool:
-        pending: deque[tuple[Future, int]] = deque()
-
-        def collect() -> None:
-            nonlocal done, written
-            future, size = pending.popleft()
-            written += future.result()
-            done += size
-            site.counted("cities", done, total)
-
-        for batch in _batches(con, site.langs):  # at most two batches per worker in flight
-            pending.append((pool.submit(_render, batch), len(batch)))
-            if len(pending) >= 2 * workers:
-                collect()
-        while pending:
-            collect()
-    return written
+    return in_workers(_batches(con, site.langs), _render, _start, site, total=total, batch_size=BATCH,
+                      counted=lambda done, n: site.counted("cities", done, n))

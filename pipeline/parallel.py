@@ -1,0 +1,61 @@
+"""Render batches in forked worker processes while this process reads the next batch.
+
+The dossier and the site's city pages are rendered so: this process keeps the store and reads
+batch after batch; each worker, started with :func:`start`'s argument, renders a batch into files
+and returns their paths. At most two batches per worker are in flight, so memory stays flat. On
+one CPU, with one batch, or off Linux (workers are forked: no re-import of ``__main__``; fork is
+unsafe elsewhere) everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+Batch = TypeVar("Batch")
+Job = TypeVar("Job")
+
+
+def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Batch], list[Path]], start: Callable[[Job], None],
+               job: Job, *, total: int, batch_size: int, counted: Callable[[int, int], None] | None = None,
+               workers: int | None = None) -> list[Path]:
+    """``render`` every batch (``(size, batch)`` pairs, ``size`` the cities in it, at most
+    ``batch_size``, ``total`` in all) after ``start(job)`` in each worker (default: one per CPU, no
+    more than batches); ``counted(done, total)`` is told the cities done after each batch. Returns
+    the paths written, in the order of the batches."""
+    workers = min((os.cpu_count() or 1) if workers is None else workers, -(-total // batch_size))
+    written: list[Path] = []
+    done = 0
+
+    def count(size: int) -> None:
+        nonlocal done
+        done += size
+        if counted is not None:
+            counted(done, total)
+
+    if workers <= 1 or sys.platform != "linux":
+        start(job)
+        for size, batch in batches:
+            written += render(batch)
+            count(size)
+        return written
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=start,
+                             initargs=(job,)) as pool:
+        pending: deque[tuple[Future, int]] = deque()
+        for size, batch in batches:
+            pending.append((pool.submit(render, batch), size))
+            if len(pending) >= 2 * workers:
+                future, n = pending.popleft()
+                written += future.result()
+                count(n)
+        while pending:
+            future, n = pending.popleft()
+            written += future.result()
+            count(n)
+    return written
