@@ -239,7 +239,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
                      "(`--dossiers all` writes them all).")
         progress("site")
         render_site(con, catalogue, staging, langs, manifest=manifest(), changes=_changes(previous, staging, build_id) if compared else None,
-                    counted=lambda kind, done, total: progress("site", done, total))
+                    counted=lambda kind, done, total: progress("site", done, total) if kind == "cities" else None)
     finally:
         con.close()
     final = manifest()
