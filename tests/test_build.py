@@ -375,7 +375,7 @@ def test_the_closing_summary_counts_open_findings_per_rule_at_scale(capsys):
 
 
 def test_a_long_stage_logs_a_line_per_tenth_of_its_cities(tmp_path):
-    """Off a terminal the dossier stage says how many cities are done, once per tenth of them."""
+    """Off a terminal the dossier and site stages say how many cities are done, once per tenth of them."""
     from pipeline.cli import app as cli
 
     from pipeline.synth import generate
@@ -392,4 +392,5 @@ def test_a_long_stage_logs_a_line_per_tenth_of_its_cities(tmp_path):
     assert got.exit_code == 0, got.output
     lines = [ln for ln in got.stderr.splitlines() if "of 45 cities" in ln]
     # batches of 20 cities: 20, 40 and 45 done, each past a new tenth
-    assert [ln.split("s  ", 1)[1] for ln in lines] == [f"dossier: {n} of 45 cities" for n in (20, 40, 45)]
+    # the site's city pages come in batches of 50: one line
+    assert [ln.split("s  ", 1)[1] for ln in lines] == [f"dossier: {n} of 45 cities" for n in (20, 40, 45)] + ["site: 45 of 45 cities"]
