@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.calculate.compile import compile_indicator, rounded
+from pipeline.calculate.compile import OBSERVATION_COLUMNS, compile_indicator, rounded
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.formula import indicator_formula
-from pipeline.store import insert, sandboxed
+from pipeline.catalogue.models import Indicator
+from pipeline.store import insert, literal, sandboxed
 from pipeline.store.models import CalculationSummary, CityYearLevel
 
 FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
@@ -22,7 +23,7 @@ FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
 # One pass over the compiled rows: status and reason from the inputs, or the value given as reported.
 RESULTS_SQL = """
 WITH judged AS (
-  SELECT c.*, d.indicator_id, d.edition, d.unit, d.kind, d.decimals AS default_decimals,
+  SELECT c.*, d.indicator_id, d.edition, d.unit, d.kind, d.decimals AS default_decimals, d.position,
          list_transform(list_filter(inputs, lambda x: NOT x.found), lambda x: x.variable || CASE WHEN x.role = 'previous' THEN ' (' || x.obs_year || ')' ELSE '' END) AS missing_vars,
          list_filter(inputs, lambda x: x.found AND x.status = 'not_applicable') AS na_inputs,
          list_filter(inputs, lambda x: x.found AND x.status IN ('not_available', 'confidential')) AS nv_inputs
@@ -73,14 +74,15 @@ SELECT city_code, indicator_uid, indicator_id, edition, year,
             ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.status), lambda s: s IN {flags}))) END AS flags,
        CASE WHEN use_reported THEN list_filter([reported.source_id], lambda s: s IS NOT NULL)
             ELSE list_sort(list_distinct(list_filter(list_transform(inputs, lambda x: x.source_id), lambda s: s IS NOT NULL))) END AS source_ids,
-       reported.value AS reported_value, reported.decimals AS reported_decimals
+       reported.value AS reported_value, reported.decimals AS reported_decimals, position
 FROM statused
 """
 
-# Lineage: the inputs found for each value.
+# Lineage: the inputs found for each value. (Each value is one row of calc, and its inputs are one
+# entry per variable and year, so the rows are distinct as they are.)
 RESULT_INPUTS_SQL = """
 INSERT INTO result_inputs
-SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
+SELECT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
 FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc) WHERE x.found
 ORDER BY ALL
 """
@@ -91,10 +93,10 @@ ORDER BY ALL
 RESULT_INPUTS_WITH_REPORTED_SQL = """
 INSERT INTO result_inputs
 SELECT * FROM (
-  SELECT DISTINCT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
+  SELECT city_code, indicator_uid, year, x.role, x.variable, x.obs_year
   FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE reported IS NULL) WHERE x.found
   UNION ALL
-  SELECT DISTINCT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
+  SELECT c.city_code, c.indicator_uid, c.year, c.x.role, c.x.variable, c.x.obs_year
   FROM (SELECT city_code, indicator_uid, year, unnest(inputs) AS x FROM calc WHERE reported IS NOT NULL) c
   JOIN results r USING (city_code, indicator_uid, year)
   WHERE c.x.found AND r.origin = 'computed'
@@ -141,9 +143,9 @@ ORDER BY ALL
 """
 
 
-def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> tuple[list[tuple[str, str]], bool]:
+def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> tuple[list[tuple[str, str]], set[str]]:
     """Load the definitions the SQL needs as temporary tables; return (uid, SQL) per indicator,
-    and whether the store holds any value given as reported."""
+    and the indicators whose values the store holds as given (reported)."""
     con.execute("""CREATE OR REPLACE TEMP TABLE defs (indicator_uid VARCHAR, indicator_id VARCHAR, edition VARCHAR,
                    theme VARCHAR, tier VARCHAR, unit VARCHAR, decimals INTEGER, kind VARCHAR, position INTEGER)""")
     insert(con, "defs", [
@@ -155,19 +157,29 @@ def _definitions(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> tuple[
         for e in catalogue.editions.values() for n, lvl in enumerate(e.certification_levels)])
     given = {v for (v,) in con.execute("SELECT DISTINCT variable FROM observations WHERE variable IN (SELECT unnest(?))",
                                          [list(catalogue.indicators)]).fetchall()}
-    return [(i.uid, compile_indicator(i, catalogue.variables, i.uid in given)) for i in catalogue.indicators.values()], bool(given)
+    return [(i.uid, compile_indicator(i, catalogue.variables, i.uid in given)) for i in catalogue.indicators.values()], given
 
 
 CHUNK = 10
 """Indicators computed per statement."""
 
 
+def _chunk_sql(part: list[tuple[Indicator, str]], reported: set[str]) -> str:
+    """The compiled SELECTs of a few indicators as one statement (:func:`rounded`), run on the
+    observations of their inputs only: a CTE of that name holds them, so each input's join reads a
+    few thousand rows instead of the whole table. The SELECTs are the ones stored in
+    ``calculations``, unchanged; on the whole table they give the same rows."""
+    names = sorted({v for ind, _ in part for v in ind.variables} | {ind.uid for ind, _ in part if ind.uid in reported})
+    return (f"WITH observations AS MATERIALIZED (SELECT {', '.join(OBSERVATION_COLUMNS)} FROM main.observations "
+            f"WHERE variable IN ({', '.join(literal(v) for v in names)}))\n" + rounded([sql for _, sql in part]))
+
+
 def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> CalculationSummary:
     """Compute every indicator of every standard (catalogue edition) a city reports, for every year
     with observations: the inputs are shared, each standard's values and levels are its own."""
     sandboxed(con)
-    compiled, any_reported = _definitions(con, catalogue)
-    chunks = [rounded([sql for _, sql in compiled[i:i + CHUNK]]) for i in range(0, len(compiled), CHUNK)]
+    compiled, reported = _definitions(con, catalogue)
+    indicators = list(catalogue.indicators.values())
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("calculation_keys", "calculations", "result_inputs", "results", "coverage", "certification"):
@@ -177,16 +189,20 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
                        FROM observations o JOIN cities c USING (city_code) ORDER BY ALL""")
         insert(con, "calculations", [
             (i.uid, i.edition, i.calculation.kind, indicator_formula(i), i.decimals, rounded([sql]))
-            for i, (_, sql) in zip(catalogue.indicators.values(), compiled)])
+            for i, (_, sql) in zip(indicators, compiled)])
+        # Only the standards some city reports: the SELECTs of the others give no rows.
+        editions = {e for (e,) in con.execute("SELECT DISTINCT edition FROM calculation_keys").fetchall()}
+        due = [(i, sql) for i, (_, sql) in zip(indicators, compiled) if i.edition in editions] or [(indicators[0], compiled[0][1])]
+        chunks = [_chunk_sql(due[n:n + CHUNK], reported) for n in range(0, len(due), CHUNK)]
         con.execute(f"CREATE OR REPLACE TEMP TABLE calc AS {chunks[0]}")
         for chunk in chunks[1:]:  # a few indicators at a time: the joins of all 100 at once outgrow the memory limit
             con.execute(f"INSERT INTO calc {chunk}")
         flags = "(" + ", ".join(f"'{f}'" for f in FLAG_STATUSES) + ")"
         con.execute(f"""INSERT INTO results BY NAME
-                        SELECT * FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
-                        ORDER BY city_code, (SELECT position FROM defs d WHERE d.indicator_uid = r.indicator_uid), year""")
+                        SELECT * EXCLUDE (position) FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
+                        ORDER BY city_code, position, year""")
         con.execute(YOY_SQL)
-        con.execute(RESULT_INPUTS_WITH_REPORTED_SQL if any_reported else RESULT_INPUTS_SQL)
+        con.execute(RESULT_INPUTS_WITH_REPORTED_SQL if reported else RESULT_INPUTS_SQL)
         con.execute(COVERAGE_SQL)
         con.execute(CERTIFICATION_SQL)
         con.execute("COMMIT")

@@ -31,6 +31,9 @@ REPORTED_TYPE = ("STRUCT(value DECIMAL(38, 10), value_text VARCHAR, decimals INT
 MAX_DECIMALS = 10
 """The scale of values in the store (``results.value`` is DECIMAL(38, 10))."""
 
+OBSERVATION_COLUMNS = ("city_code", "year", "variable", "value", "value_text", "status", "note", "source_id", "decimals")
+"""The columns of ``observations`` the SELECTs read."""
+
 
 
 def compile_indicator(ind: Indicator, variables: dict[str, Variable], reported: bool = True) -> str:

@@ -58,6 +58,8 @@ CITY_FILES = ("city.yaml", "cities.yaml")
 SOURCES_FILE = "sources.csv"
 OBSERVATIONS_DIR = "observations"
 EXCEPTIONS_FILE = "exceptions.yaml"
+CSV_STAGE = "csv_cells"
+"""The temporary table the cells of regular CSV files are read into."""
 SNAPSHOT_READERS = {"bdl": read_snapshot}
 """The reader of each public source's frozen snapshots (``snapshots/<source>-<date>/``): a new
 source is a new reader here and a mapping file in ``indicators/sources/``."""
@@ -136,6 +138,8 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     os.unlink(tmp)
     con = connect(tmp)
     try:
+        con.execute(f"CREATE TEMP TABLE {CSV_STAGE} (file_id VARCHAR, sheet VARCHAR, row INTEGER, "
+                    + ", ".join(f"{c} VARCHAR" for c in STAGING_COLUMNS) + ")")
         for folder in folders:
             files = [p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)]
             _read_folder(con, raw_root, folder, files, catalogue, problems, limits)
@@ -195,7 +199,7 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         elif role == "observations":
             suffix = path.suffix.lower()
             if suffix == ".csv":
-                folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits))
+                folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits, stage=CSV_STAGE))
             elif suffix == ".xlsx":
                 folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
             else:
@@ -210,7 +214,7 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         # A header without rows is a file someone meant to fill. (A register without rows is not
         # refused: a template's sources sheet comes empty, and a figure citing a source it lacks
         # is refused as unknown_source anyway.)
-        if t.role == "observations" and t.data is not None and t.data.num_rows == 0 and not t.problems:
+        if t.role == "observations" and not t.staged and t.data is not None and t.data.num_rows == 0 and not t.problems:
             t.problem("no_rows", msg(N_("the sheet has a header but no rows; fill it or remove it") if t.sheet is not None else
                                      N_("the file has a header but no rows; fill it or remove it")))
         problems.extend(t.problems)
@@ -418,25 +422,36 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
     insert(con, "file_folder", [(f.file_id, f.folder) for f in files])
 
     obs_tables = [t for folder in folders for t in folder.tables if t.role == "observations"]
-    arrow = to_arrow(obs_tables, STAGING_COLUMNS)  # noqa: F841 (read by DuckDB by name)
-    con.execute("CREATE TEMP TABLE staging AS SELECT a.*, ff.folder FROM arrow a JOIN file_folder ff USING (file_id)")
+    # The cells are read where they are (the CSV files DuckDB read, and an Arrow table of the others),
+    # not copied into a table of their own.
+    con.register("read_cells", to_arrow(obs_tables, STAGING_COLUMNS))
+    columns = "file_id, sheet, row, city, year, variable, value, unit, source_id, status, note, folder"
+    con.execute(f"""CREATE TEMP VIEW cells_read AS SELECT a.*, ff.folder
+                    FROM (SELECT * FROM read_cells UNION ALL SELECT * FROM {CSV_STAGE}) a JOIN file_folder ff USING (file_id)""")
     facts = [(file_id, line, city.code, key, value, folder.name)
              for folder in folders for city, file_id, lines in folder.cities
              for key, value in city.text_facts.items() for line in [lines[key]]]
-    if facts:
-        con.execute("CREATE TEMP TABLE facts (file_id VARCHAR, row INTEGER, city VARCHAR, variable VARCHAR, value VARCHAR, folder VARCHAR)")
-        insert(con, "facts", facts)
-        con.execute("""
-            INSERT INTO staging (file_id, sheet, row, city, year, variable, value, unit, source_id, status, note, folder)
-            SELECT f.file_id, NULL, f.row, f.city, y.year, f.variable, f.value, 'text', NULL, NULL, NULL, f.folder
-            FROM facts f
-            JOIN (SELECT DISTINCT s.folder, coalesce(nullif(trim(s.city), ''), fc.city_code) AS city, trim(s.year) AS year
-                  FROM staging s LEFT JOIN (SELECT folder, any_value(city_code) AS city_code FROM folder_cities
-                                            GROUP BY folder HAVING count(*) = 1) fc USING (folder)
-                  WHERE regexp_full_match(trim(s.year), '\\d{4}')) y
-              ON y.folder = f.folder AND y.city = f.city""")
+    con.execute("CREATE TEMP TABLE facts (file_id VARCHAR, row INTEGER, city VARCHAR, variable VARCHAR, value VARCHAR, folder VARCHAR)")
+    insert(con, "facts", facts)
+    con.execute("""
+        CREATE TEMP TABLE fact_cells AS
+        SELECT f.file_id, NULL::VARCHAR AS sheet, f.row, f.city, y.year, f.variable, f.value, 'text' AS unit,
+               NULL::VARCHAR AS source_id, NULL::VARCHAR AS status, NULL::VARCHAR AS note, f.folder
+        FROM facts f
+        JOIN (SELECT DISTINCT s.folder, coalesce(nullif(trim(s.city), ''), fc.city_code) AS city, trim(s.year) AS year
+              FROM cells_read s LEFT JOIN (SELECT folder, any_value(city_code) AS city_code FROM folder_cities
+                                           GROUP BY folder HAVING count(*) = 1) fc USING (folder)
+              WHERE regexp_full_match(trim(s.year), '\\d{4}')) y
+          ON y.folder = f.folder AND y.city = f.city""")
+    con.execute(f"CREATE TEMP VIEW staging AS SELECT {columns} FROM cells_read UNION ALL SELECT {columns} FROM fact_cells")
     normalise(con, {ind.unit.en: [ind.unit.pl] for ind in catalogue.indicators.values() if ind.unit.pl != ind.unit.en},
               [(t.file_id, t.sheet, t.decimal_mark) for t in obs_tables if t.decimal_mark])
+    con.execute("DROP VIEW staging")
+    con.execute("DROP VIEW cells_read")
+    con.execute(f"DROP TABLE {CSV_STAGE}")
+    con.unregister("read_cells")
+    for t in obs_tables:  # every cell is in the table parsed now
+        t.data = None
     for file_id, sheet, row, col, value, rule, check_no, pick, args in con.execute(problems_sql()).fetchall():
         # shown escaped: a NUL or a terminal's escape sequence is never printed as it is
         problems.append(Problem(file=file_id, sheet=sheet, row=row, column=col, rule=rule,

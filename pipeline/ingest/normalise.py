@@ -2,7 +2,7 @@
 
 Every repair (trimmed spaces, decimal commas, thousands separators, %, currency signs) becomes a
 row of ``repairs``; every value that cannot be read without guessing becomes a problem naming its
-file, sheet, row, column and rule. Expects the temporary tables ``staging`` (text cells),
+file, sheet, row, column and rule. Expects the temporary view or table ``staging`` (text cells),
 ``registry`` (the variables), ``folder_cities`` and ``folder_sources``.
 
 A plain number (``-?\\d+(\\.\\d+)?``, nearly every cell) takes one pattern and no other. Only a
@@ -121,7 +121,8 @@ def _shape_case() -> str:
 
 
 NORMALISE_SQL = f"""
-CREATE OR REPLACE TEMP TABLE cells AS
+CREATE OR REPLACE TEMP TABLE parsed AS
+WITH cells AS (
 SELECT row_number() OVER () AS cell_id, s.*,
        nullif(trim(regexp_replace(s.city,      '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS city_t,
        nullif(trim(regexp_replace(s.year,      '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS year_t,
@@ -133,10 +134,8 @@ SELECT row_number() OVER () AS cell_id, s.*,
        nullif(trim(s.note), '')                                                       AS note_t,
        regexp_matches(concat(s.city, s.year, s.variable, s.value, s.unit, s.source_id, s.status, s.note),
                       '{_CONTROL_SQL}')                                              AS has_control
-FROM staging s;
-
-CREATE OR REPLACE TEMP TABLE parsed AS
-WITH c AS (
+FROM staging s
+), c AS (
   SELECT cells.*,
          coalesce(city_t, fc.only_city) AS city_code,
          r.unit AS reg_unit, r.kind, r.is_integer, r.canonical,
@@ -366,14 +365,19 @@ def problems_sql() -> str:
             f"{n} AS check_no, CAST({check.pick} AS INTEGER) AS pick, {_args_json(args)} AS args "
             f"FROM (SELECT *{fields} FROM parsed WHERE {cond})"
         )
+    # the keys given more than once are found first (an aggregate), and only their rows are ordered
     dup = """
     SELECT p.file_id, p.sheet, p.row, 'variable', p.variable, 'duplicate_observation', -1,
            CASE WHEN f.sheet IS NULL THEN 0 ELSE 1 END,
            CAST(to_json(struct_pack(variable := p.variable_t, city := p.city_code, year := p.year_t, first_file := f.file_id,
                                     first_sheet := f.sheet, first_row := CAST(f.row AS VARCHAR))) AS VARCHAR)
-    FROM (SELECT *, row_number() OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS n,
-                 first_value(cell_id) OVER (PARTITION BY city_code, year_num, coalesce(canonical, variable_t) ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
-          FROM parsed WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL) p
+    FROM (SELECT g.*, row_number() OVER (PARTITION BY g.city_code, g.year_num, g.key ORDER BY file_id, sheet NULLS FIRST, row) AS n,
+                 first_value(cell_id) OVER (PARTITION BY g.city_code, g.year_num, g.key ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
+          FROM (SELECT *, coalesce(canonical, variable_t) AS key FROM parsed
+                WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL) g
+          JOIN (SELECT city_code, year_num, coalesce(canonical, variable_t) AS key FROM parsed
+                WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL
+                GROUP BY ALL HAVING count(*) > 1) d ON d.city_code = g.city_code AND d.year_num = g.year_num AND d.key = g.key) p
     JOIN parsed f ON f.cell_id = p.first_cell
     WHERE p.n > 1"""
     return "\nUNION ALL\n".join(parts + [dup])

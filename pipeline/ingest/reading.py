@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -34,22 +33,17 @@ import pyarrow.compute as pc
 from pipeline.ingest.models import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from pipeline.i18n import N_, msg
 from pipeline.ingest.normalise import escape_controls, escape_message
+from pipeline.ingest import xlsxfast
+from pipeline.ingest.fastcsv import regular, stage_csv
 from pipeline.limits import Limits
 from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem
 from pipeline.store.models import Repair
 
 STAGING_COLUMNS = ("city", "year", "variable", "value", "unit", "source_id", "status", "note")
+STAGE_COLUMNS = ("file_id", "sheet", "row", *STAGING_COLUMNS)
+"""The columns of a staging table of cells (:func:`to_arrow`, :func:`pipeline.ingest.fastcsv.stage_csv`)."""
 DELIMITERS = {",": None, ";": "semicolon_separator", "\t": "tab_separator"}
-_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r;,]*(?:\n|$)")
-
-
-def _irregular_line(delim: str, width: int) -> re.Pattern[bytes]:
-    """Matches a line that is not exactly ``width`` fields (quoted fields may hold the delimiter,
-    but not a line break)."""
-    d = re.escape(delim.encode())
-    field = rb'(?:"[^"\n]*(?:""[^"\n]*)*"|[^"\n' + d + rb']*)'
-    return re.compile(rb"(?m)^(?!" + field + rb"(?:" + d + field + rb"){" + str(width - 1).encode() + rb"}\r?$).+$")
 
 
 @dataclass
@@ -62,6 +56,9 @@ class Table:
     header: list[str] = field(default_factory=list)
     data: pa.Table | None = None
     """Column ``row`` (int) and one text column per header name."""
+    staged: int = 0
+    """Rows read by DuckDB straight into the staging table (:func:`pipeline.ingest.fastcsv.stage_csv`)
+    instead of ``data``."""
     problems: list[Problem] = field(default_factory=list)
     repairs: list[Repair] = field(default_factory=list)
     decimal_mark: str | None = None
@@ -137,7 +134,9 @@ def check_header(header: list[str], table: Table, required: Iterable[str], optio
 
 def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file_id: str,
                    required: Iterable[str] = REQUIRED_COLUMNS, optional: Iterable[str] = OPTIONAL_COLUMNS,
-                   limits: Limits | None = None) -> Table:
+                   limits: Limits | None = None, stage: str | None = None) -> Table:
+    """The table of a CSV file; with ``stage`` (a table of :data:`STAGE_COLUMNS`), the rows of a
+    regular file go into it, not into ``data`` (they are never held in Python)."""
     limits = limits or current_limits()
     table = Table(file_id)
     text = decode(data, table)
@@ -157,12 +156,13 @@ def read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, data: bytes, file
         if not check_header(header, table, required, optional):
             return table
         body = data[data.index(b"\n") + 1:] if b"\n" in data else b""
-        regular = (not _BLANK_LINE.search(body.rstrip(b"\r\n"))
-                   and not _irregular_line(delim, len(table.header)).search(body))
         done = False
-        if regular and body.strip():
+        if body.strip() and regular(body, delim, len(table.header)):
             try:
-                _duckdb_csv(con, path, delim, table, limits)
+                if stage is not None and set(table.header) <= set(STAGING_COLUMNS):
+                    stage_csv(con, path, delim, table, limits, stage)
+                else:
+                    _duckdb_csv(con, path, delim, table, limits)
                 done = True
             except duckdb.Error:
                 pass  # ragged rows, a line longer than DuckDB reads: the exact reader names each of them
@@ -184,7 +184,7 @@ def _field_size_limit(chars: int) -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _too_many_rows(table: Table, limits: Limits, row: int) -> None:
+def too_many_rows(table: Table, limits: Limits, row: int) -> None:
     template = (N_("the worksheet has more than {max_rows} rows (row {row} is past the limit); split it into several files; "
                    "limit {limit} = {limit_value}; raise it with the environment variable {env}") if table.sheet is not None else
                 N_("the file has more than {max_rows} rows (row {row} is past the limit); split it into several files; "
@@ -205,7 +205,7 @@ def _duckdb_csv(con: duckdb.DuckDBPyConnection, path: Path, delim: str, table: T
     )
     arrow = rel.to_arrow_table()
     if arrow.num_rows > limits.max_rows_per_file:  # a regular file: the data row n is line n + 1
-        _too_many_rows(table, limits, limits.max_rows_per_file + 2)
+        too_many_rows(table, limits, limits.max_rows_per_file + 2)
         return
     table.data = arrow.rename_columns(["row", *table.header]).cast(
         pa.schema([("row", pa.int32()), *((h, pa.string()) for h in table.header)]))
@@ -229,7 +229,7 @@ def _python_csv(text: str, delim: str, table: Table, limits: Limits) -> None:
                     continue
                 records += 1
                 if records > limits.max_rows_per_file:  # ragged rows count too: each would be a problem
-                    _too_many_rows(table, limits, row)
+                    too_many_rows(table, limits, row)
                     return
                 if len(record) != width:
                     table.problem("wrong_field_count", msg(N_("the row has {fields} fields, the header {width}; check separators "
@@ -260,13 +260,17 @@ def check_cells(table: Table, limits: Limits) -> None:
             continue
         found = True
         for i in pc.indices_nonzero(too_long).to_pylist():
-            cell = column[i].as_py()
-            table.problem("field_too_large", msg(N_("the cell has {chars} characters; a cell holds a figure or a short note, not a "
-                                                    "document; limit {limit} = {limit_value}; raise it with the environment "
-                                                    "variable {env}"), chars=f"{len(cell):,}", **limits.hint_args("max_field_chars")),
-                          row=rows[i].as_py(), column=name, value=cell[:40] + "…")
+            too_large(table, limits, rows[i].as_py(), name, column[i].as_py())
     if found:
         table.data = None
+
+
+def too_large(table: Table, limits: Limits, row: int, column: str, cell: str) -> None:
+    """The problem of a cell longer than ``max_field_chars``."""
+    table.problem("field_too_large", msg(N_("the cell has {chars} characters; a cell holds a figure or a short note, not a "
+                                            "document; limit {limit} = {limit_value}; raise it with the environment "
+                                            "variable {env}"), chars=f"{len(cell):,}", **limits.hint_args("max_field_chars")),
+                  row=row, column=column, value=cell[:40] + "…")
 
 
 def _columns(header: list[str], rows: list[int], cols: list[list[str | None]]) -> pa.Table:
@@ -313,7 +317,8 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
         return [t]
     try:
         for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
+            plain = xlsxfast.values(ws)  # read straight from the XML, when the sheet is as simple as exports are
+            rows = iter(plain) if plain is not None else ws.iter_rows(values_only=True)
             header = next(rows, None)
             t = Table(file_id, sheet=ws.title)
             names = [(cell_text(h) or "").strip().lower().replace(" ", "_") for h in (header or ())]
@@ -342,7 +347,7 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
                     continue  # spreadsheets end in many blank rows; they are not repairs
                 records += 1
                 if records > limits.max_rows_per_file:
-                    _too_many_rows(t, limits, r)  # and read no further
+                    too_many_rows(t, limits, r)  # and read no further
                     over = True
                     break
                 if extra:
@@ -354,7 +359,7 @@ def read_xlsx(path: Path, file_id: str, sheet_roles: dict[str, tuple[tuple[str, 
             if over:
                 out.append(t)
                 continue
-            if _has_formulas(path, getattr(ws, "_worksheet_path", None)):
+            if plain is None and _has_formulas(path, getattr(ws, "_worksheet_path", None)):
                 _formulas_of_empty_cells(path, ws.title, t.header, row_numbers, cols)
             t.data = _columns(t.header, row_numbers, cols)
             check_cells(t, limits)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from typing import BinaryIO
 
 import duckdb
+import pyarrow as pa
 
 from pipeline.publish.fields import JSONSTAT_DIMENSIONS
 from pipeline.publish.metadata import Meta
@@ -60,6 +62,8 @@ def _document(meta: Meta, cities: list[str], uids: list[str], years: list[int],
 # --- streamed from the store --------------------------------------------------------------------
 
 _SENTINEL = "\x00jsonstat-stream-{}\x00"
+_CITIES, _UIDS, _YEARS = "_jsonstat_cities", "_jsonstat_uids", "_jsonstat_years"
+"""The position of each city, indicator and year in the cube (views while :func:`write` runs)."""
 _ENCODE = json.encoder.encode_basestring  # type: ignore[attr-defined]  # what json.dumps(ensure_ascii=False) uses
 
 
@@ -68,26 +72,27 @@ def write(con: duckdb.DuckDBPyConnection, meta: Meta, table: Table, sink: Binary
     newline writes it, into ``sink``; the value, status, reason and flags arrays are streamed from the store.
     Returns the size and SHA-256."""
     t = f"({table.sql})"
-    cities = [c for (c,) in con.execute(f"SELECT DISTINCT city_code FROM {t} ORDER BY city_code").fetchall()]
-    uids = [u for (u,) in con.execute(f"SELECT indicator_uid FROM {t} GROUP BY indicator_uid "
-                                      "ORDER BY min(_position), indicator_uid").fetchall()]
-    years = [y for (y,) in con.execute(f"SELECT DISTINCT year FROM {t} ORDER BY year").fetchall()]
-    first = {u: (i, n, unit, d) for u, i, n, unit, d in con.execute(
-        f"SELECT indicator_uid, arg_min(indicator_id, (city_code, year)), arg_min(name_en, (city_code, year)), "
-        f"arg_min(unit, (city_code, year)), arg_min(decimals, (city_code, year)) FROM {t} GROUP BY indicator_uid").fetchall()}
+    cities, years = con.execute(f"SELECT list(DISTINCT city_code ORDER BY city_code), list(DISTINCT year ORDER BY year) "
+                                f"FROM {t}").fetchall()[0]
+    cities, years = cities or [], years or []
+    heads = con.execute(
+        f"SELECT indicator_uid, min(_position), arg_min(indicator_id, (city_code, year)), arg_min(name_en, (city_code, year)), "
+        f"arg_min(unit, (city_code, year)), arg_min(decimals, (city_code, year)) FROM {t} GROUP BY indicator_uid").fetchall()
+    uids = [u for u, *_ in sorted(heads, key=lambda h: (h[1], h[0]))]  # as ORDER BY min(_position), indicator_uid
+    first = {u: tuple(rest) for u, _, *rest in heads}
     doc = _document(meta, cities, uids, years, first, *(_SENTINEL.format(k) for k in ("value", "status", "reason", "flags")))
     text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     parts = re.split(r'"\\u0000jsonstat-stream-(\w+)\\u0000"', text)
 
     size = len(cities) * len(uids) * len(years)
+    index = {name: pa.table({key: pa.array(values, type), "i": pa.array(range(len(values)), pa.int64())})
+             for name, key, values, type in ((_CITIES, "city_code", cities, pa.string()), (_UIDS, "indicator_uid", uids, pa.string()),
+                                             (_YEARS, "year", years, pa.int64()))}
     cube = f"""
-        WITH t AS {t},
-             ci AS (SELECT city_code, row_number() OVER (ORDER BY city_code) - 1 AS i FROM (SELECT DISTINCT city_code FROM t)),
-             ui AS (SELECT indicator_uid, row_number() OVER (ORDER BY p, indicator_uid) - 1 AS i
-                    FROM (SELECT indicator_uid, min(_position) AS p FROM t GROUP BY indicator_uid)),
-             yi AS (SELECT year, row_number() OVER (ORDER BY year) - 1 AS i FROM (SELECT DISTINCT year FROM t))
         SELECT (ci.i * {len(uids)} + ui.i) * {len(years)} + yi.i AS n, t.*
-        FROM t JOIN ci USING (city_code) JOIN ui USING (indicator_uid) JOIN yi USING (year)"""
+        FROM {t} AS t JOIN {_CITIES} ci USING (city_code) JOIN {_UIDS} ui USING (indicator_uid) JOIN {_YEARS} yi USING (year)"""
+    # n follows the city first: the cells of the cube in order are those of the table's pieces of cities in turn
+    ordered = replace(table, sql=cube, order="city_code, n", pieces=table.pieces)
     digest = hashlib.sha256()
     total = 0
 
@@ -98,39 +103,60 @@ def write(con: duckdb.DuckDBPyConnection, meta: Meta, table: Table, sink: Binary
         digest.update(data)
         total += len(data)
 
-    def items(query: str, render, indent: str, opening: str, closing: str) -> None:
-        """A JSON array or object whose items come from ``query``'s batches, laid out as json.dumps(indent=2) does."""
+    def items(batches, indent: str, opening: str, closing: str) -> None:
+        """A JSON array or object of the items of ``batches`` (lists of texts), laid out as json.dumps(indent=2) does."""
         started = False
-        for batch in con.sql(query).to_arrow_reader(BATCH_ROWS):
-            lines = render(batch)
+        for lines in batches:
             if not lines:
                 continue
             put(("," if started else opening) + "\n" + indent + (",\n" + indent).join(lines))
             started = True
         put("\n" + indent[:-2] + closing if started else opening + closing)
 
+    def dense(columns: str, render, missing: str):
+        """The texts of every cell of the cube in order: the rows' (``render`` of a batch of n and ``columns``), and
+        ``missing`` where the cube has no row."""
+        expected = 0
+        for batch in ordered.batches(con, f"n, {columns}"):
+            ns, lines = batch.column(0).to_pylist(), render(batch)
+            if ns and (ns[0] != expected or ns[-1] != expected + len(ns) - 1):  # gaps: the rows are distinct and in order
+                filled = []
+                for n, line in zip(ns, lines):
+                    filled.extend([missing] * (n - expected))
+                    filled.append(line)
+                    expected = n + 1
+                lines = filled
+            expected = ns[-1] + 1 if ns else expected
+            yield lines
+        for start in range(expected, size, BATCH_ROWS):
+            yield [missing] * (min(size, start + BATCH_ROWS) - start)
+
     def values(batch) -> list[str]:
-        nums, texts = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+        nums, texts = batch.column(1).to_pylist(), batch.column(2).to_pylist()
         return [_repr(v) if v is not None else _ENCODE(s) if s is not None else "null" for v, s in zip(nums, texts)]
 
     def statuses(batch) -> list[str]:
-        return [_ENCODE(s) for s in batch.column(0).to_pylist()]
+        return [_ENCODE(s) for s in batch.column(1).to_pylist()]
 
-    def keyed(batch) -> list[str]:
-        return [f'"{k}": {_ENCODE(v)}' for k, v in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())]
+    def keyed(part: str):
+        for batch in con.sql(f"SELECT CAST(n AS VARCHAR) AS k, {part} FROM ({cube}) WHERE {part} <> '' "
+                             "ORDER BY k").to_arrow_reader(BATCH_ROWS):
+            yield [f'"{k}": {_ENCODE(v)}' for k, v in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())]
 
-    dense = f"""
-        WITH c AS ({cube}), g AS (SELECT range AS n FROM range({size}))
-        SELECT {{}} FROM g LEFT JOIN c USING (n) ORDER BY n"""
-    for n, part in enumerate(parts):
-        if n % 2 == 0:
-            put(part)
-        elif part == "value":
-            items(dense.format("CAST(CAST(c.value AS VARCHAR) AS DOUBLE), CASE WHEN c.value IS NULL THEN c.value_text END"),
-                  values, "    ", "[", "]")
-        elif part == "status":
-            items(dense.format("coalesce(c.status, 'no_data')"), statuses, "    ", "[", "]")
-        else:
-            items(f"WITH c AS ({cube}) SELECT CAST(n AS VARCHAR) AS k, {part} FROM c WHERE {part} <> '' ORDER BY k",
-                  keyed, "      ", "{", "}")
+    for name, data in index.items():
+        con.register(name, data)
+    try:
+        for n, part in enumerate(parts):
+            if n % 2 == 0:
+                put(part)
+            elif part == "value":
+                items(dense("CAST(CAST(value AS VARCHAR) AS DOUBLE), CASE WHEN value IS NULL THEN value_text END",
+                            values, "null"), "    ", "[", "]")
+            elif part == "status":
+                items(dense("status", statuses, _ENCODE("no_data")), "    ", "[", "]")
+            else:
+                items(keyed(part), "      ", "{", "}")
+    finally:
+        for name in index:
+            con.unregister(name)
     return total, digest.hexdigest()

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from pipeline.publish.fields import TableSpec
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import BATCH_ROWS, Table
+from pipeline.publish.tidy import Table
 
 FILENAME = "indicators.parquet"
 TYPES = {"string": pa.string(), "integer": pa.int32(), "number": pa.float64(), "date": pa.date32()}
@@ -78,25 +78,33 @@ def write_parquet(con: duckdb.DuckDBPyConnection, table: Table, meta: Meta, sink
     count = 0
 
     def group(batches: list[pa.RecordBatch]) -> pa.Table:
-        t = pa.Table.from_batches(batches, schema=batches[0].schema).combine_chunks()
-        return pa.Table.from_arrays([t.column(i).cast(f.type) for i, f in enumerate(target)], schema=target)
+        """The batches as one contiguous chunk per column (``Table.combine_chunks``), each column
+        joined while the batches' pieces of it are let go: never two copies of a whole group."""
+        columns = [pa.chunked_array([b.column(i) for b in batches], batches[0].schema.field(i).type)
+                   for i in range(len(target))]
+        batches.clear()
+        for i, f in enumerate(target):
+            joined = columns[i] if columns[i].num_chunks <= 1 else pa.chunked_array([columns[i].combine_chunks()])
+            columns[i] = joined.cast(f.type)
+        return pa.Table.from_arrays(columns, schema=target)
 
     with pq.ParquetWriter(pa.PythonFile(out, mode="w"), target, **OPTIONS) as writer:
-        reader = con.sql(table.ordered(", ".join(_column(f) for f in spec.fields))).to_arrow_reader(BATCH_ROWS)
+        select = ", ".join(_column(f) for f in spec.fields)
         written = False
-        for batch in reader:
+        for batch in table.batches(con, select):
             pending.append(batch)
             count += batch.num_rows
             while count >= row_group_rows:
                 t = pa.Table.from_batches(pending, schema=pending[0].schema)
-                writer.write_table(group(t.slice(0, row_group_rows).to_batches()))
-                written = True
-                rest = t.slice(row_group_rows)
+                head, rest = t.slice(0, row_group_rows).to_batches(), t.slice(row_group_rows)
                 pending = rest.to_batches() if rest.num_rows else []
+                del t, rest
+                writer.write_table(group(head))
+                written = True
                 count -= row_group_rows
         if count or not written:
             if not pending:
-                empty = reader.schema.empty_table()
-                pending = empty.to_batches() or [pa.RecordBatch.from_pylist([], schema=reader.schema)]
+                empty = con.sql(f"SELECT {select} FROM ({table.sql}) AS t LIMIT 0").to_arrow_table()
+                pending = empty.to_batches() or [pa.RecordBatch.from_pylist([], schema=empty.schema)]
             writer.write_table(group(pending))
     return out.size, out.digest.hexdigest()

@@ -9,21 +9,23 @@ apostrophe); numbers are never touched.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, replace
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from pipeline.catalogue import Catalogue
-from pipeline.publish.fields import INDICATOR_INPUTS, INDICATORS, OBSERVATIONS, SOURCES, FieldSpec, TableSpec
+from pipeline.publish.fields import (
+    INDICATOR_INPUTS,
+    INDICATORS,
+    OBSERVATIONS,
+    SOURCES,
+    FieldSpec,
+    TableSpec,
+)
 from pipeline.store import literal
 
 Row = dict[str, object]
@@ -61,33 +63,81 @@ def _key(spec: TableSpec, r: Row) -> tuple:
     return tuple(r[k] for k in spec.primary_key)
 
 
-# --- CSV ----------------------------------------------------------------------------------------
-
-
 # --- the tables in SQL ----------------------------------------------------------------------------
 #
 # The bundle's tables are built, checked and written by DuckDB: each table is one SELECT (``Table``)
 # whose columns are the specification's, in its order; its CSV text (numbers with their decimals, the
-# formula guard, RFC 4180 quoting, CRLF) is computed by SQL as well and streamed to the file in Arrow
-# batches, so no table is ever held as Python rows. ``check`` above, and the row-wise writers in
-# tests/publish/reference.py, are the reference the SQL is tested against.
+# formula guard, RFC 4180 quoting, CRLF; pipeline.publish.csvtext) is computed by SQL as well and
+# streamed to the file in Arrow batches, so no table is ever held as Python rows. ``check`` above, and
+# the row-wise writers in tests/publish/reference.py, are the reference the SQL is tested against.
+
+CR, LF = "chr(13)", "chr(10)"
+
+
+def text_sql(x: str) -> str:
+    """:func:`tests.publish.reference.neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
+    guard = " OR ".join(f"prefix({x}, {s})" for s in ("'='", "'+'", "'-'", "'@'", "chr(9)", CR))
+    g = f"(CASE WHEN {guard} THEN '''' || {x} ELSE {x} END)"
+    quote = f"(contains({g}, ',') OR contains({g}, '\"') OR contains({g}, {CR}) OR contains({g}, {LF}))"
+    return f"CASE WHEN {quote} THEN '\"' || replace({g}, '\"', '\"\"') || '\"' ELSE {g} END"
+
 
 CATALOGUE_VIEW = "_publish_catalogue"
 LCU_VIEW = "_publish_lcu"
 BATCH_ROWS = 65_536
+PIECE_ROWS = 500_000
+"""Rows sorted at a time: a table is read in pieces of whole cities (the first key of its order),
+each sorted on its own, so that no sort holds a national table (:meth:`Table.batches`)."""
 
 
 @dataclass(frozen=True)
 class Table:
     """One table of the bundle as SQL: ``sql`` selects the spec's columns (and maybe helper columns
-    starting with ``_``) without an order; ``order`` orders them like the file."""
+    starting with ``_``) without an order; ``order`` orders them like the file. ``unique``: the
+    primary key is unique by construction (a store table's primary key, joined only on keys that are
+    unique on the other side), so :func:`check_table` need not group the rows to find out.
+    ``pieces``: the first and last value of the first key of ``order`` in each piece (:func:`in_pieces`);
+    none, the table is one piece."""
 
     spec: TableSpec
     sql: str
     order: str
+    unique: bool = False
+    pieces: tuple[tuple[object, object], ...] = ()
+    cells: tuple[tuple[str, str], ...] = ()
+    """(field, helper column of ``sql`` that holds the field's CSV cell already)."""
 
     def ordered(self, select: str = "*") -> str:
         return f"SELECT {select} FROM ({self.sql}) AS t ORDER BY {self.order}"
+
+    def batches(self, con: duckdb.DuckDBPyConnection, select: str = "*", rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """The rows of :meth:`ordered` as Arrow batches, a piece at a time: the pieces follow one
+        another in the order's first key, so together they are in the order of the whole."""
+        if not self.pieces:
+            yield from con.sql(self.ordered(select)).to_arrow_reader(rows)
+            return
+        key = self.order.split(",")[0].strip()
+        for first, last in self.pieces:
+            yield from con.sql(f"SELECT {select} FROM ({self.sql}) AS t WHERE {key} BETWEEN $first AND $last ORDER BY {self.order}",
+                               params={"first": first, "last": last}).to_arrow_reader(rows)
+
+
+def in_pieces(con: duckdb.DuckDBPyConnection, table: Table, rows: int = PIECE_ROWS) -> Table:
+    """The table with its :attr:`Table.pieces`: runs of whole values of its order's first key (a city)
+    of about ``rows`` rows."""
+    key = table.order.split(",")[0].strip()
+    pieces: list[tuple[object, object]] = []
+    size = 0
+    for value, n in con.execute(f"SELECT {key}, count(*) FROM ({table.sql}) AS t GROUP BY ALL ORDER BY 1").fetchall():
+        if value is None:
+            return table  # a NULL key is in no range: then the table is one piece
+        if pieces and size + n <= rows:
+            pieces[-1] = (pieces[-1][0], value)
+            size += n
+        else:
+            pieces.append((value, value))
+            size = n
+    return replace(table, pieces=tuple(pieces)) if len(pieces) > 1 else table
 
 
 def _catalogue_table(catalogue: Catalogue) -> pa.Table:
@@ -119,6 +169,9 @@ def _lcu(column: str, code: str) -> str:
             f"WHERE l.text = {column} AND l.code = {code}) ELSE {column} END")
 
 
+CATALOGUE_CELLS = ("theme", "theme_name_en", "theme_name_pl", "tier", "name_en", "name_pl")
+"""The columns of indicators.csv that are the catalogue's: their CSV cells are made once per indicator."""
+
 INDICATORS_SQL = f"""
     SELECT r.city_code, r.indicator_id, r.year,
            CASE WHEN r.status = 'reported' THEN r.value END AS value,
@@ -129,8 +182,10 @@ INDICATORS_SQL = f"""
            NULLIF(array_to_string(r.source_ids, ' '), '') AS source_ids,
            r.edition, r.indicator_uid, k.theme, k.theme_name_en, k.theme_name_pl, k.tier, k.name_en, k.name_pl,
            {_lcu('k.unit_pl', 'c.currency')} AS unit_pl,
-           k.position AS _position
-    FROM results r JOIN cities c USING (city_code) JOIN {CATALOGUE_VIEW} k ON k.uid = r.indicator_uid"""
+           k.position AS _position, {', '.join(f'k._cell_{c}' for c in CATALOGUE_CELLS)}
+    FROM results r JOIN cities c USING (city_code)
+    JOIN (SELECT *, {', '.join(f'{text_sql(f"CAST({c} AS VARCHAR)")} AS _cell_{c}' for c in CATALOGUE_CELLS)}
+          FROM {CATALOGUE_VIEW}) k ON k.uid = r.indicator_uid"""
 
 SOURCES_SQL = """
     SELECT c.city_code, s.source_id, s.organisation, s.dataset, s.url, s.retrieved_on, s.licence,
@@ -150,10 +205,14 @@ INPUTS_SQL = """
 def tables() -> dict[str, Table]:
     """Every table of the bundle as SQL, by table name (needs :func:`registered`)."""
     return {
-        INDICATORS.name: Table(INDICATORS, INDICATORS_SQL, "city_code, _position, year"),
+        # results, observations and result_inputs are keyed by the bundle's keys; cities, input files,
+        # results and the catalogue's indicators are joined on their own keys
+        INDICATORS.name: Table(INDICATORS, INDICATORS_SQL, "city_code, _position, year", unique=True,
+                               cells=tuple((c, f"_cell_{c}") for c in CATALOGUE_CELLS)),
         SOURCES.name: Table(SOURCES, SOURCES_SQL, "city_code, source_id"),
-        OBSERVATIONS.name: Table(OBSERVATIONS, OBSERVATIONS_SQL, "city_code, year, variable"),
-        INDICATOR_INPUTS.name: Table(INDICATOR_INPUTS, INPUTS_SQL, "city_code, indicator_uid, year, variable, obs_year"),
+        OBSERVATIONS.name: Table(OBSERVATIONS, OBSERVATIONS_SQL, "city_code, year, variable", unique=True),
+        INDICATOR_INPUTS.name: Table(INDICATOR_INPUTS, INPUTS_SQL, "city_code, indicator_uid, year, variable, obs_year",
+                                     unique=True),
     }
 
 
@@ -164,7 +223,7 @@ def registered(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator
     try:
         con.register(LCU_VIEW, _lcu_table(con, catalogue))
         try:
-            yield tables()
+            yield {name: in_pieces(con, t) for name, t in tables().items()}
         finally:
             con.unregister(LCU_VIEW)
     finally:
@@ -208,10 +267,11 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
             bad.append(f"{x} IS NOT NULL AND NOT coalesce({_enum_ok(f, x)}, false)")
             tests.append(f"SELECT _rn, {i} AS _field FROM t WHERE {bad[-1]}")
     key = ", ".join(f'"{k}"' for k in spec.primary_key)
-    any_bad = (f"SELECT EXISTS (SELECT 1 FROM ({table.sql}) AS t WHERE {' OR '.join(f'({b})' for b in bad) or 'false'}) "
-               f"OR EXISTS (SELECT 1 FROM ({table.sql}) AS t GROUP BY {key} HAVING count(*) > 1)")
-    if not con.execute(any_bad).fetchall()[0][0]:  # the usual case; only a bad table pays for numbering its rows
-        return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
+    n, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {' OR '.join(f'({b})' for b in bad) or 'false'}) "
+                           f"FROM ({table.sql}) AS t").fetchall()[0]
+    if not n_bad and (table.unique or not con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM ({table.sql}) AS t GROUP BY {key} HAVING count(*) > 1)").fetchall()[0][0]):
+        return n  # the usual case; only a bad table pays for numbering its rows
     tests.append(f"SELECT _rn, {len(spec.fields)} AS _field FROM "
                  f"(SELECT _rn, row_number() OVER (PARTITION BY {key} ORDER BY _rn) AS _seen FROM t) WHERE _seen > 1")
     numbered = f"SELECT *, row_number() OVER (ORDER BY {table.order}) AS _rn FROM ({table.sql}) AS t0"
@@ -229,112 +289,4 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
 
 
-# --- CSV text in SQL --------------------------------------------------------------------------------
-
-CR, LF = "chr(13)", "chr(10)"
-
-
-def _let(value: str, name: str, body: str) -> str:
-    """``body`` with ``name`` bound to ``value``, evaluated once (a one-element list and a lambda:
-    DuckDB would otherwise compute a repeated sub-expression at each use)."""
-    return f"list_transform([{value}], lambda {name}: {body})[1]"
-
-
-def _text_sql(x: str) -> str:
-    """:func:`tests.publish.reference.neutralise` and the csv module's minimal quoting of a VARCHAR (not NULL)."""
-    guard = " OR ".join(f"prefix({x}, {s})" for s in ("'='", "'+'", "'-'", "'@'", "chr(9)", CR))
-    g = f"(CASE WHEN {guard} THEN '''' || {x} ELSE {x} END)"
-    quote = f"(contains({g}, ',') OR contains({g}, '\"') OR contains({g}, {CR}) OR contains({g}, {LF}))"
-    return f"CASE WHEN {quote} THEN '\"' || replace({g}, '\"', '\"\"') || '\"' ELSE {g} END"
-
-
-def _plain_sql(x: str) -> str:
-    """:func:`tests.publish.reference.plain_number` without decimals of a DECIMAL or integer: trailing zeros dropped."""
-    s = f"CAST({x} AS VARCHAR)"
-    return f"CASE WHEN contains({s}, '.') THEN rtrim(rtrim({s}, '0'), '.') ELSE {s} END"
-
-
-_POWERS = "[" + ", ".join(f"{10**k}::HUGEINT" for k in range(39)) + "]"
-
-
-def _fixed_sql(x: str, d: str, scale: int) -> str:
-    """:func:`tests.publish.reference.plain_number` with ``d`` decimals of a DECIMAL of ``scale``: exactly ``d`` of them,
-    rounded half to even (``Decimal.quantize`` in the default context), no ``-0``. In integers:
-    |x| in units of 10^-scale, then of 10^-d."""
-    a = f"CAST(replace(CAST(abs({x}) AS VARCHAR), '.', '') AS HUGEINT)"
-    up = f"CASE WHEN 2 * ({a} % lv_q) > lv_q OR (2 * ({a} % lv_q) = lv_q AND ({a} // lv_q) % 2 = 1) THEN 1 ELSE 0 END"
-    n = _let(f"{scale} - {d}", "lv_k", f"CASE WHEN lv_k <= 0 THEN {a} * {_POWERS}[1 - lv_k] "
-             f"ELSE {_let(f'{_POWERS}[lv_k + 1]', 'lv_q', f'{a} // lv_q + {up}')} END")
-    digits = f"lpad(CAST(lv_n AS VARCHAR), CAST(greatest(length(CAST(lv_n AS VARCHAR)), {d} + 1) AS INTEGER), '0')"
-    body = _let(digits, "lv_s", f"CASE WHEN {d} = 0 THEN lv_s ELSE left(lv_s, length(lv_s) - {d}) || '.' || right(lv_s, {d}) END")
-    return _let(n, "lv_n", f"(CASE WHEN {x} < 0 AND lv_n <> 0 THEN '-' ELSE '' END) || {body}")
-
-
-def _cell_sql(f: FieldSpec, types: dict[str, str]) -> str:
-    x = f'"{f.name}"'
-    if f.type == "number":
-        t = types[f.name].upper()
-        if not (t.startswith("DECIMAL") or t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}):
-            raise PublishError(f"{f.name}: a number column of type {t} (expected DECIMAL or an integer)")
-        if f.decimals_from and t.startswith("DECIMAL"):
-            d = f'"{f.decimals_from}"'
-            scale = int(re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", t).group(1))
-            text = f"CASE WHEN {d} IS NULL THEN {_plain_sql(x)} ELSE {_fixed_sql(x, d, scale)} END"
-        else:
-            text = _plain_sql(x)
-    elif f.type in ("integer", "date"):
-        text = f"CAST({x} AS VARCHAR)"
-    else:
-        text = _text_sql(f"CAST({x} AS VARCHAR)")
-    return f"coalesce({text}, '')"
-
-
-def csv_lines_sql(con: duckdb.DuckDBPyConnection, table: Table) -> str:
-    """One column ``line``: each row of the CSV with its CRLF, in file order."""
-    cur = con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0")
-    types = {n: str(t) for n, t in zip(cur.columns, cur.types)}
-    line = " || ',' || ".join(_cell_sql(f, types) for f in table.spec.fields)
-    return table.ordered(f"{line} || {CR} || {LF} AS line")
-
-
-def header(spec: TableSpec) -> bytes:
-    buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\r\n").writerow(spec.names)
-    return buf.getvalue().encode("utf-8")
-
-
-def string_bytes(arr: pa.Array) -> memoryview:
-    """The concatenated UTF-8 of a string array without nulls, without copying."""
-    if arr.type not in (pa.string(), pa.large_string()):
-        arr = arr.cast(pa.large_string())
-    if len(arr) == 0:
-        return memoryview(b"")
-    width = np.int64 if arr.type == pa.large_string() else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
-    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])]
-
-
-def stream(con: duckdb.DuckDBPyConnection, sql: str, sink: BinaryIO, digest: "hashlib._Hash") -> int:
-    """Write the concatenated single string column of a query's rows to ``sink``; returns the bytes written."""
-    size = 0
-    reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        data = string_bytes(batch.column(0))
-        sink.write(data)
-        digest.update(data)
-        size += len(data)
-    return size
-
-
-def write_csv(con: duckdb.DuckDBPyConnection, table: Table, sink: BinaryIO) -> tuple[int, str]:
-    """The table as RFC 4180 CSV into ``sink``; its size and SHA-256."""
-    digest = hashlib.sha256()
-    head = header(table.spec)
-    sink.write(head)
-    digest.update(head)
-    size = len(head) + stream(con, csv_lines_sql(con, table), sink, digest)
-    return size, digest.hexdigest()
-
-
-__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "csv_lines_sql",
-           "registered", "write_csv"]
+__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "registered"]

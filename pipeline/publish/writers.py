@@ -17,10 +17,19 @@ from typing import BinaryIO
 import duckdb
 
 from pipeline.publish import csvw, datapackage, dcat, jsonstat, parquet
+from pipeline.publish.csvtext import write_csv
 from pipeline.publish.fields import INDICATORS, TABLES
-from pipeline.publish.files import CSVW, DATAPACKAGE, DCAT_JSONLD, DCAT_TURTLE, DISTRIBUTIONS, JSONSTAT, PARQUET
+from pipeline.publish.files import (
+    CSVW,
+    DATAPACKAGE,
+    DCAT_JSONLD,
+    DCAT_TURTLE,
+    DISTRIBUTIONS,
+    JSONSTAT,
+    PARQUET,
+)
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import Table, write_csv
+from pipeline.publish.tidy import Table
 
 
 @dataclass

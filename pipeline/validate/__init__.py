@@ -18,7 +18,15 @@ from pipeline.catalogue import Catalogue
 from pipeline.i18n import N_
 from pipeline.store import insert, open_store
 from pipeline.store.models import Finding, RuleRun, SummaryRow, ValidationReport
-from pipeline.validate.base import EXPLAINED, PREPARE_SQL, Rule, messages, sql_in
+from pipeline.validate.base import (
+    EXPLAINED,
+    PARAMS,
+    PREPARE_SQL,
+    Rule,
+    messages,
+    q,
+    sql_in,
+)
 from pipeline.validate.checks import CHECKS, all_rules, revision, unused_exception
 
 FINDING_COLUMNS = ("city_code, year, indicator_uid, variable, observed, expected, message, message_id, message_args, "
@@ -75,11 +83,18 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
     try:
         con.execute("DELETE FROM findings")
         con.execute("DELETE FROM rule_runs")
-        # A few rules per statement: each holds its own joins and aggregates in memory, and a
-        # statement of hundreds of them outgrows DuckDB's memory limit even on a small store.
         checked: dict[str, int] = {}
-        for chunk in range(0, len(rules), RULES_PER_STATEMENT):
-            part = rules[chunk:chunk + RULES_PER_STATEMENT]
+        batches: dict[str, list[Rule]] = {}
+        for r in rules:
+            if r.batch is not None:
+                batches.setdefault(r.batch, []).append(r)
+        for part in batches.values():  # the rules of a kind that differ only in constants: one statement
+            checked.update(run_batch(con, part))
+        # The other rules a few per statement: each holds its own joins and aggregates in memory, and
+        # a statement of hundreds of them outgrows DuckDB's memory limit even on a small store.
+        singles = [r for r in rules if r.batch is None]
+        for chunk in range(0, len(singles), RULES_PER_STATEMENT):
+            part = singles[chunk:chunk + RULES_PER_STATEMENT]
             con.execute("INSERT INTO findings (rule_id, test, level, severity, " + FINDING_COLUMNS + ") " + " UNION ALL ".join(
                 f"SELECT '{r.rule_id}', '{r.test}', {r.level}, '{r.severity.value}', * FROM ({r.sql})" for r in part))
             checked.update(con.execute(" UNION ALL ".join(f"SELECT '{r.rule_id}', ({r.checked_sql})" for r in part)).fetchall())
@@ -95,6 +110,24 @@ def validate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, previous: Pat
         con.execute("ROLLBACK")
         raise
     return report(con)
+
+
+def run_batch(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> dict[str, int]:
+    """Run rules of one batch (the same ``batch`` SQL) in one statement over a table of their
+    constants; insert their findings and return the rows each looked at. The findings and counts
+    are those of running each rule's own ``sql`` and ``checked_sql``."""
+    names = list(rules[0].params)
+    rows = ", ".join("(" + ", ".join([q(r.rule_id), q(r.test), str(r.level), q(r.severity.value)] + [r.params[n] for n in names]) + ")"
+                     for r in rules)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rule_params AS SELECT * FROM (VALUES {rows}) AS p(rule_id, test, level, severity, "
+                f"{', '.join(names)})")
+    try:
+        con.execute(f"""INSERT INTO findings (rule_id, test, level, severity, {FINDING_COLUMNS})
+                        SELECT m.rule_id, m.test, m.level, m.severity, f.* EXCLUDE (rule_id)
+                        FROM ({rules[0].batch.replace(PARAMS, 'rule_params')}) f JOIN rule_params m ON m.rule_id = f.rule_id""")
+        return dict(con.execute(rules[0].batch_checked.replace(PARAMS, "rule_params")).fetchall())
+    finally:
+        con.execute("DROP TABLE rule_params")
 
 
 def _cross_check(rules: list[Rule], failed: dict[str, int], gx_counts: dict[str, int]) -> None:

@@ -46,6 +46,13 @@ class Rule(BaseModel):
     checked_sql: str
     """Counts the rows the rule looks at."""
     sql: str
+    batch: str | None = None
+    """For a rule of a batch (rules of one kind that differ only in constants): the batch's SQL,
+    which reads the constants of every rule of the batch from :data:`PARAMS` (see
+    :meth:`CheckKind.batched`); None for a rule that runs on its own."""
+    batch_checked: str | None = None
+    params: dict[str, str] = {}
+    """The rule's constants: SQL literals by column of :data:`PARAMS`."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,45 @@ class CheckKind:
                     description_id=description["message_id"], description_args=description["message_args"],
                     checked_sql=checked_sql, sql=sql)
 
+    def batched(self, rule_id: str, description: dict, params: dict[str, str], checked_sql: str, sql: str,
+                severity: Severity | None = None, batch: bool = True) -> Rule:
+        """A rule whose SQL reads its constants (``params``: typed SQL literals by name) as columns of
+        ``p``, the relation :data:`PARAMS`. ``sql`` selects ``p.rule_id`` and then the finding columns,
+        ``checked_sql`` (:func:`counted`) ``p.rule_id`` and ``n``; each for every row of ``p``.
+        Rules of one kind with the same SQL run together, one row each in ``p``
+        (:func:`pipeline.validate.run_batch`); the rule's own ``sql`` and ``checked_sql`` are the same
+        statements over its row alone. ``batch=False``: the rule runs on its own (a constant that the
+        batch's column type would not hold exactly)."""
+        one = "(SELECT " + ", ".join(f"{v} AS {k}" for k, v in {"rule_id": q(rule_id), **params}.items()) + ")"
+        rule = self.make(rule_id, description, f"SELECT n FROM ({checked_sql.replace(PARAMS, one)})",
+                         f"SELECT * EXCLUDE (rule_id) FROM ({sql.replace(PARAMS, one)})", severity)
+        return rule.model_copy(update={"batch": sql, "batch_checked": checked_sql, "params": params}) if batch else rule
+
 
 q = literal
 """A SQL string literal (for ids and texts of the catalogue, never for user input)."""
+
+PARAMS = "__rule_params__"
+"""Where the SQL of a batched rule (:meth:`CheckKind.batched`) names the relation of its constants."""
+
+
+def counted(joins: str) -> str:
+    """The ``checked_sql`` of a batched rule: ``p.rule_id`` and ``n``, the rows that ``joins`` (from
+    :data:`PARAMS` ``p`` on, with its conditions) matches for each rule of ``p``, 0 included."""
+    return (f"SELECT p0.rule_id, coalesce(c.n, 0) AS n FROM {PARAMS} p0 "
+            f"LEFT JOIN (SELECT p.rule_id, count(*) AS n {joins} GROUP BY p.rule_id) c ON c.rule_id = p0.rule_id")
+
+
+def decimal(d: Decimal | None) -> tuple[str, bool]:
+    """A number of the catalogue as a DECIMAL(38, 10) literal (the type of the store's values, which
+    compare with it exactly), and True; or, if that type would not hold it exactly, as the literal of
+    its own digits, and False (its rule then runs on its own)."""
+    if d is None:
+        return "CAST(NULL AS DECIMAL(38, 10))", True
+    exponent = d.normalize().as_tuple().exponent
+    if d.is_finite() and abs(d) < Decimal(10) ** 28 and isinstance(exponent, int) and exponent >= -10:
+        return f"CAST({num(d)} AS DECIMAL(38, 10))", True
+    return num(d), False
 
 
 class Localised(str):
@@ -165,21 +208,22 @@ def finding_text(template: str | None, args: dict | str | None, lang: str, engli
 def bounds_rules(check: CheckKind, catalogue: Catalogue, outside: str) -> list[Rule]:
     """The rules of a bounds kind (``range``, ``limits``): one per indicator that declares it;
     ``outside`` is the template of its finding (``{indicator}``, ``{bounds}``)."""
+    checked = counted(f"FROM {PARAMS} p JOIN results r ON r.indicator_uid = p.indicator_uid WHERE {REPORTED}")
+    sql = f"""SELECT p.rule_id, r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, p.bounds,
+              {message(outside, indicator='p.indicator', bounds='p.bounds')}, {RESULT_PLACE}
+              FROM results r JOIN {PARAMS} p ON r.indicator_uid = p.indicator_uid
+              WHERE {REPORTED} AND (r.value < p.lo OR r.value > p.hi)"""
     out = []
     for ind in catalogue.indicators.values():
         for chk in ind.checks:
             if chk.kind != check.test:
                 continue
-            lo = f"r.value < {num(chk.min)}" if chk.min is not None else "false"
-            hi = f"r.value > {num(chk.max)}" if chk.max is not None else "false"
+            (lo, lo_exact), (hi, hi_exact) = decimal(chk.min), decimal(chk.max)
             b = bounds_text(chk.min, chk.max)
-            where = f"r.indicator_uid = {q(ind.uid)} AND {REPORTED}"
-            out.append(check.make(
+            out.append(check.batched(
                 f"{check.test}_results_{ind.uid}", msg(N_("{indicator} lies within {bounds}."), indicator=ind.id, bounds=b),
-                f"SELECT count(*) FROM results r WHERE {where}",
-                f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, {q(b)},
-                    {message(outside, indicator=q(ind.id), bounds=q(b))}, {RESULT_PLACE}
-                    FROM results r WHERE {where} AND ({lo} OR {hi})""", chk.severity))
+                {"indicator_uid": q(ind.uid), "indicator": q(ind.id), "bounds": q(b), "lo": lo, "hi": hi},
+                checked, sql, chk.severity, batch=lo_exact and hi_exact))
     return out
 
 

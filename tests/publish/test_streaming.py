@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from pipeline.catalogue import load_catalogue
 from pipeline.publish import jsonstat, parquet
 from pipeline.publish.config import DEFAULT_CONFIG
+from pipeline.publish.csvtext import write_csv
 from pipeline.publish.fields import INDICATORS, TABLES, FieldSpec, TableSpec
 from pipeline.publish.metadata import dataset_metadata
-from pipeline.publish.tidy import PublishError, Table, check, check_table, registered, write_csv
+from pipeline.publish.tidy import PublishError, Table, check, check_table, registered
 from pipeline.store import connect
 from tests.publish.conftest import CONFIG
 from tests.publish.reference import jsonstat_dataset, to_csv, to_parquet

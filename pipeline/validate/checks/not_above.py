@@ -2,24 +2,37 @@
 
 from pipeline.catalogue.models import Severity
 from pipeline.i18n import N_, msg
-from pipeline.validate.base import OBS_PLACE, CheckKind, message, q, text
+from pipeline.validate.base import (
+    OBS_PLACE,
+    PARAMS,
+    CheckKind,
+    counted,
+    message,
+    q,
+    text,
+)
 
 FOUND = N_("{variable} exceeds the whole it is part of, {whole}")
 
+# the wholes are read first: a national table of every figure is not held to find a few variables in it
+PAIRS = (f"{PARAMS} p JOIN observations o ON o.variable = p.variable "
+         f"JOIN (SELECT * FROM observations WHERE variable IN (SELECT whole FROM {PARAMS})) w "
+         "ON w.city_code = o.city_code AND w.year = o.year AND w.variable = p.whole")
+
 
 def _rules(catalogue):
+    checked = counted(f"FROM {PAIRS} WHERE o.value IS NOT NULL AND w.value IS NOT NULL")
+    sql = f"""SELECT p.rule_id, o.city_code, o.year, NULL, o.variable, {text('o.value')}, '≤ ' || {text('w.value')} || ' (' || p.whole || ')',
+              {message(FOUND, variable='p.variable', whole='p.whole')}, {OBS_PLACE}
+              FROM {PAIRS}
+              WHERE o.value > w.value"""
     out = []
     for v in catalogue.variables.values():
         if v.not_above is None:
             continue
-        out.append(CHECK.make(
+        out.append(CHECK.batched(
             f"not_above_observations_{v.id}", msg(N_("{variable} is a part of {whole} and never exceeds it."), variable=v.id, whole=v.not_above),
-            f"""SELECT count(*) FROM observations p JOIN observations w USING (city_code, year)
-                WHERE p.variable = {q(v.id)} AND w.variable = {q(v.not_above)} AND p.value IS NOT NULL AND w.value IS NOT NULL""",
-            f"""SELECT o.city_code, o.year, NULL, o.variable, {text('o.value')}, '≤ ' || {text('w.value')} || ' ({v.not_above})',
-                {message(FOUND, variable=q(v.id), whole=q(v.not_above))}, {OBS_PLACE}
-                FROM observations o JOIN observations w ON w.city_code = o.city_code AND w.year = o.year AND w.variable = {q(v.not_above)}
-                WHERE o.variable = {q(v.id)} AND o.value > w.value"""))
+            {"variable": q(v.id), "whole": q(v.not_above)}, checked, sql))
     return out
 
 

@@ -2,7 +2,7 @@
 
 from pipeline.catalogue.models import Ratio, Severity
 from pipeline.i18n import N_, msg
-from pipeline.validate.base import COMPUTED, RESULT_PLACE, CheckKind, message, num, q, text
+from pipeline.validate.base import COMPUTED, PARAMS, RESULT_PLACE, CheckKind, counted, message, num, q, text
 
 # Within half a unit of the last decimal the value was published with.
 TOLERANCE = "0.5 * power(10, -r.decimals) + 1e-9"
@@ -15,18 +15,19 @@ def expected(multiplier: str = "r.multiplier") -> str:
 
 
 def _rules(catalogue):
+    checked = counted(f"FROM {PARAMS} p JOIN results r ON r.indicator_uid = p.indicator_uid WHERE {COMPUTED}")
+    sql = f"""SELECT p.rule_id, r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, CAST({expected()} AS VARCHAR),
+              {message(FOUND)}, {RESULT_PLACE}
+              FROM results r JOIN {PARAMS} p ON r.indicator_uid = p.indicator_uid
+              WHERE {COMPUTED} AND abs(CAST(r.value AS DOUBLE) - {expected()}) > {TOLERANCE}"""
     out = []
     for ind in catalogue.indicators.values():
         calc = ind.calculation
         if not isinstance(calc, Ratio):
             continue
-        where = f"r.indicator_uid = {q(ind.uid)} AND {COMPUTED}"
-        out.append(CHECK.make(
+        out.append(CHECK.batched(
             f"recomputes_results_{ind.uid}", msg(N_("{indicator} = numerator / denominator × {multiplier}, within rounding."), indicator=ind.id, multiplier=num(calc.multiplier)),
-            f"SELECT count(*) FROM results r WHERE {where}",
-            f"""SELECT r.city_code, r.year, r.indicator_uid, NULL, {text('r.value')}, CAST({expected()} AS VARCHAR),
-                {message(FOUND)}, {RESULT_PLACE}
-                FROM results r WHERE {where} AND abs(CAST(r.value AS DOUBLE) - {expected()}) > {TOLERANCE}"""))
+            {"indicator_uid": q(ind.uid)}, checked, sql))
     return out
 
 

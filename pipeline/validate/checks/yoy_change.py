@@ -3,7 +3,8 @@
 
 from pipeline.catalogue.models import Severity, Text
 from pipeline.i18n import N_, gettext, msg
-from pipeline.validate.base import RESULT_PLACE, CheckKind, declared, localised, message, num, q, text
+from pipeline.validate.base import (PARAMS, RESULT_PLACE, CheckKind, Localised, counted, decimal, declared, localised,
+                                    message, num, q, text)
 
 # By which bounds: (description, finding), each with {indicator}, {absolute}, {unit}, {relative}.
 TEMPLATES = {
@@ -26,31 +27,37 @@ def _unit(unit: Text) -> Text:
 
 
 def _rules(catalogue):
+    checked = counted(f"FROM {PARAMS} p JOIN results r ON r.indicator_uid = p.indicator_uid WHERE r.yoy_change IS NOT NULL")
+
+    def sql(found: str) -> str:  # an absent bound is NULL: only the declared ones are compared
+        return f"""SELECT p.rule_id, r.city_code, r.year, r.indicator_uid, NULL,
+                   {text('r.previous_value')} || ' → ' || {text('r.value')}, p.expected,
+                   {message(found, indicator='p.indicator', absolute='p.absolute', unit=Localised('p.unit'), relative='p.relative')},
+                   {RESULT_PLACE}
+                   FROM results r JOIN {PARAMS} p ON r.indicator_uid = p.indicator_uid
+                   WHERE r.yoy_change IS NOT NULL AND (p.max_absolute IS NULL OR abs(r.yoy_change) > p.max_absolute)
+                     AND (p.max_relative IS NULL OR abs(r.yoy_relative) > p.max_relative)"""
+
     out = []
     for ind in catalogue.indicators.values():
         for chk in ind.checks:
             if chk.kind != "yoy_change":
                 continue
-            conds = []
-            if chk.max_absolute is not None:
-                conds.append(f"abs(r.yoy_change) > {num(chk.max_absolute)}")
-            if chk.max_relative is not None:
-                conds.append(f"abs(r.yoy_relative) > {num(chk.max_relative)}")
             absolute = num(chk.max_absolute) if chk.max_absolute is not None else ""
             relative = num(chk.max_relative * 100) if chk.max_relative is not None else ""
             unit = _unit(ind.unit)
             describe, found = TEMPLATES[(bool(absolute), bool(relative))]
             # in no language: the unit of an absolute bound is in the message
             expected = " / ".join(filter(None, [f"±{absolute}" if absolute else "", f"±{relative} %" if relative else ""]))
-            where = f"r.indicator_uid = {q(ind.uid)} AND r.yoy_change IS NOT NULL"
-            out.append(CHECK.make(
+            max_absolute, exact = decimal(chk.max_absolute)
+            # yoy_relative is a DOUBLE: the bound is compared as the DOUBLE nearest to it, as its literal would be
+            max_relative = f"CAST({num(chk.max_relative)} AS DOUBLE)" if chk.max_relative is not None else "CAST(NULL AS DOUBLE)"
+            out.append(CHECK.batched(
                 f"yoy_change_results_{ind.uid}",
                 msg(describe, indicator=ind.id, absolute=absolute, unit=unit, relative=relative),
-                f"SELECT count(*) FROM results r WHERE {where}",
-                f"""SELECT r.city_code, r.year, r.indicator_uid, NULL,
-                    {text('r.previous_value')} || ' → ' || {text('r.value')}, {q(expected)},
-                    {message(found, indicator=q(ind.id), absolute=q(absolute), unit=localised(unit), relative=q(relative))}, {RESULT_PLACE}
-                    FROM results r WHERE {where} AND {' AND '.join(conds)}""", chk.severity))
+                {"indicator_uid": q(ind.uid), "indicator": q(ind.id), "absolute": q(absolute), "relative": q(relative),
+                 "unit": localised(unit), "expected": q(expected), "max_absolute": max_absolute, "max_relative": max_relative},
+                checked, sql(found), chk.severity, batch=exact))
     return out
 
 
