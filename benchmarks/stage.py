@@ -66,7 +66,7 @@ def main(stage: str, raw: Path, work: Path) -> dict:
         marks: list[tuple[str, float]] = []
         result = build(raw, work / "release", cat, reports=work / "reports", store=work / "build-store.duckdb",
                        pdf=False, publish_config=bench_config(), force=True,
-                       progress=lambda step: marks.append((step, time.perf_counter())))
+                       progress=lambda step, *counts: None if counts else marks.append((step, time.perf_counter())))
         rows = result.ingest.observations
         ends = [t for _, t in marks[1:]] + [time.perf_counter()]
         extra = {"steps": {step: round(end - start, 2) for (step, start), end in zip(marks, ends)}}
