@@ -72,8 +72,9 @@ def _words(langs: list[str]) -> dict[str, object]:
 
 
 def value_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
-    """SQL and parameters: per city, standard and indicator, the cells of its row (one column per
-    language, ``cells_<n>``), a cell for each year of the city's page (:data:`PAGE_YEARS`)."""
+    """SQL and parameters (but ``first`` and ``last``, the batch's city codes): per city, standard
+    and indicator, the cells of its row (one column per language, ``cells_<n>``), a cell for each
+    year of the city's page (:data:`PAGE_YEARS`)."""
     cells = []
     for n, lang in enumerate(langs):
         cell = f"""CASE WHEN r.status IS NULL THEN '<td class="num muted">·</td>'
@@ -83,12 +84,13 @@ def value_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
                         ELSE '<td class="num muted" title="' || {_status_word('r.status', n)} || '">—</td>' END"""
         cells.append(f"string_agg({cell}, '' ORDER BY g.year) AS cells_{n}")
     sql = f"""
-WITH page_years AS ({PAGE_YEARS}),
-rows AS (SELECT DISTINCT city_code, edition, indicator_uid FROM results),
+WITH {BATCH_TABLES},
+page_years AS ({PAGE_YEARS}),
+rows AS (SELECT DISTINCT city_code, edition, indicator_uid FROM res),
 r AS (SELECT city_code, indicator_uid, year, status, value_text, coalesce(flags, []) AS flags,
              CASE WHEN value IS NULL THEN NULL WHEN decimals > 0 THEN left(t, strpos(t, '.') + decimals)
                   ELSE split_part(t, '.', 1) END AS fx
-      FROM (SELECT *, CAST(value AS VARCHAR) AS t FROM results))
+      FROM (SELECT *, CAST(value AS VARCHAR) AS t FROM res))
 SELECT k.city_code, k.edition, k.indicator_uid, {', '.join(cells)}
 FROM rows k JOIN page_years g USING (city_code)
 LEFT JOIN r ON r.city_code = k.city_code AND r.indicator_uid = k.indicator_uid AND r.year = g.year
@@ -99,8 +101,9 @@ ORDER BY k.city_code, k.edition, k.indicator_uid
 
 
 def input_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
-    """SQL and parameters: per city and input variable, its unit, the cells of its row (one column
-    per language, ``cells_<n>``), its sources and the numbers of its files on the city's page."""
+    """SQL and parameters (but ``first`` and ``last``): per city and input variable, its unit, the
+    cells of its row (one column per language, ``cells_<n>``), its sources and the numbers of its
+    files on the city's page."""
     cells = []
     for n, lang in enumerate(langs):
         cell = f"""CASE WHEN o.row IS NULL THEN '<td class="num muted">·</td>'
@@ -110,17 +113,18 @@ def input_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
                         ELSE '<td class="num muted" title="' || {_status_word("coalesce(o.status, '')", n)} || '">—</td>' END"""
         cells.append(f"string_agg({cell}, '' ORDER BY g.year) AS cells_{n}")
     sql = f"""
-WITH page_years AS ({PAGE_YEARS}),
+WITH {BATCH_TABLES},
+page_years AS ({PAGE_YEARS}),
 files AS (SELECT city_code, file_id, row_number() OVER (PARTITION BY city_code ORDER BY file_id) AS n
-          FROM (SELECT DISTINCT city_code, file_id FROM observations)),
+          FROM (SELECT DISTINCT city_code, file_id FROM obs)),
 rows AS (SELECT o.city_code, o.variable, any_value(o.unit) AS unit,
                 string_agg(DISTINCT o.source_id, ', ' ORDER BY o.source_id) AS sources,
                 list(DISTINCT f.n ORDER BY f.n) AS files
-         FROM observations o JOIN files f USING (city_code, file_id) GROUP BY ALL),
+         FROM obs o JOIN files f USING (city_code, file_id) GROUP BY ALL),
 o AS (SELECT city_code, variable, year, row, value_text, status,
              CASE WHEN contains(CAST(value AS VARCHAR), '.') THEN rtrim(rtrim(CAST(value AS VARCHAR), '0'), '.')
                   ELSE CAST(value AS VARCHAR) END AS fx
-      FROM observations)
+      FROM obs)
 SELECT k.city_code, k.variable, k.unit, k.sources, k.files, {', '.join(cells)}
 FROM rows k JOIN page_years g USING (city_code)
 LEFT JOIN o ON o.city_code = k.city_code AND o.variable = k.variable AND o.year = g.year
@@ -130,5 +134,9 @@ ORDER BY k.city_code, k.variable
     return sql, _words(langs)
 
 
-PAGE_YEARS = "SELECT DISTINCT city_code, year FROM results UNION SELECT DISTINCT city_code, year FROM observations"
+BATCH_TABLES = """res AS (SELECT * FROM results WHERE city_code BETWEEN $first AND $last),
+obs AS (SELECT * FROM observations WHERE city_code BETWEEN $first AND $last)"""
+"""The values and inputs of a batch of cities (codes ``$first`` to ``$last``): the cells are written
+a batch at a time, so that memory does not grow with the number of cities."""
+PAGE_YEARS = "SELECT DISTINCT city_code, year FROM res UNION SELECT DISTINCT city_code, year FROM obs"
 """The columns of a city's page: every year it has a value or an input in."""

@@ -16,7 +16,7 @@ import duckdb
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.models import Indicator
 from pipeline.dossier.queries import is_text, rounded
-from pipeline.site.cells import PAGE_YEARS, input_cells_sql, value_cells_sql
+from pipeline.site.cells import input_cells_sql, value_cells_sql
 
 
 @dataclass(frozen=True)
@@ -111,19 +111,15 @@ CITY_SQL = {
                          s.quality_class
                   FROM observations o JOIN sources s ON s.folder = o.folder AND s.source_id = o.source_id
                   ORDER BY o.city_code, s.source_id""",
-    "years": f"SELECT city_code, year FROM ({PAGE_YEARS}) ORDER BY city_code, year",
+    "years": """SELECT city_code, year FROM (SELECT DISTINCT city_code, year FROM results
+                                         UNION SELECT DISTINCT city_code, year FROM observations)
+                ORDER BY city_code, year""",
     "findings": """SELECT city_code, severity, accepted, rule_id, year, coalesce(indicator_uid, variable) AS target,
                           message, message_id, message_args
                    FROM findings WHERE city_code IS NOT NULL
                    ORDER BY city_code, accepted, severity, rule_id, year NULLS FIRST, target NULLS FIRST, message""",
 }
 """Each table's rows of every city, ordered by city first."""
-
-
-def city_queries(langs: list[str]) -> dict[str, tuple[str, dict]]:
-    """The queries of :func:`cities`: :data:`CITY_SQL`, and the cells of the values and the inputs
-    written by DuckDB in every language (:mod:`pipeline.site.cells`)."""
-    return {**{k: (sql, {}) for k, sql in CITY_SQL.items()}, "values": value_cells_sql(langs), "inputs": input_cells_sql(langs)}
 
 
 CHUNK = 20_000
@@ -139,11 +135,14 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> Iterator[tu
         cur.close()
 
 
-def cities(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[tuple[str, dict[str, list[tuple]]]]:
-    """Every city in code order with its rows of each query of :func:`city_queries` (without the
-    city code): one ordered scan per query, whatever the number of cities."""
-    streams = {table: _rows(con, sql, params) for table, (sql, params) in city_queries(langs).items()}
+def cities(con: duckdb.DuckDBPyConnection, langs: list[str], batch: int) -> Iterator[list[tuple[str, dict[str, list[tuple]]]]]:
+    """Every city in code order, ``batch`` cities at a time, with its rows of each query of
+    :data:`CITY_SQL` (one ordered scan each, whatever the number of cities) and its cells of values
+    and inputs (:mod:`pipeline.site.cells`, one query per batch), without the city code."""
+    streams = {table: _rows(con, sql, {}) for table, sql in CITY_SQL.items()}
     heads: dict[str, tuple | None] = {t: next(s, None) for t, s in streams.items()}
+    cells = {"values": value_cells_sql(langs), "inputs": input_cells_sql(langs)}
+    done: list[tuple[str, dict[str, list[tuple]]]] = []
     while heads["city"] is not None:
         code = heads["city"][0]
         got: dict[str, list[tuple]] = {}
@@ -156,7 +155,16 @@ def cities(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[tuple[s
                 head = next(stream, None)
             heads[table] = head
             got[table] = rows
-        yield code, got
+        done.append((code, got))
+        if len(done) == batch or heads["city"] is None:
+            by_code = {c: g for c, g in done}
+            for table, (sql, params) in cells.items():
+                for g in by_code.values():
+                    g[table] = []
+                for row in con.execute(sql, {**params, "first": done[0][0], "last": done[-1][0]}).fetchall():
+                    by_code[row[0]][table].append(row[1:])
+            yield done
+            done = []
 
 
 def fixed(text: str | None, decimals: int) -> str | None:

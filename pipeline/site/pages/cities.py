@@ -10,7 +10,6 @@ template loop per cell would cost most of the site's time at national scale."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -109,18 +108,7 @@ def _start(site: Site) -> None:
     _site = site
 
 
-def _batches(con: duckdb.DuckDBPyConnection, langs: list[str]) -> Iterator[tuple[int, list[tuple[str, dict[str, list[tuple]]]]]]:
-    batch = []
-    for city in cities(con, langs):
-        batch.append(city)
-        if len(batch) == BATCH:
-            yield len(batch), batch
-            batch = []
-    if batch:
-        yield len(batch), batch
-
-
 def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
     total = con.execute("SELECT count(*) FROM cities").fetchone()[0]
-    return in_workers(_batches(con, site.langs), _render, _start, site, total=total, batch_size=BATCH,
+    return in_workers(((len(b), b) for b in cities(con, site.langs, BATCH)), _render, _start, site, total=total, batch_size=BATCH,
                       counted=lambda done, n: site.counted("cities", done, n))
