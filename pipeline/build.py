@@ -40,7 +40,7 @@ from pipeline.publish.metadata import dataset_id_required
 from pipeline.store import connect, export
 from pipeline.store.models import CalculationSummary, IngestReport, Manifest, ValidationReport
 from pipeline.site import render_site
-from pipeline.validate import validate
+from pipeline.validate import expectations, validate
 
 WORK_STORE = Path("data/work/store.duckdb")
 REPORT_FILES = {
@@ -193,6 +193,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
          config_file: str, previous: rel.Previous | None, progress: Callable[..., None],
          note: Callable[[str], None]) -> Manifest:
+    expectations.warm_up()  # Great Expectations is imported in a worker while ingest and calculate run
     progress("ingest")
     ingested = ingest(raw, catalogue, work)
     progress("calculate")

@@ -17,16 +17,16 @@ from __future__ import annotations
 import functools
 import json
 import os
+import stat
 from collections.abc import Callable
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date as _babel_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -131,8 +131,12 @@ def check_language(lang: str, root: Path | str | None = None) -> None:
 
 
 @functools.cache
-def _translations(lang: str, po: Path, mtime: float) -> Translations:
-    with po.open("rb") as f:
+def _translations(lang: str, po: str, version: tuple[int, ...]) -> Translations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
+    with open(po, "rb") as f:
         catalog = read_po(f, domain=DOMAIN)  # the plural rule comes from the catalogue's Plural-Forms header
     buf = BytesIO()
     write_mo(buf, catalog)  # untranslated and fuzzy entries are left out: they fall back to the English msgid
@@ -140,10 +144,27 @@ def _translations(lang: str, po: Path, mtime: float) -> Translations:
     return Translations(buf, domain=DOMAIN)
 
 
+@functools.lru_cache(maxsize=64)
+def _entries(base: str, version: tuple[int, ...]) -> frozenset[str]:
+    """The names in the locale folder ``base`` (as it was at ``version``: a folder's entries
+    change only with its mtime)."""
+    return frozenset(os.listdir(base))
+
+
 def translations(lang: str, root: Path | str | None = None) -> Translations:
-    check_language(lang, root)
-    po = po_file(lang, root)
-    return _translations(lang, po.resolve(), po.stat().st_mtime)
+    """The compiled catalogue of ``lang``, compiled again when its .po file changes. A page of
+    the dossier asks for it thousands of times: a call costs two ``stat`` calls, no listing."""
+    base = os.fspath(root or os.environ.get(ENV_VAR) or LOCALE_DIR)  # locale_dir(root), without making a Path
+    po = os.path.join(base, lang, "LC_MESSAGES", f"{DOMAIN}.po")
+    try:
+        found, folder = os.stat(po), os.stat(base)
+    except (OSError, ValueError):
+        found = folder = None
+    if (found is None or not stat.S_ISREG(found.st_mode) or os.path.basename(lang) != lang or lang in ("", ".", "..")
+            or lang not in _entries(base, (folder.st_dev, folder.st_ino, folder.st_mtime_ns))):
+        check_language(lang, root)  # raises ValueError naming the languages there are
+        found = os.stat(po)  # it is there after all: the folder changed meanwhile
+    return _translations(lang, po, (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size))
 
 
 def gettext(lang: str, root: Path | str | None = None) -> Callable[[str], str]:
@@ -163,6 +184,8 @@ def npgettext(lang: str, root: Path | str | None = None) -> Callable[[str, str, 
 
 
 def _locale(lang: str) -> Locale | None:
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(lang)
     except (ValueError, UnknownLocaleError):
@@ -174,8 +197,10 @@ def format_date(d: date | None, lang: str) -> str:
     in the form a date takes: Polish genitive). A language Babel does not know gets the ISO date."""
     if d is None:
         return "—"
+    from babel.dates import format_date as babel_date
+
     loc = _locale(lang)
-    return _babel_date(d, "d MMMM y", locale=loc) if loc is not None else d.isoformat()
+    return babel_date(d, "d MMMM y", locale=loc) if loc is not None else d.isoformat()
 
 
 def unit_label(unit: str | None, lang: str, root: Path | str | None = None) -> str:

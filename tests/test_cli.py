@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from typer.testing import CliRunner
 
@@ -78,3 +79,26 @@ def test_bad_input_gives_a_table_a_json_file_and_exit_2(tmp_path, mini_catalogue
     [p] = json.loads((tmp_path / "problems.json").read_text())
     assert (p["file"], p["row"], p["column"], p["rule"]) == ("testville/observations/obs.csv", 2, "value", "not_a_number")
     assert not (tmp_path / "s.duckdb").exists()
+
+
+HEAVY = ("duckdb", "pandas", "pyarrow", "great_expectations", "jinja2", "openpyxl", "babel", "sqlglot", "ruamel")
+
+
+def test_help_and_light_commands_start_without_the_heavy_libraries(tmp_path):
+    """A command imports what it needs when it runs: ``--help`` loads none of the heavy libraries,
+    and listing the catalogue from the catalogue cache only its own (the YAML and formula parsers)."""
+    import subprocess
+    import sys
+
+    def loaded(*args: str) -> set[str]:
+        code = ("import sys\nfrom pipeline.cli import app\nsys.argv = ['iso37120', *sys.argv[1:]]\ntry:\n    app()\n"
+                "except SystemExit:\n    pass\nprint(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n")
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+                              env={**os.environ, "ISO37120_CACHE_DIR": str(tmp_path / "cache")})
+        return set(done.stderr.split()) & set(HEAVY)
+
+    assert loaded("--help") == set()
+    assert loaded("catalog", "--help") == set()
+    assert loaded("build", "--help") == set()
+    loaded("catalog", "list", "--catalogue", str(CATALOGUE), "--format", "csv")  # a full load, kept in the cache
+    assert loaded("catalog", "list", "--catalogue", str(CATALOGUE), "--format", "csv") <= {"ruamel", "sqlglot"}

@@ -11,7 +11,8 @@ Layout (any number of edition folders; a new edition is a new folder, not new co
       crosswalks/<a>--<b>.yaml    which indicator of one edition continues which of another
 
 YAML is read with ruamel.yaml's safe loader, which keeps line numbers, so a problem found by
-pydantic or by a cross-reference check points at the line of the field that is wrong.
+pydantic or by a cross-reference check points at the line of the field that is wrong. A catalogue
+that loads without a problem is kept in a cache (:mod:`pipeline.catalogue.cache`) for the next run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from pipeline.catalogue.cache import cached
+from pipeline.catalogue.crosswalks import CROSSWALKS_DIR, Crosswalks, load_crosswalks
 from pipeline.catalogue.formula import FormulaError, indicator_formula
 from pipeline.catalogue.models import (
     Edition,
@@ -38,9 +41,8 @@ from pipeline.catalogue.models import (
     VariableKind,
     VariableRegistry,
 )
-from pipeline.catalogue.crosswalks import CROSSWALKS_DIR, Crosswalks, load_crosswalks
 from pipeline.catalogue.sources import SOURCES_DIR, SourceMapping, load_source_mappings
-from pipeline.files import walk
+from pipeline.files import Walk, walk
 from pipeline.i18n import N_, msg
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.yamlio import YamlFile
@@ -162,6 +164,10 @@ def load_catalogue(root: Path = DEFAULT_ROOT) -> Catalogue:
         raise ProblemsFound([Problem(file=str(root), rule="missing_folder", **msg(N_("catalogue folder not found")))], "catalogue")
 
     found = walk(root, "catalogue folder")  # what is read here is what the build hashes and archives
+    return cached(root, found, lambda: _load(root, c, found))
+
+
+def _load(root: Path, c: _Collector, found: Walk) -> Catalogue:
     c.problems += [p.model_copy(update={"file": c.shown(root / p.file)}) for p in found.problems]
     providers = _registry(c, root / PROVIDERS_FILE, ProviderRegistry, "providers")
     variables = _registry(c, root / VARIABLES_FILE, VariableRegistry, "variables")
