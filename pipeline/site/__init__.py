@@ -64,10 +64,6 @@ class Site:
     envs: dict[str, Environment] = field(default_factory=dict)
 
     @property
-    def years(self) -> list[int]:
-        return self.comparison.years
-
-    @property
     def latest(self) -> int | None:
         return self.comparison.latest_year
 

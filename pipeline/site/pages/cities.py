@@ -77,7 +77,7 @@ def _render(batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
     written = []
     for code, got in batch:
         (city,) = got["city"]
-        name_en, name_pl, country, editions, currency, _folder, city_file = city
+        name_en, name_pl, country, editions, currency, _folder, _file = city
         years = [y for (y,) in got["years"]]
         values: dict[str, dict[str, tuple]] = {}
         for edition, uid, *cells in got["values"]:
@@ -99,7 +99,7 @@ def _render(batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
                                      sources=got["sources"], cert=cert,
                                      dossiers=[(ed, href) for ed, href in dossiers if href in site.dossiers],
                                      findings=findings, findings_total=len(got["findings"]), open_findings=open_findings,
-                                     marks=MARKS, city_file=city_file))
+                                     marks=MARKS))
     return written
 
 
