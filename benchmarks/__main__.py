@@ -65,7 +65,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {"python": platform.python_version(), "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
     (args.out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "rows", "rows_per_s", "x_floor", "gx_s"]
+    cols = ["scale", "cities", "years", "input_mb", "stage", "wall_s", "cpu_s", "peak_mb", "tree_peak_mb", "rows", "rows_per_s", "x_floor", "gx_s"]
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join("" if r[c] is None else str(r[c]) for c in cols) + " |" for r in rows]
     builds = [r for r in rows if r.get("steps")]

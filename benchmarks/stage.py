@@ -2,8 +2,10 @@
 
     python -m benchmarks.stage ingest|calculate|validate|publish|build|floor RAW WORKDIR
 
-Stages after ingest work on WORKDIR/store.duckdb, so run them in order; ``build`` runs the whole
-build from RAW into WORKDIR/release, ``floor`` the bare-DuckDB job.
+peak_mb is the largest resident size of this process; tree_peak_mb the largest memory of the
+whole process tree, workers included (:mod:`benchmarks.memory`). Stages after ingest work on
+WORKDIR/store.duckdb, so run them in order; ``build`` runs the whole build from RAW into
+WORKDIR/release, ``floor`` the bare-DuckDB job.
 """
 
 from __future__ import annotations
@@ -14,14 +16,27 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.memory import TreeMemory
+
 
 def main(stage: str, raw: Path, work: Path) -> dict:
     from pipeline.catalogue import load_catalogue
 
     cat = load_catalogue(Path("indicators"))
+    t0, c0 = time.perf_counter(), time.process_time()
+    with TreeMemory() as tree:
+        rows, extra = run(stage, raw, work, cat)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the render and GX workers
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0 + children.ru_utime + children.ru_stime
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"stage": stage, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1),
+            "tree_peak_mb": tree.peak_mb, "rows": rows, "rows_per_s": round(rows / wall) if wall else None, **extra}
+
+
+def run(stage: str, raw: Path, work: Path, cat) -> tuple[int, dict]:
+    """Run ``stage``: the rows it handled, and what else it measured."""
     store = work / "store.duckdb"
     extra: dict = {}
-    t0, c0 = time.perf_counter(), time.process_time()
     if stage == "ingest":
         from pipeline.ingest import ingest
 
@@ -66,7 +81,7 @@ def main(stage: str, raw: Path, work: Path) -> dict:
         marks: list[tuple[str, float]] = []
         result = build(raw, work / "release", cat, reports=work / "reports", store=work / "build-store.duckdb",
                        pdf=False, publish_config=bench_config(), force=True,
-                       progress=lambda step, *counts: None if counts else marks.append((step, time.perf_counter())))
+                       progress=lambda step, *counts, **_: None if counts else marks.append((step, time.perf_counter())))
         rows = result.ingest.observations
         ends = [t for _, t in marks[1:]] + [time.perf_counter()]
         extra = {"steps": {step: round(end - start, 2) for (step, start), end in zip(marks, ends)}}
@@ -76,11 +91,7 @@ def main(stage: str, raw: Path, work: Path) -> dict:
         rows = floor(raw, work / "floor.csv", cat)
     else:
         raise SystemExit(f"unknown stage {stage}")
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the dossier's render workers
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0 + children.ru_utime + children.ru_stime
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # forked workers share most pages with it: not added
-    return {"stage": stage, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "peak_mb": round(peak, 1),
-            "rows": rows, "rows_per_s": round(rows / wall) if wall else None, **extra}
+    return rows, extra
 
 
 def bench_config():

@@ -131,10 +131,14 @@ time and tens of gigabytes, while the release's site has every city's evidence i
 DOSSIER_CHOICES = ("auto", "all", "none")
 
 
+def _silent(*_, **__) -> None:
+    """The progress of a build nobody follows."""
+
+
 def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("reports"),
           store: Path = WORK_STORE, langs: Sequence[str] | None = None, pdf: bool = True, dossiers: str = "auto",
           publish_config: PublishConfig | None = None, publish_config_file: str = "config/publish.yaml",
-          force: bool = False, previous: rel.Previous | None = None, progress: Callable[..., None] = lambda *_: None,
+          force: bool = False, previous: rel.Previous | None = None, progress: Callable[..., None] = _silent,
           note: Callable[[str], None] = lambda _: None) -> BuildResult:
     """Run every stage on the cities under ``raw`` and release the outputs into ``out``.
 
@@ -144,8 +148,9 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     Raises ProblemsFound for bad input (and when another build holds the release folder) and
     ReleaseBlocked for unaccepted validation errors (its report is written to
     ``reports/validation-report.json``); ``out`` is then unchanged. ``progress(stage)`` is told
-    each stage as it starts, and ``progress(stage, done, total)`` the cities of a long stage
-    (the dossiers) as they are done."""
+    each stage as it starts, and ``progress(stage, done, total)`` how far a long stage is: the
+    files read by ingest (with ``rows=`` the table rows they held), the cities of the dossiers
+    and of the site as they are written."""
     raw, out, reports = Path(raw), Path(out), Path(reports)
     langs = list(langs or languages())  # by default every language that has a message catalogue
     config_path = Path(publish_config_file)
@@ -195,7 +200,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
          note: Callable[[str], None]) -> Manifest:
     expectations.warm_up()  # Great Expectations is imported in a worker while ingest and calculate run
     progress("ingest")
-    ingested = ingest(raw, catalogue, work)
+    ingested = ingest(raw, catalogue, work, counted=lambda done, total, rows: progress("ingest", done, total, rows=rows))
     progress("calculate")
     con = connect(work)
     try:
@@ -315,7 +320,7 @@ def _result(out: Path, manifest: Manifest, up_to_date: bool, reports: list[str])
     return BuildResult(out=out.as_posix(), up_to_date=up_to_date, manifest=manifest, reports=reports, **loaded)
 
 
-def verify(release_dir: Path, scratch: Path, progress: Callable[..., None] = lambda *_: None) -> rel.VerifyReport:
+def verify(release_dir: Path, scratch: Path, progress: Callable[..., None] = _silent) -> rel.VerifyReport:
     """Re-run a release from its archived inputs and definitions, with its configuration, in
     ``scratch``; compare every file of the release, as it is on disk, with the re-run's. Raises
     ProblemsFound if the release has no readable manifest or archive."""

@@ -836,13 +836,20 @@ def _langs(lang: str) -> list[str]:
     return wanted
 
 
-STAGES = ("ingest", "calculate", "validate", "publish", "export", "dossier", "site", "release")
 STAGE_WORDS = {
     "ingest": N_("ingest"), "calculate": N_("calculate"), "validate": N_("validate"), "publish": N_("publish"),
     "export": N_("export"), "dossier": N_("dossier"), "site": N_("site"), "release": N_("release"), "up to date": N_("up to date"),
     "checking the release against its manifest": N_("checking the release against its manifest"),
 }
 """The stages as the progress shows them."""
+COUNT_WORDS = {
+    "ingest": N_("{stage}: {done} of {total} files, {rows} rows read"),
+    None: N_("{stage}: {done} of {total} cities"),
+}
+"""How far a long stage is, by stage (None: any other)."""
+LONG = {"ingest": 100}
+"""A stage counting this many (files; by default ten cities) is long: off a terminal, a line is
+logged per tenth of it."""
 
 
 def _dossiers(value: str) -> str:
@@ -874,7 +881,7 @@ def build(
     Exit codes: 0 released (or already up to date); 1 validation errors block the release;
     2 bad input or usage. The previous release is never touched unless the new one is complete."""
     import duckdb
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
     from pipeline.build import ReleaseBlocked, build as run
     from pipeline.publish.tidy import PublishError
@@ -887,37 +894,49 @@ def build(
     kept = (_("The previous release in {out}/ is unchanged") if (out / "manifest.json").is_file()
             else _("Nothing was released (there is no earlier release in {out}/)")).format(out=out)
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task(_("building"), total=len(STAGES))
+        with Progress(SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err, disable=not err.is_terminal) as bar:
+            started = time.monotonic()
+            stages: dict[str, TaskID] = {}  # each stage's bar
+            running: list[tuple[str, float]] = []  # the stage running and when it started
+            tenths = [0]  # the tenths of the running stage logged so far
 
-            started = last = time.monotonic()
-            previous: list[str] = []
-            tenths = [0]  # the tenths of a long stage logged so far
-
-            def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
-                nonlocal last
-                shown = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
-                if done is not None and total:  # within a long stage: cities done of all
-                    counts = _("{stage}: {done} of {total} cities").format(stage=shown, done=done, total=total)
-                    bar.update(task, description=counts)
-                    if not err.is_terminal and done * 10 // total > tenths[-1]:  # a log: a line per tenth
-                        tenths.append(done * 10 // total)
-                        err.print(f"{time.monotonic() - started:7.1f} s  {counts}", highlight=False)
+            def end() -> None:  # the running stage is complete
+                if not running:
                     return
-                tenths[:] = [0]
-                bar.update(task, description=shown, completed=STAGES.index(stage) if stage in STAGES else len(STAGES))
-                if not err.is_terminal:  # a log: one plain line per stage, with the time so far
+                stage, since = running.pop()
+                bar.update(stages[stage], total=1, completed=1)
+                bar.stop_task(stages[stage])
+                if not err.is_terminal:
                     now = time.monotonic()
-                    done = (" " + _("({stage} took {seconds} s)").format(stage=previous[-1], seconds=f"{now - last:.1f}")
-                            if previous else "")
-                    err.print(f"{now - started:7.1f} s  {shown}{done}", highlight=False)
-                    last = now
-                    previous.append(shown)
+                    err.print(f"{now - started:7.1f} s  " + _("{stage} took {seconds} s").format(
+                        stage=_(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage, seconds=f"{now - since:.1f}"),
+                        highlight=False)
+
+            def progress(stage: str, done: int | None = None, total: int | None = None, rows: int | None = None) -> None:
+                shown = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
+                now = time.monotonic()
+                if stage not in stages:  # a new stage: the one before it is complete
+                    end()
+                    stages[stage] = bar.add_task(shown, total=None)
+                    running.append((stage, now))
+                    tenths[:] = [0]
+                    if not err.is_terminal:  # a log: one plain line as each stage starts and ends
+                        err.print(f"{now - started:7.1f} s  {shown}", highlight=False)
+                if done is None or not total:
+                    return
+                counts = _(COUNT_WORDS.get(stage, COUNT_WORDS[None])).format(
+                    stage=shown, done=f"{done:,}", total=f"{total:,}", rows=f"{rows or 0:,}")
+                bar.update(stages[stage], description=counts, total=total, completed=done)
+                if not err.is_terminal and total >= LONG.get(stage, 10) and done * 10 // total > tenths[-1]:
+                    # and one per tenth of a long stage
+                    tenths.append(done * 10 // total)
+                    err.print(f"{now - started:7.1f} s  {counts}", highlight=False)
 
             result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,
                          publish_config_file=str(config), force=force, progress=progress, note=notes.append,
                          dossiers=_dossiers(dossiers))
+            end()
     except ProblemsFound as e:
         fail_on_problems(e, problems)
     except ReleaseBlocked as e:

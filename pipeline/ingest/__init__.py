@@ -13,6 +13,7 @@ import mimetypes
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,9 +114,11 @@ def count_cities(raw_root: Path) -> int:
     return n
 
 
-def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limits | None = None) -> IngestReport:
+def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limits | None = None,
+           counted: Callable[[int, int, int], None] | None = None) -> IngestReport:
     """Read every folder under ``raw_root`` into a new store at ``store_path``, within ``limits``
-    (by default those of the environment, :func:`pipeline.limits.limits`).
+    (by default those of the environment, :func:`pipeline.limits.limits`); ``counted(files, total,
+    rows)`` is told the files read so far of all and the table rows they held, after each file.
 
     Raises :class:`ProblemsFound` (and leaves ``store_path`` as it was) if anything is wrong.
     """
@@ -140,9 +143,17 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     try:
         con.execute(f"CREATE TEMP TABLE {CSV_STAGE} (file_id VARCHAR, sheet VARCHAR, row INTEGER, "
                     + ", ".join(f"{c} VARCHAR" for c in STAGING_COLUMNS) + ")")
+        done, rows = 0, 0
+
+        def read(n: int) -> None:
+            nonlocal done, rows
+            done, rows = done + 1, rows + n
+            if counted is not None:
+                counted(done, len(found.files), rows)
+
         for folder in folders:
             files = [p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)]
-            _read_folder(con, raw_root, folder, files, catalogue, problems, limits)
+            _read_folder(con, raw_root, folder, files, catalogue, problems, limits, read)
         _check_cities(folders, catalogue, problems)
         report = _load(con, raw_root, folders, catalogue, problems)
         con.close()
@@ -160,7 +171,8 @@ def _file_id(raw_root: Path, path: Path) -> str:
 
 
 def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalogue: Catalogue, problems: list[Problem],
-                 limits: Limits) -> None:
+                 limits: Limits, read: Callable[[int], None]) -> None:
+    """Read the files of ``folder``, telling ``read`` the table rows of each as it is read."""
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
@@ -174,40 +186,9 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         problems.append(Problem(file=_file_id(raw_root, folder.path / SOURCES_FILE), rule="missing_file",
                                 **msg(N_("the source register sources.csv is missing"))))
     for path in paths:
-        file_id = _file_id(raw_root, path)
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            problems.append(Problem(file=file_id, rule="file_too_large",
-                                    **msg(N_("the file has {size} bytes; split it; limit {limit} = {limit_value}; raise it "
-                                             "with the environment variable {env}"),
-                                          size=f"{size:,}", **limits.hint_args("max_file_bytes"))))
-            continue
-        data = path.read_bytes()
-        rel = path.relative_to(folder.path)
-        role = _role(rel)
-        folder.files.append(InputFile(file_id=file_id, folder=folder.name, role=role, bytes=len(data),
-                                      sha256=hashlib.sha256(data).hexdigest(),
-                                      media_type=_media_type(path)))
-        if role == "city":
-            _read_city(path, file_id, data, folder, problems)
-        elif role == "exceptions":
-            _read_exceptions(path, file_id, data, folder, problems)
-        elif role == "sources":
-            t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL, limits=limits)
-            t.role = "sources"
-            folder.tables.append(t)
-        elif role == "observations":
-            suffix = path.suffix.lower()
-            if suffix == ".csv":
-                folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits, stage=CSV_STAGE))
-            elif suffix == ".xlsx":
-                folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
-            else:
-                problems.append(Problem(file=file_id, rule="unsupported_format",
-                                        **(msg(N_("{suffix} is not read; observation files are .csv (UTF-8) or .xlsx"),
-                                               suffix=suffix) if suffix else
-                                           msg(N_("a file without extension is not read; observation files are .csv (UTF-8) "
-                                                  "or .xlsx")))))
+        tables = len(folder.tables)
+        _read_file(con, raw_root, folder, path, problems, limits)
+        read(sum(t.staged or (t.data.num_rows if t.data is not None else 0) for t in folder.tables[tables:]))
     _read_snapshots(raw_root, folder, sorted({p.relative_to(folder.path).parts[1] for p in paths
                                               if _role(p.relative_to(folder.path)) == "snapshot"}), catalogue, problems)
     for t in folder.tables:
@@ -221,6 +202,44 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
     register = [t for t in folder.tables if t.role == "sources"]
     for t in sorted(register, key=lambda t: t.sheet is not None):  # sources.csv first, then workbooks
         _read_sources(t, folder, problems)
+
+
+def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[Problem], limits: Limits) -> None:
+    """Hash one file of ``folder`` and read it by its role."""
+    file_id = _file_id(raw_root, path)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        problems.append(Problem(file=file_id, rule="file_too_large",
+                                **msg(N_("the file has {size} bytes; split it; limit {limit} = {limit_value}; raise it "
+                                         "with the environment variable {env}"),
+                                      size=f"{size:,}", **limits.hint_args("max_file_bytes"))))
+        return
+    data = path.read_bytes()
+    rel = path.relative_to(folder.path)
+    role = _role(rel)
+    folder.files.append(InputFile(file_id=file_id, folder=folder.name, role=role, bytes=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest(),
+                                  media_type=_media_type(path)))
+    if role == "city":
+        _read_city(path, file_id, data, folder, problems)
+    elif role == "exceptions":
+        _read_exceptions(path, file_id, data, folder, problems)
+    elif role == "sources":
+        t = read_csv_table(con, path, data, file_id, SOURCE_COLUMNS, SOURCE_OPTIONAL, limits=limits)
+        t.role = "sources"
+        folder.tables.append(t)
+    elif role == "observations":
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits, stage=CSV_STAGE))
+        elif suffix == ".xlsx":
+            folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
+        else:
+            problems.append(Problem(file=file_id, rule="unsupported_format",
+                                    **(msg(N_("{suffix} is not read; observation files are .csv (UTF-8) or .xlsx"),
+                                           suffix=suffix) if suffix else
+                                       msg(N_("a file without extension is not read; observation files are .csv (UTF-8) "
+                                              "or .xlsx")))))
 
 
 def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue: Catalogue, problems: list[Problem]) -> None:

@@ -514,3 +514,27 @@ def test_a_percentage_written_as_a_fraction(tmp_path, cat_with_rates):
     write_city(tmp_path / "raw", HEADER + "2023,coverage,0.97,%,S1,,only one street is covered\n")
     load(tmp_path, cat_with_rates)
     assert values(tmp_path) == {"coverage": "0.97"}
+
+
+def test_ingest_counts_files_and_rows_as_it_reads(tmp_path):
+    """``counted`` is told after each file the files read of all and the table rows so far; at the
+    end every file and every row of the tables ingest reads (CSV files, and the observations and
+    sources sheets of workbooks: not a sheet of notes) of the shipped sample city."""
+    import csv
+
+    from tests.conftest import CATALOGUE, SAMPLE_RAW
+
+    calls: list[tuple[int, int, int]] = []
+    report = ingest(SAMPLE_RAW, load_catalogue(CATALOGUE), tmp_path / "s.duckdb", counted=lambda *c: calls.append(c))
+    files = [p for p in SAMPLE_RAW.rglob("*") if p.is_file() and p.name != ".gitkeep"]
+    rows = 0
+    for p in files:
+        if p.suffix == ".csv":
+            with p.open(encoding="utf-8-sig", newline="") as f:
+                rows += sum(1 for row in csv.reader(f) if any(c.strip() for c in row)) - 1
+        elif p.suffix == ".xlsx":
+            for ws in openpyxl.load_workbook(p, read_only=True).worksheets:
+                if ws.title in ("observations", "sources"):
+                    rows += sum(1 for row in ws.iter_rows(values_only=True) if any(c not in (None, "") for c in row)) - 1
+    assert [c[:2] for c in calls] == [(n, len(files)) for n in range(1, len(files) + 1)] and len(report.files) == len(files)
+    assert [c[2] for c in calls] == sorted(c[2] for c in calls) and calls[-1][2] == rows
