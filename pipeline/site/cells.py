@@ -30,18 +30,25 @@ def _escaped(expr: str) -> str:
     return out
 
 
-def _number(fx: str, lang: str) -> str:
-    """SQL: the plain number text ``fx`` (``-1234.50``) as ``lang`` writes it."""
+def number_parts(fx: str) -> str:
+    """SQL select list: the parts of the plain number text ``fx`` (``-1234.50``) that every
+    language writes (``n_neg``, ``n_whole``, ``n_grouped`` with commas, ``n_frac``), made once
+    per value rather than once per language."""
     whole = f"split_part(ltrim({fx}, '-'), '.', 1)"
-    frac = f"split_part({fx}, '.', 2)"
-    sign = f"CASE WHEN starts_with({fx}, '-') THEN '−' ELSE '' END"
+    return (f"starts_with({fx}, '-') AS n_neg, {whole} AS n_whole, "
+            f"CASE WHEN length({whole}) <= 3 THEN {whole} WHEN length({whole}) <= 18 THEN format('{{:,}}', {whole}::BIGINT) "
+            f"ELSE format('{{:,}}', {whole}::HUGEINT) END AS n_grouped, split_part({fx}, '.', 2) AS n_frac")
+
+
+def _number(row: str, lang: str) -> str:
+    """SQL: the number whose :func:`number_parts` are columns of ``row`` as ``lang`` writes it."""
     if lang == "pl":
-        grouped = f"CASE WHEN length({whole}) > 4 THEN replace(format('{{:,}}', {whole}::HUGEINT), ',', '{NBSP}') ELSE {whole} END"
+        grouped = f"CASE WHEN length({row}.n_whole) > 4 THEN replace({row}.n_grouped, ',', '{NBSP}') ELSE {row}.n_whole END"
         point = ","
     else:
-        grouped = f"format('{{:,}}', {whole}::HUGEINT)"
-        point = "."
-    return f"({sign} || {grouped} || CASE WHEN {frac} = '' THEN '' ELSE '{point}' || {frac} END)"
+        grouped, point = f"{row}.n_grouped", "."
+    return (f"(CASE WHEN {row}.n_neg THEN '−' ELSE '' END || {grouped} || "
+            f"CASE WHEN {row}.n_frac = '' THEN '' ELSE '{point}' || {row}.n_frac END)")
 
 
 def _lookup(name: str, key: str) -> str:
@@ -79,7 +86,7 @@ def value_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
     for n, lang in enumerate(langs):
         cell = f"""CASE WHEN r.status IS NULL THEN '<td class="num muted">·</td>'
                         WHEN r.value_text IS NOT NULL THEN '<td>' || {_escaped('r.value_text')} || '</td>'
-                        WHEN r.fx IS NOT NULL THEN '<td class="num" data-value="' || r.fx || '">' || {_number('r.fx', lang)}
+                        WHEN r.fx IS NOT NULL THEN '<td class="num" data-value="' || r.fx || '">' || {_number('r', lang)}
                              || array_to_string(list_transform(r.flags, lambda f: {_mark('f', n)}), '') || '</td>'
                         ELSE '<td class="num muted" title="' || {_status_word('r.status', n)} || '">—</td>' END"""
         cells.append(f"string_agg({cell}, '' ORDER BY g.year) AS cells_{n}")
@@ -87,10 +94,11 @@ def value_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
 WITH {BATCH_TABLES},
 page_years AS ({PAGE_YEARS}),
 rows AS (SELECT DISTINCT city_code, edition, indicator_uid FROM res),
-r AS (SELECT city_code, indicator_uid, year, status, value_text, coalesce(flags, []) AS flags,
-             CASE WHEN value IS NULL THEN NULL WHEN decimals > 0 THEN left(t, strpos(t, '.') + decimals)
-                  ELSE split_part(t, '.', 1) END AS fx
-      FROM (SELECT *, CAST(value AS VARCHAR) AS t FROM res))
+r AS (SELECT *, {number_parts('fx')}
+      FROM (SELECT city_code, indicator_uid, year, status, value_text, coalesce(flags, []) AS flags,
+                   CASE WHEN value IS NULL THEN NULL WHEN decimals > 0 THEN left(t, strpos(t, '.') + decimals)
+                        ELSE split_part(t, '.', 1) END AS fx
+            FROM (SELECT *, CAST(value AS VARCHAR) AS t FROM res)))
 SELECT k.city_code, k.edition, k.indicator_uid, {', '.join(cells)}
 FROM rows k JOIN page_years g USING (city_code)
 LEFT JOIN r ON r.city_code = k.city_code AND r.indicator_uid = k.indicator_uid AND r.year = g.year
@@ -108,7 +116,7 @@ def input_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
     for n, lang in enumerate(langs):
         cell = f"""CASE WHEN o.row IS NULL THEN '<td class="num muted">·</td>'
                         WHEN o.value_text IS NOT NULL THEN '<td class="small">' || {_escaped('o.value_text')} || '</td>'
-                        WHEN o.fx IS NOT NULL THEN '<td class="num">' || {_number('o.fx', lang)}
+                        WHEN o.fx IS NOT NULL THEN '<td class="num">' || {_number('o', lang)}
                              || {_mark("coalesce(o.status, '')", n)} || '</td>'
                         ELSE '<td class="num muted" title="' || {_status_word("coalesce(o.status, '')", n)} || '">—</td>' END"""
         cells.append(f"string_agg({cell}, '' ORDER BY g.year) AS cells_{n}")
@@ -121,10 +129,11 @@ rows AS (SELECT o.city_code, o.variable, any_value(o.unit) AS unit,
                 string_agg(DISTINCT o.source_id, ', ' ORDER BY o.source_id) AS sources,
                 list(DISTINCT f.n ORDER BY f.n) AS files
          FROM obs o JOIN files f USING (city_code, file_id) GROUP BY ALL),
-o AS (SELECT city_code, variable, year, row, value_text, status,
-             CASE WHEN contains(CAST(value AS VARCHAR), '.') THEN rtrim(rtrim(CAST(value AS VARCHAR), '0'), '.')
-                  ELSE CAST(value AS VARCHAR) END AS fx
-      FROM obs)
+o AS (SELECT *, {number_parts('fx')}
+      FROM (SELECT city_code, variable, year, row, value_text, status,
+                   CASE WHEN contains(CAST(value AS VARCHAR), '.') THEN rtrim(rtrim(CAST(value AS VARCHAR), '0'), '.')
+                        ELSE CAST(value AS VARCHAR) END AS fx
+            FROM obs))
 SELECT k.city_code, k.variable, k.unit, k.sources, k.files, {', '.join(cells)}
 FROM rows k JOIN page_years g USING (city_code)
 LEFT JOIN o ON o.city_code = k.city_code AND o.variable = k.variable AND o.year = g.year
