@@ -925,8 +925,8 @@ def build(
                         err.print(f"{now - started:7.1f} s  {shown}", highlight=False)
                 if done is None or not total:
                     return
-                counts = _(COUNT_WORDS.get(stage, COUNT_WORDS[None])).format(
-                    stage=shown, done=f"{done:,}", total=f"{total:,}", rows=f"{rows or 0:,}")
+                counts = _(COUNT_WORDS[stage if stage in COUNT_WORDS else None]).format(
+                    stage=shown, done=done, total=total, rows=rows or 0)
                 bar.update(stages[stage], description=counts, total=total, completed=done)
                 if not err.is_terminal and total >= LONG.get(stage, 10) and done * 10 // total > tenths[-1]:
                     # and one per tenth of a long stage

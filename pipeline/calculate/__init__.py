@@ -15,7 +15,7 @@ from pipeline.calculate.compile import OBSERVATION_COLUMNS, compile_indicator, r
 from pipeline.catalogue import Catalogue
 from pipeline.catalogue.formula import indicator_formula
 from pipeline.catalogue.models import Indicator
-from pipeline.store import insert, literal, sandboxed
+from pipeline.store import check_keys, insert, literal, sandboxed
 from pipeline.store.models import CalculationSummary, CityYearLevel
 
 FLAG_STATUSES = ("estimated", "provisional", "revised", "break", "confidential")
@@ -205,6 +205,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
         con.execute(RESULT_INPUTS_WITH_REPORTED_SQL if reported else RESULT_INPUTS_SQL)
         con.execute(COVERAGE_SQL)
         con.execute(CERTIFICATION_SQL)
+        check_keys(con, "results", "result_inputs")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -51,7 +51,7 @@ from pipeline.i18n import N_, msg
 from pipeline.limits import Limits
 from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem, ProblemsFound
-from pipeline.store import connect, insert
+from pipeline.store import check_keys, connect, insert
 from pipeline.store.models import IngestReport, InputFile
 from pipeline.yamlio import YamlFile, line_of
 
@@ -486,6 +486,7 @@ def _load(con, raw_root: Path, folders: list[Folder], catalogue: Catalogue, prob
                              s.quality_class.value if s.quality_class else None, s.origin, s.contact, file_id, row)
                             for f in folders for s, file_id, _sheet, row in f.sources])
     con.execute(f"INSERT INTO observations {OBSERVATIONS_SQL} ORDER BY city_code, year, variable")
+    check_keys(con, "observations")
     insert(con, "accepted_exceptions", [x for f in folders for x in f.exceptions])
     con.execute("CREATE TEMP TABLE file_repairs AS SELECT * FROM repairs LIMIT 0")
     insert(con, "file_repairs", [(r.file_id, r.sheet, r.row, r.column, r.rule, r.original, r.repaired)

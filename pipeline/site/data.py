@@ -80,22 +80,35 @@ ORDER BY r.indicator_uid, r.city_code
 """
 
 
-def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, latest: int | None) -> list[IndicatorData]:
-    """Every indicator of the standards the cities report, in the catalogue's order: its quartiles
-    per year and every city's value in the latest year."""
+def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, latest: int | None,
+               batch: int) -> Iterator[list[IndicatorData]]:
+    """Every indicator of the standards the cities report, ``batch`` at a time in the order of
+    their uids: its quartiles per year and every city's value in the latest year (one ordered
+    scan, cut into indicators: a national release's latest values are never held at once)."""
     editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
-    out = {i.uid: IndicatorData(i, is_text(i, catalogue)) for i in catalogue.indicators.values() if i.edition in editions}
+    out = {i.uid: IndicatorData(i, is_text(i, catalogue)) for i in sorted(catalogue.indicators.values(), key=lambda i: i.uid)
+           if i.edition in editions}
     for uid, year, n, lo, lo_decimals, q, decimals, hi, hi_decimals in con.execute(QUARTILES_SQL).fetchall():
         d = out.get(uid)
         if d is None or d.text:
             continue
         p25, median, p75 = (rounded(Decimal(str(x)), decimals) if x is not None else None for x in q)
         d.years.append(Quartiles(year, n, lo, lo_decimals, p25, median, p75, decimals, hi, hi_decimals))
-    if latest is not None:
-        for uid, code, en, pl, value, text, decimals, status, flags, reason in con.execute(LATEST_SQL, {"latest": latest}).fetchall():
-            if uid in out:
-                out[uid].latest.append(CityValue(code, en, pl, value, text, decimals, status, tuple(flags), reason))
-    return list(out.values())
+    rows = _rows(con, LATEST_SQL, {"latest": latest}) if latest is not None else iter(())
+    head = next(rows, None)
+    done: list[IndicatorData] = []
+    for uid, d in out.items():
+        while head is not None and head[0] <= uid:
+            if head[0] == uid:
+                _, code, en, pl, value, text, decimals, status, flags, reason = head
+                d.latest.append(CityValue(code, en, pl, value, text, decimals, status, tuple(flags), reason))
+            head = next(rows, None)
+        done.append(d)
+        if len(done) == batch:
+            yield done
+            done = []
+    if done:
+        yield done
 
 
 # --- the city pages: one ordered scan per table, cut into cities --------------------------------

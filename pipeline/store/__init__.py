@@ -17,10 +17,36 @@ import pyarrow as pa
 SCHEMA_SQL = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-MEMORY_LIMIT = os.environ.get("ISO37120_MEMORY_LIMIT", "2GB")
+MEMORY_LIMIT = os.environ.get("ISO37120_MEMORY_LIMIT", "1GB")
 """DuckDB's memory for a store file; beyond it, DuckDB spills to ``<store>.tmp/`` (removed on
-close) instead of growing, so a national build fits an ordinary machine. ``ISO37120_MEMORY_LIMIT``
-sets it (``4GB``, ``500MB``)."""
+close) instead of growing, so a national build (2,500 cities × 10 years) stays within 2 GB in
+all. ``ISO37120_MEMORY_LIMIT`` sets it (``4GB``, ``500MB``)."""
+
+KEYS = {
+    "observations": ("city_code", "year", "variable"),
+    "results": ("city_code", "indicator_uid", "year"),
+    "result_inputs": ("city_code", "indicator_uid", "year", "variable", "obs_year"),
+}
+"""The keys of the three big tables. They are not declared as primary keys: DuckDB keeps such an
+index in memory it cannot spill (0.9 GB for results and result_inputs at national scale, beyond
+the memory limit); :func:`check_keys` checks them once the rows are in."""
+
+
+class DuplicateKey(RuntimeError):
+    """A stage wrote two rows with the same key: a defect of the pipeline, not of the inputs (a
+    figure given twice is refused by ingest, with its file and rows)."""
+
+
+def check_keys(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Raise :class:`DuplicateKey` (naming the table and the first key given twice) if a key of
+    :data:`KEYS` is not unique in the tables ``names``."""
+    for name in names:
+        key = ", ".join(_quote(c) for c in KEYS[name])
+        dup = con.execute(f"SELECT {key}, count(*) FROM {_quote(name)} GROUP BY ALL HAVING count(*) > 1 "
+                          "ORDER BY ALL LIMIT 1").fetchone()
+        if dup is not None:
+            raise DuplicateKey(f"{name}: {dict(zip(KEYS[name], dup[:-1]))} is there {dup[-1]} times; the key of {name} "
+                               f"is ({', '.join(KEYS[name])})")
 
 
 def connect(path: Path | str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:

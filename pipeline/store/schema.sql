@@ -54,8 +54,8 @@ CREATE TABLE IF NOT EXISTS observations (
     sheet       VARCHAR,                -- worksheet of an XLSX file
     row         INTEGER NOT NULL,       -- row as a spreadsheet shows it (header = 1)
     raw_value   VARCHAR,                -- the value exactly as written
-    decimals    INTEGER,                -- the decimals the value was written with
-    PRIMARY KEY (city_code, year, variable)
+    decimals    INTEGER                 -- the decimals the value was written with
+    -- key (city_code, year, variable): see KEYS in pipeline/store/__init__.py
 );
 
 CREATE TABLE IF NOT EXISTS repairs (
@@ -93,8 +93,8 @@ CREATE TABLE IF NOT EXISTS results (
     yoy_change    DECIMAL(38, 10),      -- value - previous_value
     yoy_relative  DOUBLE,               -- (value - previous_value) / |previous_value|
     reported_value DECIMAL(38, 10),     -- the value the city gave as reported, where it did
-    reported_decimals INTEGER,          -- the decimals it was written with
-    PRIMARY KEY (city_code, indicator_uid, year)
+    reported_decimals INTEGER           -- the decimals it was written with
+    -- key (city_code, indicator_uid, year)
 );
 
 CREATE TABLE IF NOT EXISTS calculation_keys (  -- every city, year and standard computed
@@ -119,8 +119,8 @@ CREATE TABLE IF NOT EXISTS result_inputs (   -- lineage: which observation fed w
     year          INTEGER NOT NULL,
     role          VARCHAR NOT NULL,     -- numerator | denominator | input | previous | reported
     variable      VARCHAR NOT NULL,
-    obs_year      INTEGER NOT NULL,     -- the year of the observation (year - 1 for previous())
-    PRIMARY KEY (city_code, indicator_uid, year, variable, obs_year)
+    obs_year      INTEGER NOT NULL      -- the year of the observation (year - 1 for previous())
+    -- key (city_code, indicator_uid, year, variable, obs_year)
 );
 
 -- From each value to the raw file row and its hash, and the source it came from.

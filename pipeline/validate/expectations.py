@@ -6,11 +6,13 @@ reports how many rows fail; which rows they are is found with SQL (see :mod:`.ru
 
 Importing GX takes seconds (it brings SciPy and Altair), more than the ingest and calculate
 stages of a city. A build therefore calls :func:`warm_up` as its stages start: it starts a worker
-process that imports GX on the other core while ingest and calculate run, and :func:`run` hands
-the worker the DataFrames (taken from the store as before) and gets the counts back; with
-:func:`start` the caller runs its SQL rules while the worker validates. Without a worker (no
-:func:`warm_up`, a worker that could not start or died, or frames too large to copy across), GX
-is imported and run in this process, as before; the counts are the same.
+process that imports GX on the other core while ingest and calculate run. :func:`start` then takes
+the DataFrames from the store on a thread of its own, a range of cities at a time (so memory is
+that of one range, whatever the number of cities; a city is never split, so a key with the city
+code is unique across ranges when it is unique in each), and hands each range to the worker while
+the caller runs its SQL rules; the counts are summed over the ranges. Without a worker (no
+:func:`warm_up`, or a worker that could not start or died), GX is imported and run in this
+process; the counts are the same.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the worker runs this file alone: it imports nothing of the pipeline, only GX
@@ -35,9 +38,9 @@ Spec = tuple[str, dict[str, Any]]
 Frames = list[tuple[str, Any, dict[str, Spec]]]
 """What GX validates: (asset name, pandas DataFrame, expectations by rule id)."""
 
-MAX_WORKER_ROWS = 2_000_000
-"""Frames with more rows than this (a national build) are validated in this process rather than
-copied to the worker: GX's own work then outweighs its import."""
+RANGE_ROWS = 500_000
+"""The frames are taken and validated a range of cities with at most this many observations at a
+time (a national store is a dozen ranges): memory stays that of one range."""
 
 WORKER = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
 """The worker's program (``python -P -c``): this file, run alone (see the end of the file), so that
@@ -134,10 +137,7 @@ def _exchange(step):
 
 
 def _send(frames: Frames) -> int | None:
-    """Hand ``frames`` to the worker; the request's id, or None (no worker, or frames too large)."""
-    if sum(len(f) for _, f, _ in frames) > MAX_WORKER_ROWS:
-        return None
-
+    """Hand ``frames`` to the worker; the request's id, or None (no worker)."""
     def step(worker: subprocess.Popen) -> int:
         global _requests, _owed
         if _owed is not None:  # the answer to an earlier request that nobody read (its build failed)
@@ -164,17 +164,36 @@ def _receive(request: int) -> dict[str, int] | None:
     return _exchange(step)
 
 
-class Pending:
-    """GX's counts on their way (:func:`start`); :meth:`result` waits for them."""
+def _validated(frames: Frames) -> dict[str, int]:
+    """The counts of ``frames``: by the worker if there is one, else in this process."""
+    request = _send(frames)
+    counts = _receive(request) if request is not None else None
+    return check(frames) if counts is None else counts
 
-    def __init__(self, frames: Frames, request: int | None):
-        self._frames, self._request, self._counts = frames, request, None
+
+class Pending:
+    """GX's counts on their way (:func:`start`): a thread takes the frames from the store a range
+    of cities at a time and has each range validated; :meth:`result` waits for it."""
+
+    def __init__(self, take: Callable[[], Iterator[Frames]]):
+        self._counts: dict[str, int] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(take,), name="great-expectations", daemon=True)
+        self._thread.start()
+
+    def _run(self, take: Callable[[], Iterator[Frames]]) -> None:
+        try:
+            for frames in take():
+                for rule_id, n in _validated(frames).items():
+                    self._counts[rule_id] = self._counts.get(rule_id, 0) + n
+        except BaseException as e:  # noqa: BLE001 - raised where the counts are asked for
+            self._error = e
 
     def result(self) -> dict[str, int]:
-        """The counts by rule id: the worker's, else validated here (the same counts)."""
-        if self._counts is None:
-            counts = _receive(self._request) if self._request is not None else None
-            self._counts = check(self._frames) if counts is None else counts
+        """The counts by rule id, summed over the ranges of cities."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
         return self._counts
 
 
@@ -197,11 +216,25 @@ def check(frames: Frames) -> dict[str, int]:
     return counts
 
 
-def start(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Pending:
-    """Take the frames from the store and hand them to the worker of :func:`warm_up` if there is
-    one, and return at once: the caller runs its SQL rules meanwhile, then asks for the counts."""
-    frames = _frames(con, catalogue)
-    return Pending(frames, _send(frames))
+def start(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, range_rows: int | None = None) -> Pending:
+    """Start validating the store with GX (in the worker of :func:`warm_up` if there is one) and
+    return at once: the caller runs its SQL rules meanwhile, then asks for the counts. The frames
+    are taken on a cursor of their own, a range of cities with at most ``range_rows``
+    observations (default :data:`RANGE_ROWS`; a city is never split) at a time, so that neither
+    this process nor the worker holds a national store's frames at once."""
+    cur = con.cursor()
+    specs = _specs(cur, catalogue)
+    ranges = _ranges(cur, RANGE_ROWS if range_rows is None else range_rows)
+
+    def take() -> Iterator[Frames]:
+        try:
+            for first, last in ranges:
+                yield [(name, cur.execute(sql, {"first": first, "last": last}).df(), expectations)
+                       for name, sql, expectations in specs]
+        finally:
+            cur.close()
+
+    return Pending(take)
 
 
 def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
@@ -210,8 +243,28 @@ def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
     return start(con, catalogue).result()
 
 
-def _frames(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Frames:
-    """The frames to validate, taken from the store, and their expectations."""
+def _ranges(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple[str, str]]:
+    """Ranges of city codes (first, last), in code order, each with at most ``rows`` observations
+    unless one city has more; one range (any codes) for an empty store."""
+    ranges: list[tuple[str, str]] = []
+    first, last, n = None, None, 0
+    for code, count in con.execute("SELECT city_code, count(*) FROM observations GROUP BY city_code ORDER BY city_code").fetchall():
+        if first is not None and n + count > rows:
+            ranges.append((first, last))
+            first, n = None, 0
+        first = code if first is None else first
+        last, n = code, n + count
+    if first is not None:
+        ranges.append((first, last))
+    return ranges or [("", "")]
+
+
+IN_RANGE = "city_code BETWEEN $first AND $last"
+
+
+def _specs(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> list[tuple[str, str, dict[str, Spec]]]:
+    """What to validate: (asset name, the SQL of its frame over a range of cities ``$first`` to
+    ``$last``, expectations by rule id)."""
     from pipeline.catalogue.models import Ratio
     from pipeline.validate.base import sql_in
     from pipeline.validate.checks import (
@@ -221,22 +274,21 @@ def _frames(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Frames:
         recomputes,
     )
 
-    frames: Frames = []
-
-    def validate(name: str, sql: str, expectations: dict[str, Spec]) -> None:
-        frames.append((name, con.sql(sql).df(), expectations))
-
     nonneg, shares = not_negative.variables(catalogue), between_0_100.variables(catalogue)
-    validate("observations", "SELECT city_code, year, variable, status FROM observations", {
-        "unique_observations_city_year_variable": ("ExpectCompoundColumnsToBeUnique", {"column_list": ["city_code", "year", "variable"]}),
-        "accepted_values_observations_variable": ("ExpectColumnValuesToBeInSet", {"column": "variable", "value_set": accepted_values.values(catalogue)}),
-    })
-    validate("nonnegative", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(nonneg)} AND value IS NOT NULL", {
-        "not_negative_observations_value": ("ExpectColumnValuesToBeBetween", {"column": "value", "min_value": 0}),
-    })
-    validate("shares", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(shares)} AND value IS NOT NULL", {
-        "between_0_100_observations_value": ("ExpectColumnValuesToBeBetween", {"column": "value", "min_value": 0, "max_value": 100}),
-    })
+    specs = [
+        ("observations", f"SELECT city_code, year, variable, status FROM observations WHERE {IN_RANGE}", {
+            "unique_observations_city_year_variable": ("ExpectCompoundColumnsToBeUnique", {"column_list": ["city_code", "year", "variable"]}),
+            "accepted_values_observations_variable": ("ExpectColumnValuesToBeInSet", {"column": "variable", "value_set": accepted_values.values(catalogue)}),
+        }),
+        ("nonnegative", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(nonneg)} "
+                        f"AND value IS NOT NULL AND {IN_RANGE}", {
+            "not_negative_observations_value": ("ExpectColumnValuesToBeBetween", {"column": "value", "min_value": 0}),
+        }),
+        ("shares", f"SELECT CAST(value AS DOUBLE) AS value FROM observations WHERE variable IN {sql_in(shares)} "
+                   f"AND value IS NOT NULL AND {IN_RANGE}", {
+            "between_0_100_observations_value": ("ExpectColumnValuesToBeBetween", {"column": "value", "min_value": 0, "max_value": 100}),
+        }),
+    ]
 
     # Results: the bounds and the recomputed value of every indicator, one frame, four expectations.
     bounds = [(ind.uid, None if chk.min is None else float(chk.min), None if chk.max is None else float(chk.max))
@@ -248,22 +300,24 @@ def _frames(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Frames:
         if rows:  # one statement: executemany inserts row by row, ten times slower
             row = "(" + ", ".join("?" * len(rows[0])) + ")"
             con.execute(f"INSERT INTO {table} SELECT * FROM (VALUES {', '.join([row] * len(rows))})", [v for r in rows for v in r])
-    validate("ranges", """
-        SELECT CAST(r.value AS DOUBLE) AS value, b.lo, b.hi FROM results r JOIN gx_bounds b USING (indicator_uid)
-        WHERE r.status = 'reported' AND r.value IS NOT NULL""", {
-        "range_results_lo": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value", "column_B": "lo", "or_equal": True, "ignore_row_if": "either_value_is_missing"}),
-        "range_results_hi": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "hi", "column_B": "value", "or_equal": True, "ignore_row_if": "either_value_is_missing"}),
-    })
-    validate("recompute", f"""
-        SELECT CAST(r.value AS DOUBLE) AS value,
-               {recomputes.expected()} - ({recomputes.TOLERANCE}) AS low,
-               {recomputes.expected()} + ({recomputes.TOLERANCE}) AS high
-        FROM results r JOIN gx_recompute g USING (indicator_uid)
-        WHERE r.status = 'reported' AND r.value IS NOT NULL AND r.origin = 'computed'""", {
-        "recomputes_results_lo": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value", "column_B": "low", "or_equal": True}),
-        "recomputes_results_hi": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "high", "column_B": "value", "or_equal": True}),
-    })
-    return frames
+    specs += [
+        ("ranges", f"""
+            SELECT CAST(r.value AS DOUBLE) AS value, b.lo, b.hi FROM results r JOIN gx_bounds b USING (indicator_uid)
+            WHERE r.status = 'reported' AND r.value IS NOT NULL AND r.{IN_RANGE}""", {
+            "range_results_lo": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value", "column_B": "lo", "or_equal": True, "ignore_row_if": "either_value_is_missing"}),
+            "range_results_hi": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "hi", "column_B": "value", "or_equal": True, "ignore_row_if": "either_value_is_missing"}),
+        }),
+        ("recompute", f"""
+            SELECT CAST(r.value AS DOUBLE) AS value,
+                   {recomputes.expected()} - ({recomputes.TOLERANCE}) AS low,
+                   {recomputes.expected()} + ({recomputes.TOLERANCE}) AS high
+            FROM results r JOIN gx_recompute g USING (indicator_uid)
+            WHERE r.status = 'reported' AND r.value IS NOT NULL AND r.origin = 'computed' AND r.{IN_RANGE}""", {
+            "recomputes_results_lo": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "value", "column_B": "low", "or_equal": True}),
+            "recomputes_results_hi": ("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "high", "column_B": "value", "or_equal": True}),
+        }),
+    ]
+    return specs
 
 
 if __name__ == "__main__":  # the worker of warm_up()

@@ -1,6 +1,9 @@
 """A page per indicator across the cities (``site/<lang>/indicators/<edition>/<id>.html``): the
 spread of the latest year, the median and quartiles over the years, and a sortable table of every
-city with its value, status and flags; the same table as CSV (``site/data/indicators/…csv``)."""
+city with its value, status and flags; the same table as CSV (``site/data/indicators/…csv``).
+
+The indicators come a batch at a time from one ordered scan (:func:`pipeline.site.data.indicators`)
+and are written by forked worker processes, as the city pages are."""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ from markupsafe import Markup, escape
 
 from pipeline.dossier import i18n
 from pipeline.i18n import gettext
+from pipeline.parallel import in_workers
 from pipeline.site import Site
 from pipeline.site.charts import distribution_chart, quartile_chart
 from pipeline.site.data import IndicatorData, fixed, indicators, local
 
 FLAG = '<span class="badge flag">{}</span> '
+BATCH = 10
+"""Indicators per batch: a batch holds their values of every city in the latest year."""
+_site: Site | None = None
 CSV_COLUMNS = ("city_code", "city_name", "year", "value", "unit", "status", "flags", "reason_code")
 
 
@@ -61,10 +68,11 @@ def _rows(d: IndicatorData, lang: str) -> Markup:
     return Markup("\n".join(out))
 
 
-def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
-    data = indicators(con, site.catalogue, site.latest)
+def _render(batch: list[IndicatorData]) -> list[Path]:
+    site = _site
+    assert site is not None
     written = []
-    for n, d in enumerate(data, start=1):
+    for d in batch:
         ind = d.indicator
         target = site.out / csv_path(ind.edition, ind.id)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -83,5 +91,16 @@ def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
                                      edition=site.catalogue.editions[ind.edition], spread=spread, trend=trend,
                                      reported=reported, decimals=decimals, rows=_rows(d, lang), csv_href="../../../" + csv_path(ind.edition, ind.id),
                                      year=site.latest))
-        site.counted("indicators", n, len(data))
     return written
+
+
+def _start(site: Site) -> None:
+    global _site
+    _site = site
+
+
+def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
+    editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
+    total = sum(1 for i in site.catalogue.indicators.values() if i.edition in editions)
+    return in_workers(((len(b), b) for b in indicators(con, site.catalogue, site.latest, BATCH)), _render, _start, site,
+                      total=total, batch_size=BATCH, counted=lambda done, n: site.counted("indicators", done, n))
