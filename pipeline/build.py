@@ -212,6 +212,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
         progress("validate")
         compared = rel.archive_previous(previous, staging) if previous else None
         checked = validate(con, catalogue, previous=staging / rel.PREVIOUS_DIR if compared else None)
+        expectations.stop()
         if checked.blocking:
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
@@ -226,9 +227,11 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM calculation_keys ORDER BY 1").fetchall()]
         editions = [e for (e,) in con.execute("SELECT DISTINCT unnest(editions) AS e FROM cities ORDER BY 1").fetchall()]
 
+        hashed: dict[tuple, str] = {}  # each file of the release is hashed once, however often it is listed
+
         def manifest() -> Manifest:
             return rel.manifest(staging, build_id, ingested.files, configuration, editions, years, catalogue.root,
-                                published.release_date, compared)
+                                published.release_date, compared, memo=hashed)
 
         progress("dossier")
         cities = con.execute("SELECT count(*) FROM cities").fetchone()[0]

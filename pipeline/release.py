@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -36,11 +37,22 @@ PACKAGES = ("duckdb", "pandas", "pyarrow", "pydantic", "great-expectations", "ji
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, memo: dict[tuple, str] | None = None) -> str:
+    """The file's SHA-256; with ``memo`` (kept by the caller), a file whose path and stat are there
+    is not read again (a build lists its release's outputs twice: for its pages, then in its
+    manifest)."""
+    key = None
+    if memo is not None:
+        st = os.stat(path)
+        key = (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key in memo:
+            return memo[key]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+    if key is not None:
+        memo[key] = h.hexdigest()
     return h.hexdigest()
 
 
@@ -142,7 +154,7 @@ def archive_previous(previous: Previous, release: Path) -> PreviousRelease:
     return PreviousRelease(build_id=previous.build_id, files=files)
 
 
-def _files(release: Path, under: str | None) -> list[OutputFile]:
+def _files(release: Path, under: str | None, memo: dict[tuple, str] | None = None) -> list[OutputFile]:
     """The files of the release with their size and SHA-256: those under ``under`` (``archive``),
     or, with None, every file but the manifest, the archive and hidden working files."""
     found = []
@@ -151,28 +163,29 @@ def _files(release: Path, under: str | None) -> list[OutputFile]:
         if not p.is_file() or parts[0].startswith("."):
             continue
         if (parts[0] == under) if under else (p.name != MANIFEST and parts[0] != ARCHIVE):
-            found.append(OutputFile(path="/".join(parts), bytes=p.stat().st_size, sha256=sha256_file(p)))
+            found.append(OutputFile(path="/".join(parts), bytes=p.stat().st_size, sha256=sha256_file(p, memo)))
     return found
 
 
-def outputs(release: Path) -> list[OutputFile]:
+def outputs(release: Path, memo: dict[tuple, str] | None = None) -> list[OutputFile]:
     """Every file of the release but the manifest, the archive and hidden working files."""
-    return _files(release, None)
+    return _files(release, None, memo)
 
 
-def archived(release: Path) -> list[OutputFile]:
+def archived(release: Path, memo: dict[tuple, str] | None = None) -> list[OutputFile]:
     """Every file under the release's ``archive/``."""
-    return _files(release, ARCHIVE)
+    return _files(release, ARCHIVE, memo)
 
 
 def manifest(release: Path, the_build_id: str, inputs: list[InputFile], configuration: dict[str, str],
              editions: list[str], years: list[int], definitions: Path, release_date: date | None,
-             previous: PreviousRelease | None = None) -> Manifest:
+             previous: PreviousRelease | None = None, memo: dict[tuple, str] | None = None) -> Manifest:
+    """The manifest of the release being written in ``release`` (``memo``: see :func:`sha256_file`)."""
     return Manifest(
         build_id=the_build_id, release_date=release_date, code_version=code_version(), lock_sha256=lock_sha256(),
         python=platform.python_version(), packages=package_versions(), configuration=configuration,
         editions=editions, reference_years=years, definitions_sha256=tree_digest(definitions, CATALOGUE_FOLDER),
-        inputs=inputs, outputs=outputs(release), archive=archived(release), previous=previous)
+        inputs=inputs, outputs=outputs(release, memo), archive=archived(release, memo), previous=previous)
 
 
 def read_manifest(release: Path) -> Manifest | None:

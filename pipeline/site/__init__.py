@@ -20,6 +20,7 @@ the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -75,7 +76,7 @@ class Site:
             words = i18n.enums(lang)  # looked up once: a page names thousands of statuses and flags
             env.globals.update(lang=lang, num=lambda v, decimals=None: i18n.number(v, lang, decimals),
                                nm=lambda text: i18n.name(text, lang), en=lambda kind, value: words[kind][value],
-                               unit=lambda u: i18n.unit(u, lang), date=lambda d: i18n_core.format_date(d, lang),
+                               unit=lambda u: i18n.unit(u, lang), date=functools.lru_cache(maxsize=4096)(lambda d: i18n_core.format_date(d, lang)),
                                numtext=lambda text: local(text, lang) if text and NUMBER.fullmatch(text) else text,
                                manifest=self.manifest, langs=self.langs, comparison=self.comparison)
             self.envs[lang] = env

@@ -110,8 +110,8 @@ ORDER BY k.city_code, k.edition, k.indicator_uid
 
 def input_cells_sql(langs: list[str]) -> tuple[str, dict[str, object]]:
     """SQL and parameters (but ``first`` and ``last``): per city and input variable, its unit, the
-    cells of its row (one column per language, ``cells_<n>``), its sources and the numbers of its
-    files on the city's page."""
+    end of its row (its sources and the numbers of its files on the city's page, linked) and the
+    cells of its row (one column per language, ``cells_<n>``)."""
     cells = []
     for n, lang in enumerate(langs):
         cell = f"""CASE WHEN o.row IS NULL THEN '<td class="num muted">·</td>'
@@ -134,7 +134,10 @@ o AS (SELECT *, {number_parts('fx')}
                    CASE WHEN contains(CAST(value AS VARCHAR), '.') THEN rtrim(rtrim(CAST(value AS VARCHAR), '0'), '.')
                         ELSE CAST(value AS VARCHAR) END AS fx
             FROM obs))
-SELECT k.city_code, k.variable, k.unit, k.sources, k.files, {', '.join(cells)}
+SELECT k.city_code, k.variable, k.unit,
+       '<td class="small">' || {_escaped("coalesce(k.sources, '')")} || '</td><td class="small">'
+       || array_to_string(list_transform(k.files, lambda f: '<a href="#file-' || f || '">[' || f || ']</a>'), '')
+       || '</td></tr>' AS tail, {', '.join(cells)}
 FROM rows k JOIN page_years g USING (city_code)
 LEFT JOIN o ON o.city_code = k.city_code AND o.variable = k.variable AND o.year = g.year
 GROUP BY ALL

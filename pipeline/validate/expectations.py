@@ -66,7 +66,7 @@ def warm_up() -> None:
     with _worker_lock:
         if _worker is not None and _worker.poll() is None or getattr(sys, "frozen", False):
             return  # a frozen application's executable is no Python to run the worker with
-        _stop()  # a worker that died: its pipes
+        stop()  # a worker that died: its pipes
         try:
             _worker = subprocess.Popen(
                 [sys.executable, "-P", "-c", WORKER, str(Path(__file__).resolve())],
@@ -77,8 +77,9 @@ def warm_up() -> None:
 
 
 @atexit.register
-def _stop() -> None:
-    """Stop the worker (with the process that started it)."""
+def stop() -> None:
+    """Stop the worker: with the process that started it, or when validation is done (a build
+    then has its memory back for the stages after)."""
     global _owed
     worker, _owed = _worker, None
     if worker is not None:
@@ -129,7 +130,7 @@ def _exchange(step):
         try:
             return step(worker)
         except BaseException as e:
-            _stop()
+            stop()
             _worker, _owed = None, None
             if isinstance(e, Exception):  # it died, or wrote what is no answer
                 return None

@@ -30,7 +30,7 @@ def store(tmp_path, mini_catalogue):
 
 def test_counts_are_the_same_in_one_range_in_ranges_of_one_city_and_in_the_worker(store):
     con, cat = store
-    expectations._stop()
+    expectations.stop()
     whole = expectations.start(con, cat, range_rows=10**9).result()
     assert whole["not_negative_observations_value"] == 3 and whole["between_0_100_observations_value"] == 2
     assert whole["unique_observations_city_year_variable"] == 0
@@ -42,7 +42,7 @@ def test_counts_are_the_same_in_one_range_in_ranges_of_one_city_and_in_the_worke
         assert expectations.start(con, cat, range_rows=1).result() == whole
         assert expectations._worker.poll() is None  # it answered every range and lives on
     finally:
-        expectations._stop()
+        expectations.stop()
 
 
 def test_a_figure_given_twice_is_found_in_ranges_of_one_city(store):

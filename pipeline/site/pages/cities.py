@@ -64,10 +64,7 @@ def _value_rows(site: Site, edition: str, cells: dict[str, tuple], n: int, heads
 
 def _input_rows(inputs: list[tuple], n: int, heads: Heads) -> Markup:
     """The rows of the inputs: a variable each, a cell per year, its sources and files."""
-    return Markup("\n".join(
-        heads.input(variable, unit) + cells[n] + f'<td class="small">{escape(sources or "")}</td><td class="small">'
-        + "".join(f'<a href="#file-{f}">[{f}]</a>' for f in files) + "</td></tr>"
-        for variable, unit, sources, files, *cells in inputs))
+    return Markup("\n".join(heads.input(variable, unit) + cells[n] + tail for variable, unit, tail, *cells in inputs))
 
 
 def _render(batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
