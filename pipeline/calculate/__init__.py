@@ -200,7 +200,7 @@ def calculate(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Calculati
         flags = "(" + ", ".join(f"'{f}'" for f in FLAG_STATUSES) + ")"
         con.execute(f"""INSERT INTO results BY NAME
                         SELECT * EXCLUDE (position) FROM ({RESULTS_SQL.replace('{flags}', flags)}) r
-                        ORDER BY city_code, position, year""")
+                        ORDER BY city_code, indicator_uid, year""")  # key order: export reads it as it is
         con.execute(YOY_SQL)
         con.execute(RESULT_INPUTS_WITH_REPORTED_SQL if reported else RESULT_INPUTS_SQL)
         con.execute(COVERAGE_SQL)
