@@ -151,6 +151,7 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
     each stage as it starts, and ``progress(stage, done, total)`` how far a long stage is: the
     files read by ingest (with ``rows=`` the table rows they held), the cities of the dossiers
     and of the site as they are written."""
+    expectations.warm_up()  # Great Expectations is imported in a worker while the build starts, ingests and calculates
     raw, out, reports = Path(raw), Path(out), Path(reports)
     langs = list(langs or languages())  # by default every language that has a message catalogue
     config_path = Path(publish_config_file)
@@ -198,7 +199,6 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
          config_file: str, previous: rel.Previous | None, progress: Callable[..., None],
          note: Callable[[str], None]) -> Manifest:
-    expectations.warm_up()  # Great Expectations is imported in a worker while ingest and calculate run
     progress("ingest")
     ingested = ingest(raw, catalogue, work, counted=lambda done, total, rows: progress("ingest", done, total, rows=rows))
     progress("calculate")

@@ -848,8 +848,10 @@ COUNT_WORDS = {
 }
 """How far a long stage is, by stage (None: any other)."""
 LONG = {"ingest": 100}
-"""A stage counting this many (files; by default ten cities) is long: off a terminal, a line is
+"""A stage counting this many (files; by default ten cities) is long, as is one that has run for
+:data:`LONG_SECONDS` (a national ingest reads a score of large files): off a terminal, a line is
 logged per tenth of it."""
+LONG_SECONDS = 10
 
 
 def _dossiers(value: str) -> str:
@@ -928,8 +930,8 @@ def build(
                 counts = _(COUNT_WORDS[stage if stage in COUNT_WORDS else None]).format(
                     stage=shown, done=done, total=total, rows=rows or 0)
                 bar.update(stages[stage], description=counts, total=total, completed=done)
-                if not err.is_terminal and total >= LONG.get(stage, 10) and done * 10 // total > tenths[-1]:
-                    # and one per tenth of a long stage
+                long = total >= LONG.get(stage, 10) or now - running[-1][1] >= LONG_SECONDS
+                if not err.is_terminal and long and done * 10 // total > tenths[-1]:  # and one per tenth of a long stage
                     tenths.append(done * 10 // total)
                     err.print(f"{now - started:7.1f} s  {counts}", highlight=False)
 
