@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -158,4 +159,39 @@ def _store(folder: Path, entry: Path, name: str, catalogue: Catalogue) -> None:
         return  # a read-only or full disk, an object that does not pickle
 
 
-__all__ = ["ENV_VAR", "cache_dir", "cached", "code_digest", "key"]
+def template_cache(package: str):
+    """A Jinja2 bytecode cache for the templates of ``package`` (``pipeline.site``), in the cache
+    folder under the digest of the code (which sets the environments' options), or None when the
+    cache is off: a run then compiles its templates again (most of a second for the dossier and
+    the site). Entries of older code are removed; a folder that cannot be written only means
+    compiling."""
+    from jinja2 import FileSystemBytecodeCache
+
+    class _Cache(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    base = cache_dir()
+    if base is None:
+        return None
+    folder = base.parent / "templates" / f"{package}-{code_digest()[:16]}"
+    try:
+        if not folder.is_dir():
+            for old in folder.parent.glob(f"{package}-*"):
+                shutil.rmtree(old, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return _Cache(str(folder))
+
+
+__all__ = ["ENV_VAR", "cache_dir", "cached", "code_digest", "key", "template_cache"]

@@ -33,6 +33,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pipeline import i18n as i18n_core
 from pipeline.catalogue import Catalogue
+from pipeline.catalogue.cache import template_cache
 from pipeline.diff import ReleaseDiff
 from pipeline.dossier import DOSSIER_DIR, i18n
 from pipeline.dossier.comparison import Comparison, collect_comparison
@@ -71,7 +72,8 @@ class Site:
     def env(self, lang: str) -> Environment:
         if lang not in self.envs:
             env = Environment(loader=PackageLoader("pipeline.site", "templates"), autoescape=True, undefined=StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              bytecode_cache=template_cache("pipeline.site"))
             i18n_core.install(env, lang)
             words = i18n.enums(lang)  # looked up once: a page names thousands of statuses and flags
             env.globals.update(lang=lang, num=lambda v, decimals=None: i18n.number(v, lang, decimals),

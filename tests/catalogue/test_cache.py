@@ -154,3 +154,24 @@ def test_old_entries_are_removed(tmp_path, cache_dir, monkeypatch):
         load_catalogue(write_catalogue(tmp_path / str(n)))
     assert len(list(cache_dir.glob("*.pickle"))) == 2
     assert not list(cache_dir.glob(".*"))  # no temporary file left behind
+
+
+def test_templates_are_compiled_once_per_code_in_the_cache_folder(tmp_path, monkeypatch):
+    """The dossier's and the site's Jinja2 environments keep compiled templates in the cache
+    folder; a template read from there renders as one compiled from its source; off, none."""
+    from pipeline.catalogue.cache import template_cache
+    from pipeline.dossier.pages import environment
+
+    monkeypatch.setenv("ISO37120_CACHE_DIR", str(tmp_path / "cache"))
+    first = environment().get_template("dossier.html.j2")
+    kept = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "templates").rglob("*.cache")}
+    assert kept and all(p.parent.name.startswith("pipeline.dossier-") for p in kept)
+    again = environment().get_template("dossier.html.j2")  # a new environment: the bytecode from the folder
+    assert again is not first and set(again.blocks) == set(first.blocks)
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "templates").rglob("*.cache")} == kept  # read, not written
+    monkeypatch.setenv("ISO37120_CACHE_DIR", "off")
+    assert template_cache("pipeline.dossier") is None and environment().bytecode_cache is None
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("ISO37120_CACHE_DIR", str(blocked / "cache"))
+    assert template_cache("pipeline.site") is None  # a folder that cannot be made: compile, no error
