@@ -45,7 +45,7 @@ def check_keys(con: duckdb.DuckDBPyConnection, *names: str) -> None:
         dup = con.execute(f"SELECT {key}, count(*) FROM {_quote(name)} GROUP BY ALL HAVING count(*) > 1 "
                           "ORDER BY ALL LIMIT 1").fetchone()
         if dup is not None:
-            raise DuplicateKey(f"{name}: {dict(zip(KEYS[name], dup[:-1]))} is there {dup[-1]} times; the key of {name} "
+            raise DuplicateKey(f"{name}: {dict(zip(KEYS[name], dup[:-1], strict=True))} is there {dup[-1]} times; the key of {name} "
                                f"is ({', '.join(KEYS[name])})")
 
 

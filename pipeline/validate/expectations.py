@@ -2,7 +2,7 @@
 
 An ephemeral context, pandas DataFrames taken from the store, the SUMMARY result format. GX
 reports how many rows fail; which rows they are is found with SQL (see :mod:`.rules`), and
-:func:`run` returns GX's counts so the two can be compared.
+:func:`start` gives GX's counts so the two can be compared.
 
 Importing GX takes seconds (it brings SciPy and Altair), more than the ingest and calculate
 stages of a city. A build therefore calls :func:`warm_up` as its stages start: it starts a worker
@@ -61,7 +61,7 @@ def _import_gx():
 
 def warm_up() -> None:
     """Start the worker that imports GX, and return at once; while it lives, a second call does
-    nothing. :func:`run` uses it."""
+    nothing. :func:`start` uses it."""
     global _worker
     with _worker_lock:
         if _worker is not None and _worker.poll() is None or getattr(sys, "frozen", False):
@@ -72,7 +72,7 @@ def warm_up() -> None:
                 [sys.executable, "-P", "-c", WORKER, str(Path(__file__).resolve())],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 env={**os.environ, "GX_ANALYTICS_ENABLED": os.environ.get("GX_ANALYTICS_ENABLED", "false")})
-        except (OSError, ValueError):  # no process can be started here: run() validates in this process
+        except (OSError, ValueError):  # no process can be started here: start() validates in this process
             _worker = None
 
 
@@ -236,12 +236,6 @@ def start(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, range_rows: int 
             cur.close()
 
     return Pending(take)
-
-
-def run(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, int]:
-    """Unexpected-row counts by rule id (for range and recompute rules: summed over indicators):
-    by the worker of :func:`warm_up` if there is one, else in this process."""
-    return start(con, catalogue).result()
 
 
 def _ranges(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple[str, str]]:
