@@ -211,14 +211,19 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
     try:
         progress("validate")
         compared = rel.archive_previous(previous, staging) if previous else None
-        checked = validate(con, catalogue, previous=staging / rel.PREVIOUS_DIR if compared else None)
-        expectations.stop()
+        later: list[Callable[[], None]] = []  # Great Expectations' cross-check, made once the bundle is written
+        checked = validate(con, catalogue, previous=staging / rel.PREVIOUS_DIR if compared else None, later=later)
         if checked.blocking:
+            for check in later:
+                check()
             reports.mkdir(parents=True, exist_ok=True)
             write_json(reports / "validation-report.json", checked)
             raise ReleaseBlocked(checked, reports / "validation-report.json")
         progress("publish")
         published = publish(con, catalogue, staging / BUNDLE_DIR, publish_config, config_file)
+        for check in later:
+            check()
+        expectations.stop()  # its memory back for the stages after
         progress("export")
         export(con, staging / "store")
         for key, model in (("ingest", ingested), ("calculation", summary), ("validation", checked), ("publish", published)):

@@ -51,3 +51,26 @@ def test_a_figure_given_twice_is_found_in_ranges_of_one_city(store):
     con, cat = store
     con.execute("INSERT INTO observations SELECT * FROM observations WHERE city_code = '0002' AND variable = 'population'")
     assert expectations.start(con, cat, range_rows=1).result()["unique_observations_city_year_variable"] == 4
+
+
+def test_counts_that_disagree_with_sql_stop_validation_now_or_when_the_caller_checks(store, monkeypatch):
+    """A build asks for the cross-check once its bundle is written (``later``); ``iso37120
+    validate`` at once. Either way GX and SQL must agree (here GX is made to miss a negative count)."""
+    from pipeline.validate import ValidationError, validate
+
+    con, cat = store
+    real = expectations.Pending.result
+
+    def one_short(self):
+        counts = dict(real(self))
+        counts["not_negative_observations_value"] -= 1
+        return counts
+
+    monkeypatch.setattr(expectations.Pending, "result", one_short)
+    later: list = []
+    report = validate(con, cat, later=later)  # returns; the check waits for the caller
+    assert report.findings and len(later) == 1
+    with pytest.raises(ValidationError, match="not_negative_observations_value: Great Expectations found 2 failing rows, SQL 3"):
+        later[0]()
+    with pytest.raises(ValidationError, match="Great Expectations found 2 failing rows, SQL 3"):
+        validate(con, cat)
