@@ -18,6 +18,8 @@ process; the counts are the same.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import gc
 import logging
 import os
 import pickle
@@ -112,6 +114,19 @@ def serve() -> None:
             answer = (request, "error", repr(e))
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
+        del frames
+        _give_back()
+
+
+def _give_back() -> None:
+    """Return the memory of a request's frames to the system (glibc keeps freed memory for the
+    process otherwise: the worker would hold its largest request through the rest of a build)."""
+    gc.collect()
+    if sys.platform == "linux":
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc
+            pass
 
 
 _requests = 0
