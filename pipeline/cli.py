@@ -842,6 +842,13 @@ STAGE_WORDS = {
     "checking the release against its manifest": N_("checking the release against its manifest"),
 }
 """The stages as the progress shows them."""
+
+
+def _stage_word(stage: str) -> str:
+    """A stage as the progress shows it, in the output language."""
+    return _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
+
+
 COUNT_WORDS = {
     "ingest": N_("{stage}: {done} of {total} files, {rows} rows read"),
     None: N_("{stage}: {done} of {total} cities"),
@@ -912,11 +919,10 @@ def build(
                 if not err.is_terminal:
                     now = time.monotonic()
                     err.print(f"{now - started:7.1f} s  " + _("{stage} took {seconds} s").format(
-                        stage=_(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage, seconds=f"{now - since:.1f}"),
-                        highlight=False)
+                        stage=_stage_word(stage), seconds=f"{now - since:.1f}"), highlight=False)
 
             def progress(stage: str, done: int | None = None, total: int | None = None, rows: int | None = None) -> None:
-                shown = _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage
+                shown = _stage_word(stage)
                 now = time.monotonic()
                 if stage not in stages:  # a new stage: the one before it is complete
                     end()

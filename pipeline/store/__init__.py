@@ -42,9 +42,10 @@ def check_keys(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     :data:`KEYS` is not unique in the tables ``names``."""
     for name in names:
         key = ", ".join(_quote(c) for c in KEYS[name])
-        dup = con.execute(f"SELECT {key}, count(*) FROM {_quote(name)} GROUP BY ALL HAVING count(*) > 1 "
-                          "ORDER BY ALL LIMIT 1").fetchone()
-        if dup is not None:
+        found = con.execute(f"SELECT {key}, count(*) FROM {_quote(name)} GROUP BY ALL HAVING count(*) > 1 "
+                            "ORDER BY ALL LIMIT 1").fetchall()  # all: no result left open on the connection
+        if found:
+            dup = found[0]
             raise DuplicateKey(f"{name}: {dict(zip(KEYS[name], dup[:-1], strict=True))} is there {dup[-1]} times; the key of {name} "
                                f"is ({', '.join(KEYS[name])})")
 
