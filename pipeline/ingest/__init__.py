@@ -143,16 +143,16 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
     try:
         con.execute(f"CREATE TEMP TABLE {CSV_STAGE} (file_id VARCHAR, sheet VARCHAR, row INTEGER, "
                     + ", ".join(f"{c} VARCHAR" for c in STAGING_COLUMNS) + ")")
-        done, rows = 0, 0
+        each = [[p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)] for folder in folders]
+        done, rows, total = 0, 0, sum(len(files) for files in each)
 
         def read(n: int) -> None:
             nonlocal done, rows
             done, rows = done + 1, rows + n
             if counted is not None:
-                counted(done, len(found.files), rows)
+                counted(done, total, rows)
 
-        for folder in folders:
-            files = [p for p in found.files if folder.path == raw_root or p.is_relative_to(folder.path)]
+        for folder, files in zip(folders, each, strict=True):
             _read_folder(con, raw_root, folder, files, catalogue, problems, limits, read)
         _check_cities(folders, catalogue, problems)
         report = _load(con, raw_root, folders, catalogue, problems)
