@@ -1,8 +1,8 @@
 """Render batches in forked worker processes while this process reads the next batch.
 
-The dossier and the site's city pages are rendered so: this process keeps the store and reads
-batch after batch; each worker, started with :func:`start`'s argument, renders a batch into files
-and returns their paths. At most two batches per worker are in flight, so memory stays flat. On
+The dossier and the site's pages are rendered so: this process keeps the store and reads batch
+after batch; each worker, given the job once as it starts, renders a batch into files and returns
+their paths. At most two batches per worker are in flight, so memory stays flat. On
 one CPU, with one batch, or off Linux (workers are forked: no re-import of ``__main__``; fork is
 unsafe elsewhere) everything runs in this process.
 """
@@ -22,13 +22,26 @@ Batch = TypeVar("Batch")
 Job = TypeVar("Job")
 
 
-def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Batch], list[Path]], start: Callable[[Job], None],
-               job: Job, *, total: int, batch_size: int, counted: Callable[[int, int], None] | None = None,
+_job: object = None
+"""The job of this worker process (set once as it starts)."""
+
+
+def _start(job: object) -> None:
+    global _job
+    _job = job
+
+
+def _render(render: Callable[[Job, Batch], list[Path]], batch: Batch) -> list[Path]:
+    return render(_job, batch)  # type: ignore[arg-type]
+
+
+def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, Batch], list[Path]], job: Job, *,
+               total: int, batch_size: int, counted: Callable[[int, int], None] | None = None,
                workers: int | None = None) -> list[Path]:
-    """``render`` every batch (``(size, batch)`` pairs, ``size`` the cities in it, at most
-    ``batch_size``, ``total`` in all) after ``start(job)`` in each worker (default: one per CPU, no
-    more than batches); ``counted(done, total)`` is told the cities done after each batch. Returns
-    the paths written, in the order of the batches."""
+    """``render(job, batch)`` every batch (``(size, batch)`` pairs, ``size`` the cities in it, at
+    most ``batch_size``, ``total`` in all) in worker processes (default: one per CPU, no more than
+    batches), each given ``job`` once; ``counted(done, total)`` is told the cities done after each
+    batch. Returns the paths written, in the order of the batches."""
     workers = min((os.cpu_count() or 1) if workers is None else workers, -(-total // batch_size))
     written: list[Path] = []
     done = 0
@@ -40,16 +53,15 @@ def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Batch], l
             counted(done, total)
 
     if workers <= 1 or sys.platform != "linux":
-        start(job)
         for size, batch in batches:
-            written += render(batch)
+            written += render(job, batch)
             count(size)
         return written
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=start,
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
                              initargs=(job,)) as pool:
         pending: deque[tuple[Future, int]] = deque()
         for size, batch in batches:
-            pending.append((pool.submit(render, batch), size))
+            pending.append((pool.submit(_render, render, batch), size))
             if len(pending) >= 2 * workers:
                 future, n = pending.popleft()
                 written += future.result()

@@ -13,6 +13,7 @@ comes from its content (:func:`print_pdf`), and printing the same page again giv
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -397,31 +398,28 @@ class _Job:
     shared: Shared
 
 
-_job: _Job | None = None
-_env: Environment | None = None
+@functools.cache
+def _environment() -> Environment:
+    """The template environment of this process, made once."""
+    return environment()
 
 
-def _start(job: _Job) -> None:
-    global _job, _env
-    _job, _env = job, environment()
-
-
-def _render_batch(batch: list[CityRows]) -> list[Path]:
+def _render_batch(job: _Job, batch: list[CityRows]) -> list[Path]:
     """Write the HTML pages and the JSON of each city in ``batch`` (runs in a worker process)."""
-    assert _job is not None and _env is not None
+    env = _environment()
     written = []
     for rows in batch:
         editions = list(rows.rows["city"][0]["editions"]) if rows.rows["city"] else [None]
         for n, edition in enumerate(editions):
-            d = assemble(rows, _job.shared, _job.catalogue, _job.manifest, edition)
+            d = assemble(rows, job.shared, job.catalogue, job.manifest, edition)
             code, suffix = d.city.code, edition if n else None
-            for lang in _job.langs:
+            for lang in job.langs:
                 other = i18n.other(lang)
-                path = _job.out_dir / html_name(code, lang, suffix)
-                path.write_text(render_html(d, lang, html_name(code, other, suffix) if other in _job.langs else None, _env),
+                path = job.out_dir / html_name(code, lang, suffix)
+                path.write_text(render_html(d, lang, html_name(code, other, suffix) if other in job.langs else None, env),
                                 encoding="utf-8")
                 written.append(path)
-            path = _job.out_dir / json_name(code, suffix)
+            path = job.out_dir / json_name(code, suffix)
             path.write_text(dossier_json(d), encoding="utf-8")
             written.append(path)
     return written
@@ -477,7 +475,7 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
         codes = [c for c in codes if c in wanted]
     job = _Job(catalogue=catalogue, manifest=manifest, langs=langs, out_dir=out_dir, shared=fetch_shared(con))
     batches = ((len(codes[i:i + BATCH]), fetch(con, codes[i:i + BATCH])) for i in range(0, len(codes), BATCH))
-    written = in_workers(batches, _render_batch, _start, job, total=len(codes), batch_size=BATCH, counted=counted,
+    written = in_workers(batches, _render_batch, job, total=len(codes), batch_size=BATCH, counted=counted,
                          workers=workers)
     pages = [p for p in written if p.suffix == ".html"]
     if codes and whole:

@@ -80,14 +80,12 @@ ORDER BY r.indicator_uid, r.city_code
 """
 
 
-def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, latest: int | None,
+def indicators(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, wanted: list[Indicator], latest: int | None,
                batch: int) -> Iterator[list[IndicatorData]]:
-    """Every indicator of the standards the cities report, ``batch`` at a time in the order of
-    their uids: its quartiles per year and every city's value in the latest year (one ordered
-    scan, cut into indicators: a national release's latest values are never held at once)."""
-    editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
-    out = {i.uid: IndicatorData(i, is_text(i, catalogue)) for i in sorted(catalogue.indicators.values(), key=lambda i: i.uid)
-           if i.edition in editions}
+    """The ``wanted`` indicators, ``batch`` at a time in the order of their uids: each one's
+    quartiles per year and every city's value in the latest year (one ordered scan, cut into
+    indicators: a national release's latest values are never held at once)."""
+    out = {i.uid: IndicatorData(i, is_text(i, catalogue)) for i in sorted(wanted, key=lambda i: i.uid)}
     for uid, year, n, lo, lo_decimals, q, decimals, hi, hi_decimals in con.execute(QUARTILES_SQL).fetchall():
         d = out.get(uid)
         if d is None or d.text:

@@ -28,7 +28,6 @@ FINDINGS_SHOWN = 200
 """Findings listed on a city's page; the count says how many there are, the dossier and the
 validation report list them all."""
 
-_site: Site | None = None
 
 
 class Heads:
@@ -67,9 +66,7 @@ def _input_rows(inputs: list[tuple], n: int, heads: Heads) -> Markup:
     return Markup("\n".join(heads.input(variable, unit) + cells[n] + tail for variable, unit, tail, *cells in inputs))
 
 
-def _render(batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
-    site = _site
-    assert site is not None
+def _render(site: Site, batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
     heads = {lang: Heads(site, lang) for lang in site.langs}
     written = []
     for code, got in batch:
@@ -100,12 +97,7 @@ def _render(batch: list[tuple[str, dict[str, list[tuple]]]]) -> list[Path]:
     return written
 
 
-def _start(site: Site) -> None:
-    global _site
-    _site = site
-
-
 def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
     total = con.execute("SELECT count(*) FROM cities").fetchone()[0]
-    return in_workers(((len(b), b) for b in cities(con, site.langs, BATCH)), _render, _start, site, total=total, batch_size=BATCH,
+    return in_workers(((len(b), b) for b in cities(con, site.langs, BATCH)), _render, site, total=total, batch_size=BATCH,
                       counted=lambda done, n: site.counted("cities", done, n))

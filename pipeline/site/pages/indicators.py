@@ -25,7 +25,6 @@ from pipeline.site.data import IndicatorData, fixed, indicators, local
 FLAG = '<span class="badge flag">{}</span> '
 BATCH = 10
 """Indicators per batch: a batch holds their values of every city in the latest year."""
-_site: Site | None = None
 CSV_COLUMNS = ("city_code", "city_name", "year", "value", "unit", "status", "flags", "reason_code")
 
 
@@ -68,9 +67,7 @@ def _rows(d: IndicatorData, lang: str) -> Markup:
     return Markup("\n".join(out))
 
 
-def _render(batch: list[IndicatorData]) -> list[Path]:
-    site = _site
-    assert site is not None
+def _render(site: Site, batch: list[IndicatorData]) -> list[Path]:
     written = []
     for d in batch:
         ind = d.indicator
@@ -94,13 +91,8 @@ def _render(batch: list[IndicatorData]) -> list[Path]:
     return written
 
 
-def _start(site: Site) -> None:
-    global _site
-    _site = site
-
-
 def write(site: Site, con: duckdb.DuckDBPyConnection) -> list[Path]:
-    editions = {e for (e,) in con.execute("SELECT DISTINCT unnest(editions) FROM cities").fetchall()}
-    total = sum(1 for i in site.catalogue.indicators.values() if i.edition in editions)
-    return in_workers(((len(b), b) for b in indicators(con, site.catalogue, site.latest, BATCH)), _render, _start, site,
-                      total=total, batch_size=BATCH, counted=lambda done, n: site.counted("indicators", done, n))
+    editions = {c.edition for c in site.comparison.cities}  # the standards the cities report
+    wanted = [i for i in site.catalogue.indicators.values() if i.edition in editions]
+    return in_workers(((len(b), b) for b in indicators(con, site.catalogue, wanted, site.latest, BATCH)), _render, site,
+                      total=len(wanted), batch_size=BATCH, counted=lambda done, n: site.counted("indicators", done, n))
