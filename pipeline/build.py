@@ -31,7 +31,7 @@ from pipeline import release as rel
 from pipeline.calculate import calculate
 from pipeline.catalogue import Catalogue
 from pipeline.diff import ReleaseDiff, diff_releases
-from pipeline.dossier import DOSSIER_DIR, PdfError, find_chromium, print_pdf, render_dossier, write_comparison
+from pipeline.dossier import DOSSIER_DIR, PdfError, find_chromium, page_names, print_pdf, start_dossier, write_comparison
 from pipeline.ingest import count_cities, ingest
 from pipeline.i18n import N_, languages, msg
 from pipeline.problems import Problem, ProblemsFound
@@ -239,11 +239,15 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
                                 published.release_date, compared, memo=hashed)
 
         progress("dossier")
+        shown = manifest()  # as the dossiers and the site show it: the bundle's files, not yet the pages
         cities = con.execute("SELECT count(*) FROM cities").fetchone()[0]
         wanted = configuration["dossiers"]
+        rendering: Callable[[], list[Path]] = list  # the dossiers' workers go on while the site is written
+        pages = None
         if wanted == "all" or wanted == "auto" and cities <= DOSSIER_CITY_LIMIT:
-            render_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=manifest(), pdf=False,
-                           counted=lambda done, total: progress("dossier", done, total))
+            rendering = start_dossier(con, catalogue, staging / DOSSIER_DIR, langs, manifest=shown, pdf=False,
+                                      counted=lambda done, total: progress("dossier", done, total))
+            pages = page_names(con, langs)
         else:  # the comparison still sets every city side by side
             (staging / DOSSIER_DIR).mkdir()
             write_comparison(con, catalogue, staging / DOSSIER_DIR, list(langs))
@@ -252,8 +256,12 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
                      "has every city, and `iso37120 dossier --city CODE` writes the dossier of a city from the store "
                      "(`--dossiers all` writes them all).")
         progress("site")
-        render_site(con, catalogue, staging, langs, manifest=manifest(), changes=_changes(previous, staging, build_id) if compared else None,
-                    counted=lambda kind, done, total: progress("site", done, total) if kind == "cities" else None)
+        try:
+            render_site(con, catalogue, staging, langs, manifest=shown, dossiers=pages,
+                        changes=_changes(previous, staging, build_id) if compared else None,
+                        counted=lambda kind, done, total: progress("site", done, total) if kind == "cities" else None)
+        finally:
+            rendering()
     finally:
         con.close()
     final = manifest()

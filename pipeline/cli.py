@@ -907,19 +907,20 @@ def build(
                       console=err, disable=not err.is_terminal) as bar:
             started = time.monotonic()
             stages: dict[str, TaskID] = {}  # each stage's bar
-            running: list[tuple[str, float]] = []  # the stage running and when it started
-            tenths = [0]  # the tenths of the running stage logged so far
+            running: list[str] = []  # the stage running
+            began: dict[str, float] = {}  # when each stage started
+            tenths: dict[str, int] = {}  # the tenths of each stage logged so far (a stage's workers may finish during the next)
 
             def end() -> None:  # the running stage is complete
                 if not running:
                     return
-                stage, since = running.pop()
+                stage = running.pop()
                 bar.update(stages[stage], total=1, completed=1)
                 bar.stop_task(stages[stage])
                 if not err.is_terminal:
                     now = time.monotonic()
                     err.print(f"{now - started:7.1f} s  " + _("{stage} took {seconds} s").format(
-                        stage=_stage_word(stage), seconds=f"{now - since:.1f}"), highlight=False)
+                        stage=_stage_word(stage), seconds=f"{now - began[stage]:.1f}"), highlight=False)
 
             def progress(stage: str, done: int | None = None, total: int | None = None, rows: int | None = None) -> None:
                 shown = _stage_word(stage)
@@ -927,8 +928,8 @@ def build(
                 if stage not in stages:  # a new stage: the one before it is complete
                     end()
                     stages[stage] = bar.add_task(shown, total=None)
-                    running.append((stage, now))
-                    tenths[:] = [0]
+                    running.append(stage)
+                    began[stage], tenths[stage] = now, 0
                     if not err.is_terminal:  # a log: one plain line as each stage starts and ends
                         err.print(f"{now - started:7.1f} s  {shown}", highlight=False)
                 if done is None or not total:
@@ -936,9 +937,9 @@ def build(
                 counts = _(COUNT_WORDS[stage if stage in COUNT_WORDS else None]).format(
                     stage=shown, done=done, total=total, rows=rows or 0)
                 bar.update(stages[stage], description=counts, total=total, completed=done)
-                long = total >= LONG.get(stage, 10) or now - running[-1][1] >= LONG_SECONDS
-                if not err.is_terminal and long and done * 10 // total > tenths[-1]:  # and one per tenth of a long stage
-                    tenths.append(done * 10 // total)
+                long = total >= LONG.get(stage, 10) or now - began[stage] >= LONG_SECONDS
+                if not err.is_terminal and long and done * 10 // total > tenths[stage]:  # and one per tenth of a long stage
+                    tenths[stage] = done * 10 // total
                     err.print(f"{now - started:7.1f} s  {counts}", highlight=False)
 
             result = run(raw, out, cat, reports=reports, store=store, langs=langs, pdf=pdf, publish_config=cfg,

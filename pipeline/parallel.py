@@ -3,7 +3,8 @@
 The dossier and the site's pages are rendered so: this process keeps the store and reads batch
 after batch; each worker, given the job once as it starts, renders a batch into files and returns
 their paths. At most two batches per worker are in flight, so memory stays flat. On
-one CPU, with one batch, or off Linux (workers are forked: no re-import of ``__main__``; fork is
+one CPU, with one batch (unless this process goes on with other work meanwhile:
+:func:`start_workers`), or off Linux (workers are forked: no re-import of ``__main__``; fork is
 unsafe elsewhere) everything runs in this process.
 """
 
@@ -42,6 +43,17 @@ def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, Batc
     most ``batch_size``, ``total`` in all) in worker processes (default: one per CPU, no more than
     batches), each given ``job`` once; ``counted(done, total)`` is told the cities done after each
     batch. Returns the paths written, in the order of the batches."""
+    return start_workers(batches, render, job, total=total, batch_size=batch_size, counted=counted, workers=workers,
+                         single=False)()
+
+
+def start_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, Batch], list[Path]], job: Job, *,
+                  total: int, batch_size: int, counted: Callable[[int, int], None] | None = None,
+                  workers: int | None = None, single: bool = True) -> Callable[[], list[Path]]:
+    """:func:`in_workers`, returning once every batch is handed out: the call it returns waits for
+    the rest and returns the paths. Meanwhile this process may go on with other work, so a
+    ``single`` batch is rendered by a worker too (in this process it would be done before
+    returning)."""
     workers = min((os.cpu_count() or 1) if workers is None else workers, -(-total // batch_size))
     written: list[Path] = []
     done = 0
@@ -52,22 +64,33 @@ def in_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, Batc
         if counted is not None:
             counted(done, total)
 
-    if workers <= 1 or sys.platform != "linux":
+    if workers < 1 or workers == 1 and not (single and (os.cpu_count() or 1) > 1) or sys.platform != "linux":
         for size, batch in batches:
             written += render(job, batch)
             count(size)
+        return lambda: written
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
+                               initargs=(job,))
+    pending: deque[tuple[Future, int]] = deque()
+
+    def collect(keep: int) -> list[Path]:
+        while len(pending) > keep:
+            future, n = pending.popleft()
+            written.extend(future.result())
+            count(n)
         return written
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start,
-                             initargs=(job,)) as pool:
-        pending: deque[tuple[Future, int]] = deque()
+
+    def wait() -> list[Path]:
+        try:
+            return collect(0)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    try:
         for size, batch in batches:
             pending.append((pool.submit(_render, render, batch), size))
-            if len(pending) >= 2 * workers:
-                future, n = pending.popleft()
-                written += future.result()
-                count(n)
-        while pending:
-            future, n = pending.popleft()
-            written += future.result()
-            count(n)
-    return written
+            collect(2 * workers - 1)
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
+    return wait

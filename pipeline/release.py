@@ -64,12 +64,13 @@ def inputs_of(root: Path, folder_name: str) -> Walk:
     return found
 
 
-def tree_digest(root: Path, folder_name: str = "raw folder") -> str:
-    """SHA-256 over the relative paths and contents of every file the build reads under ``root``."""
+def tree_digest(root: Path, folder_name: str = "raw folder", memo: dict[tuple, str] | None = None) -> str:
+    """SHA-256 over the relative paths and contents of every file the build reads under ``root``
+    (``memo``: see :func:`sha256_file`)."""
     h = hashlib.sha256()
     found = inputs_of(root, folder_name)
     for p in found.files:
-        h.update(found.relative(p).encode() + b"\0" + sha256_file(p).encode() + b"\n")
+        h.update(found.relative(p).encode() + b"\0" + sha256_file(p, memo).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -184,7 +185,7 @@ def manifest(release: Path, the_build_id: str, inputs: list[InputFile], configur
     return Manifest(
         build_id=the_build_id, release_date=release_date, code_version=code_version(), lock_sha256=lock_sha256(),
         python=platform.python_version(), packages=package_versions(), configuration=configuration,
-        editions=editions, reference_years=years, definitions_sha256=tree_digest(definitions, CATALOGUE_FOLDER),
+        editions=editions, reference_years=years, definitions_sha256=tree_digest(definitions, CATALOGUE_FOLDER, memo),
         inputs=inputs, outputs=outputs(release, memo), archive=archived(release, memo), previous=previous)
 
 

@@ -122,13 +122,19 @@ def render(formula: str, current: Callable[[str], str], previous: Callable[[str]
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous) and node.name.lower() == PREVIOUS:
-            return sqlglot.parse_one(previous(node.expressions[0].name), read="duckdb")
+            return _sql(previous(node.expressions[0].name)).copy()
         if isinstance(node, exp.Column):
-            return sqlglot.parse_one(current(node.name), read="duckdb")
+            return _sql(current(node.name)).copy()
         return node
 
     tree = parse(formula).copy()
     return tree.transform(swap).sql(dialect="duckdb")
+
+
+@lru_cache(maxsize=1024)
+def _sql(text: str) -> exp.Expression:
+    """The SQL a variable stands for, parsed once (a few dozen texts serve every formula)."""
+    return sqlglot.parse_one(text, read="duckdb")
 
 
 def indicator_formula(indicator) -> str:

@@ -31,7 +31,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from pipeline.catalogue import Catalogue
-from pipeline.parallel import in_workers
+from pipeline.parallel import start_workers
 from pipeline import i18n as i18n_core
 from pipeline.dossier import charts, i18n
 from pipeline.dossier.comparison import (
@@ -82,6 +82,13 @@ def _stem(city_code: str, edition: str | None) -> str:
 def html_name(city_code: str, lang: str, edition: str | None = None) -> str:
     """The page of a city's dossier; ``edition`` for a standard other than its primary one."""
     return f"{_stem(city_code, edition)}-{lang}.html"
+
+
+def page_names(con: duckdb.DuckDBPyConnection, langs: Iterable[str]) -> set[str]:
+    """The dossier pages of every city in the store: one per standard it reports and language."""
+    return {html_name(code, lang, edition if n else None)
+            for code, editions in con.execute("SELECT city_code, editions FROM cities").fetchall()
+            for n, edition in enumerate(editions) for lang in langs}
 
 
 def json_name(city_code: str, edition: str | None = None) -> str:
@@ -458,6 +465,17 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
     processes (default: one per CPU when there is more than one batch; forked, so on Linux only);
     this process keeps the store and reads the next batches while the workers render. The workers
     never touch the store: they get each batch's rows and return the paths they wrote."""
+    return start_dossier(con, catalogue, out_dir, langs, manifest, pdf, cities=cities, workers=workers, note=note,
+                         counted=counted, single=False)()
+
+
+def start_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir: Path, langs: Iterable[str] | None = None,
+                  manifest: Manifest | None = None, pdf: bool = True, *, cities: Iterable[str] | None = None,
+                  workers: int | None = None, note: Callable[[str], None] | None = None,
+                  counted: Callable[[int, int], None] | None = None, single: bool = True) -> Callable[[], list[Path]]:
+    """:func:`render_dossier`, returning once this process is done with the store: the call it
+    returns waits for the workers (a ``single`` batch of cities is rendered by one as well, see
+    :func:`pipeline.parallel.start_workers`), prints the PDFs and returns the paths written."""
     langs = list(dict.fromkeys(i18n_core.languages() if langs is None else langs))
     for lang in langs:
         i18n_core.check_language(lang)
@@ -475,11 +493,15 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
         codes = [c for c in codes if c in wanted]
     job = _Job(catalogue=catalogue, manifest=manifest, langs=langs, out_dir=out_dir, shared=fetch_shared(con))
     batches = ((len(codes[i:i + BATCH]), fetch(con, codes[i:i + BATCH])) for i in range(0, len(codes), BATCH))
-    written = in_workers(batches, _render_batch, job, total=len(codes), batch_size=BATCH, counted=counted,
-                         workers=workers)
-    pages = [p for p in written if p.suffix == ".html"]
-    if codes and whole:
-        written += write_comparison(con, catalogue, out_dir, langs)
+    rendered = start_workers(batches, _render_batch, job, total=len(codes), batch_size=BATCH, counted=counted,
+                             workers=workers, single=single)
+    comparison = write_comparison(con, catalogue, out_dir, langs) if codes and whole else []
+    return lambda: _finish(rendered() + comparison, manifest, pdf, say)
+
+
+def _finish(written: list[Path], manifest: Manifest | None, pdf: bool, say: Callable[[str], None]) -> list[Path]:
+    """Print the pages in ``written`` to PDF (when ``pdf``); return ``written`` with the PDFs."""
+    pages = [p for p in written if p.suffix == ".html" and p.name.startswith("dossier-")]
     if pdf and pages:
         chromium = find_chromium()
         if chromium is None:
@@ -496,4 +518,4 @@ def render_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir
 
 
 __all__ = ["DOSSIER_DIR", "DOSSIER_VERSION", "Dossier", "PdfError", "collect", "css_content", "dossier_json", "find_chromium", "fold_outline",
-           "manifest_settings", "pdf_date", "print_pdf", "render_dossier", "render_html", "reproducible_pdf", "write_comparison"]
+           "manifest_settings", "page_names", "pdf_date", "print_pdf", "render_dossier", "render_html", "reproducible_pdf", "start_dossier", "write_comparison"]

@@ -99,11 +99,13 @@ class Site:
 
 
 def render_site(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, release: Path, langs: Iterable[str], *,
-                manifest: Manifest | None = None, changes: ReleaseDiff | None = None,
+                manifest: Manifest | None = None, changes: ReleaseDiff | None = None, dossiers: Iterable[str] | None = None,
                 counted: Callable[[str, int, int], None] = lambda *_: None) -> list[Path]:
     """Write the site of the release in ``release`` (which already holds its open-data bundle and
-    dossiers) into ``release/site``. ``counted(page_kind, done, total)`` is told the progress of
-    the long page kinds. Returns the files written."""
+    dossiers) into ``release/site``. ``dossiers``: the file names of the dossier pages the release
+    has, when they are still being written (by default the pages in its ``dossier`` folder).
+    ``counted(page_kind, done, total)`` is told the progress of the long page kinds. Returns the
+    files written."""
     from pipeline.site.pages import PAGES
 
     langs = list(dict.fromkeys(langs))
@@ -121,9 +123,10 @@ def render_site(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, release: P
         written.append(target)
     bundle = sorted((p.relative_to(release).as_posix(), p.stat().st_size)
                     for p in (release / BUNDLE_DIR).rglob("*") if p.is_file())
-    dossiers = {p.name for p in (release / DOSSIER_DIR).glob("*.html")} if (release / DOSSIER_DIR).is_dir() else set()
+    if dossiers is None:
+        dossiers = [p.name for p in (release / DOSSIER_DIR).glob("*.html")] if (release / DOSSIER_DIR).is_dir() else []
     site = Site(out=out, catalogue=catalogue, langs=langs, manifest=manifest, comparison=collect_comparison(con, catalogue),
-                bundle=bundle, dossiers=dossiers, changes=changes, counted=counted)
+                bundle=bundle, dossiers=set(dossiers), changes=changes, counted=counted)
     for writer in PAGES:
         written += writer.write(site, con)
     return written

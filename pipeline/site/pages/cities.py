@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from markupsafe import Markup, escape
 
-from pipeline.dossier import i18n
+from pipeline.dossier import html_name, i18n
 from pipeline.parallel import in_workers
 from pipeline.site import Site
 from pipeline.site.cells import MARKS
@@ -81,8 +81,7 @@ def _render(site: Site, batch: list[tuple[str, dict[str, list[tuple]]]]) -> list
             cert.setdefault(edition, []).append((year, level, *counts))
         open_findings = sum(1 for f in got["findings"] if not f[1])
         for n, lang in enumerate(site.langs):
-            dossiers = [(site.catalogue.editions[ed], f"dossier-{code}{'' if k == 0 else '-' + ed}-{lang}.html")
-                        for k, ed in enumerate(editions)]
+            dossiers = [(site.catalogue.editions[ed], html_name(code, lang, ed if k else None)) for k, ed in enumerate(editions)]
             findings = [(f[0], f[1], f[2], f[3], f[4], finding_text(f[6], f[7], lang, f[5])) for f in got["findings"][:FINDINGS_SHOWN]]
             parts = [{"edition": site.catalogue.editions[ed], "rows": _value_rows(site, ed, values.get(ed, {}), n, heads[lang])}
                      for ed in editions]
