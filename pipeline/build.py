@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -177,8 +178,9 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
         work = staging / ".work" / "store.duckdb"
         work.parent.mkdir()
         try:
-            manifest = _run(raw, catalogue, staging, work, reports, configuration, build_id, langs,
-                            publish_config, str(config_path), previous or rel.previous_of(out), progress, note)
+            with ThreadPoolExecutor(1) as background:
+                manifest = _run(raw, catalogue, staging, work, reports, configuration, build_id, langs, publish_config,
+                                str(config_path), previous or rel.previous_of(out), background, progress, note)
             store.parent.mkdir(parents=True, exist_ok=True)
             os.replace(work, store)
             shutil.rmtree(work.parent)
@@ -197,10 +199,12 @@ def build(raw: Path, out: Path, catalogue: Catalogue, *, reports: Path = Path("r
 
 def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Path,
          configuration: dict[str, str], build_id: str, langs: Sequence[str], publish_config: PublishConfig,
-         config_file: str, previous: rel.Previous | None, progress: Callable[..., None],
+         config_file: str, previous: rel.Previous | None, background: ThreadPoolExecutor, progress: Callable[..., None],
          note: Callable[[str], None]) -> Manifest:
     progress("ingest")
     ingested = ingest(raw, catalogue, work, counted=lambda done, total, rows: progress("ingest", done, total, rows=rows))
+    # the inputs are copied into the archive while DuckDB calculates (its SQL leaves this thread the interpreter)
+    archiving = background.submit(rel.archive, raw, catalogue.root, staging)
     progress("calculate")
     con = connect(work)
     try:
@@ -228,7 +232,7 @@ def _run(raw: Path, catalogue: Catalogue, staging: Path, work: Path, reports: Pa
         export(con, staging / "store")
         for key, model in (("ingest", ingested), ("calculation", summary), ("validation", checked), ("publish", published)):
             write_json(staging / REPORT_FILES[key][0], model)
-        rel.archive(raw, catalogue.root, staging)
+        archiving.result()  # the archive is complete before the manifest lists it
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM calculation_keys ORDER BY 1").fetchall()]
         editions = [e for (e,) in con.execute("SELECT DISTINCT unnest(editions) AS e FROM cities ORDER BY 1").fetchall()]
 
