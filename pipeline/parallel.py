@@ -14,8 +14,9 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -94,3 +95,18 @@ def start_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, B
         pool.shutdown(cancel_futures=True)
         raise
     return wait
+
+
+@contextmanager
+def beside(wanted: bool = True) -> Iterator[ProcessPoolExecutor | None]:
+    """One forked worker process to run calls beside this one while the block runs (None off
+    Linux, on one CPU, or when not ``wanted``: then the caller does the work itself). The
+    calls must not touch the store, as the rendering workers do not."""
+    if not wanted or sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)

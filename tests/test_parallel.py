@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.parallel import in_workers, start_workers
+from pipeline.parallel import beside, in_workers, start_workers
 
 forked = pytest.mark.skipif(sys.platform != "linux" or (os.cpu_count() or 1) < 2, reason="workers are forked on Linux with 2+ CPUs")
 
@@ -73,3 +73,12 @@ def test_a_failure_in_a_batch_reaches_the_caller(tmp_path: Path, workers: int) -
     items = ["a", "b", "bad", "c", "d", "e"]
     with pytest.raises(ValueError, match="a bad item"):
         in_workers(_batches(items, 2), _write, tmp_path, total=len(items), batch_size=2, workers=workers)
+
+
+@forked
+def test_beside_runs_calls_in_another_process_and_none_when_not_wanted() -> None:
+    with beside() as worker:
+        assert worker is not None
+        assert worker.submit(os.getpid).result() != os.getpid()
+    with beside(False) as worker:
+        assert worker is None

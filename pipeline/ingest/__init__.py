@@ -14,6 +14,8 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read
 from pipeline.files import walk
 from pipeline.i18n import N_, msg
 from pipeline.limits import Limits
+from pipeline.parallel import beside
 from pipeline.limits import limits as current_limits
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.store import check_keys, connect, insert
@@ -64,6 +67,9 @@ CSV_STAGE = "csv_cells"
 SNAPSHOT_READERS = {"bdl": read_snapshot}
 """The reader of each public source's frozen snapshots (``snapshots/<source>-<date>/``): a new
 source is a new reader here and a mapping file in ``indicators/sources/``."""
+WORKBOOKS_BESIDE = 1 << 20
+"""Workbooks of this many bytes in all are read by a worker process beside the other files (a
+national build's four department workbooks take 3.6 s of parsing); fewer are read in turn."""
 SHEET_ROLES = {
     "observations": (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
     "sources": (SOURCE_COLUMNS, SOURCE_OPTIONAL),
@@ -152,8 +158,14 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
             if counted is not None:
                 counted(done, total, rows)
 
-        for folder, files in zip(folders, each, strict=True):
-            _read_folder(con, raw_root, folder, files, catalogue, problems, limits, read)
+        workbooks = [(p, _file_id(raw_root, p)) for folder, files in zip(folders, each, strict=True) for p in files
+                     if p.suffix.lower() == ".xlsx" and _role(p.relative_to(folder.path)) == "observations"
+                     and p.stat().st_size <= limits.max_file_bytes]
+        # Worksheets are parsed in Python: large ones in a worker while this process reads the rest.
+        with beside(sum(p.stat().st_size for p, _ in workbooks) >= WORKBOOKS_BESIDE) as worker:
+            ahead = {p: worker.submit(read_xlsx, p, file_id, SHEET_ROLES, limits) for p, file_id in workbooks} if worker else {}
+            for folder, files in zip(folders, each, strict=True):
+                _read_folder(con, raw_root, folder, files, catalogue, problems, limits, read, ahead)
         _check_cities(folders, catalogue, problems)
         report = _load(con, raw_root, folders, catalogue, problems)
         con.close()
@@ -171,8 +183,9 @@ def _file_id(raw_root: Path, path: Path) -> str:
 
 
 def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalogue: Catalogue, problems: list[Problem],
-                 limits: Limits, read: Callable[[int], None]) -> None:
-    """Read the files of ``folder``, telling ``read`` the table rows of each as it is read."""
+                 limits: Limits, read: Callable[[int], None], ahead: dict[Path, Future]) -> None:
+    """Read the files of ``folder``, telling ``read`` the table rows of each as it is read
+    (``ahead``: workbooks being read by a worker)."""
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
@@ -187,7 +200,7 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
                                 **msg(N_("the source register sources.csv is missing"))))
     for path in paths:
         tables = len(folder.tables)
-        _read_file(con, raw_root, folder, path, problems, limits)
+        _read_file(con, raw_root, folder, path, problems, limits, ahead)
         read(sum(t.staged or (t.data.num_rows if t.data is not None else 0) for t in folder.tables[tables:]))
     _read_snapshots(raw_root, folder, sorted({p.relative_to(folder.path).parts[1] for p in paths
                                               if _role(p.relative_to(folder.path)) == "snapshot"}), catalogue, problems)
@@ -204,8 +217,9 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         _read_sources(t, folder, problems)
 
 
-def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[Problem], limits: Limits) -> None:
-    """Hash one file of ``folder`` and read it by its role."""
+def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[Problem], limits: Limits,
+               ahead: dict[Path, Future]) -> None:
+    """Hash one file of ``folder`` and read it by its role (a workbook in ``ahead`` is taken from its worker)."""
     file_id = _file_id(raw_root, path)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
@@ -233,13 +247,23 @@ def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[P
         if suffix == ".csv":
             folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits, stage=CSV_STAGE))
         elif suffix == ".xlsx":
-            folder.tables.extend(read_xlsx(path, file_id, SHEET_ROLES, limits=limits))
+            folder.tables.extend(_workbook(ahead.get(path), path, file_id, limits))
         else:
             problems.append(Problem(file=file_id, rule="unsupported_format",
                                     **(msg(N_("{suffix} is not read; observation files are .csv (UTF-8) or .xlsx"),
                                            suffix=suffix) if suffix else
                                        msg(N_("a file without extension is not read; observation files are .csv (UTF-8) "
                                               "or .xlsx")))))
+
+
+def _workbook(ahead: Future | None, path: Path, file_id: str, limits: Limits) -> list[Table]:
+    """The worksheets of a workbook: as its worker read them, or read here (also when the worker died)."""
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except BrokenProcessPool:
+            pass
+    return read_xlsx(path, file_id, SHEET_ROLES, limits=limits)
 
 
 def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue: Catalogue, problems: list[Problem]) -> None:
