@@ -98,14 +98,14 @@ def start_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, B
 
 
 @contextmanager
-def beside(wanted: bool = True) -> Iterator[ProcessPoolExecutor | None]:
-    """One forked worker process to run calls beside this one while the block runs (None off
-    Linux, on one CPU, or when not ``wanted``: then the caller does the work itself). The
-    calls must not touch the store, as the rendering workers do not."""
+def beside(wanted: bool = True, workers: int = 1) -> Iterator[ProcessPoolExecutor | None]:
+    """Forked worker processes (``workers``, forked at the first call) to run calls beside
+    this one while the block runs (None off Linux, on one CPU, or when not ``wanted``: then the
+    caller does the work itself). The calls must not touch the store, as the rendering workers do not."""
     if not wanted or sys.platform != "linux" or (os.cpu_count() or 1) < 2:
         yield None
         return
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
         yield pool
     finally:

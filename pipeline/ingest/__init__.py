@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +68,11 @@ SNAPSHOT_READERS = {"bdl": read_snapshot}
 """The reader of each public source's frozen snapshots (``snapshots/<source>-<date>/``): a new
 source is a new reader here and a mapping file in ``indicators/sources/``."""
 WORKBOOKS_BESIDE = 1 << 20
-"""Workbooks of this many bytes in all are read by a worker process beside the other files (a
+"""Workbooks of this many bytes in all are read by worker processes beside the other files (a
 national build's four department workbooks take 3.6 s of parsing); fewer are read in turn."""
+CITY_BESIDE = 256 << 10
+"""A city file of this many bytes is parsed by a worker beside the other files (ruamel.yaml reads
+about 350 KB a second: a national ``cities.yaml`` of 2,500 cities takes 5 s)."""
 SHEET_ROLES = {
     "observations": (REQUIRED_COLUMNS, OPTIONAL_COLUMNS),
     "sources": (SOURCE_COLUMNS, SOURCE_OPTIONAL),
@@ -158,12 +161,8 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
             if counted is not None:
                 counted(done, total, rows)
 
-        workbooks = [(p, _file_id(raw_root, p)) for folder, files in zip(folders, each, strict=True) for p in files
-                     if p.suffix.lower() == ".xlsx" and _role(p.relative_to(folder.path)) == "observations"
-                     and p.stat().st_size <= limits.max_file_bytes]
-        # Worksheets are parsed in Python: large ones in a worker while this process reads the rest.
-        with beside(sum(p.stat().st_size for p, _ in workbooks) >= WORKBOOKS_BESIDE) as worker:
-            ahead = {p: worker.submit(read_xlsx, p, file_id, SHEET_ROLES, limits) for p, file_id in workbooks} if worker else {}
+        with beside(workers=2) as workers:
+            ahead = _ahead(workers, raw_root, folders, each, limits)
             for folder, files in zip(folders, each, strict=True):
                 _read_folder(con, raw_root, folder, files, catalogue, problems, limits, read, ahead)
         _check_cities(folders, catalogue, problems)
@@ -178,14 +177,47 @@ def ingest(raw_root: Path, catalogue: Catalogue, store_path: Path, limits: Limit
                 os.unlink(leftover)
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """A file parsed by a worker while this process reads the others: ``data``, the bytes it was
+    given (this process hashes the same), or None when it reads the file itself (a workbook)."""
+
+    parsed: Future
+    data: bytes | None = None
+
+
+def _ahead(workers: ProcessPoolExecutor | None, raw_root: Path, folders: list[Folder], each: list[list[Path]],
+           limits: Limits) -> dict[Path, Ahead]:
+    """The files parsed in Python (city files and workbooks) that are large enough to be worth a
+    worker, handed to ``workers`` (none without them): the city files first (the longest, and
+    wanted last), then the workbooks in the order they are wanted."""
+    if workers is None:
+        return {}
+    found = [(p, _role(p.relative_to(folder.path)), p.stat().st_size) for folder, files in zip(folders, each, strict=True)
+             for p in files]
+    books = [(p, size) for p, role, size in found
+             if role == "observations" and p.suffix.lower() == ".xlsx" and size <= limits.max_file_bytes]
+    cities = [(p, size) for p, role, size in found if role == "city" and CITY_BESIDE <= size <= limits.max_file_bytes]
+    if sum(size for _, size in books) < WORKBOOKS_BESIDE:
+        books = []
+    ahead = {}
+    for p, _ in cities + books:
+        if p.suffix.lower() == ".xlsx":
+            ahead[p] = Ahead(workers.submit(read_xlsx, p, _file_id(raw_root, p), SHEET_ROLES, limits))
+        else:
+            data = p.read_bytes()
+            ahead[p] = Ahead(workers.submit(_parsed_city, p, _file_id(raw_root, p), data), data)
+    return ahead
+
+
 def _file_id(raw_root: Path, path: Path) -> str:
     return path.relative_to(raw_root).as_posix() if path != raw_root else path.name
 
 
 def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalogue: Catalogue, problems: list[Problem],
-                 limits: Limits, read: Callable[[int], None], ahead: dict[Path, Future]) -> None:
+                 limits: Limits, read: Callable[[int], None], ahead: dict[Path, Ahead]) -> None:
     """Read the files of ``folder``, telling ``read`` the table rows of each as it is read
-    (``ahead``: workbooks being read by a worker)."""
+    (``ahead``: files being parsed by a worker; a city file's parse is taken once the others are read)."""
     city_files = [folder.path / f for f in CITY_FILES if (folder.path / f).is_file()]
     if not city_files:
         problems.append(Problem(file=_file_id(raw_root, folder.path), rule="missing_city_file",
@@ -202,6 +234,9 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
         tables = len(folder.tables)
         _read_file(con, raw_root, folder, path, problems, limits, ahead)
         read(sum(t.staged or (t.data.num_rows if t.data is not None else 0) for t in folder.tables[tables:]))
+    for path in paths:
+        if path in ahead and _role(path.relative_to(folder.path)) == "city":
+            _take_city(ahead[path], path, _file_id(raw_root, path), folder, problems)
     _read_snapshots(raw_root, folder, sorted({p.relative_to(folder.path).parts[1] for p in paths
                                               if _role(p.relative_to(folder.path)) == "snapshot"}), catalogue, problems)
     for t in folder.tables:
@@ -218,8 +253,9 @@ def _read_folder(con, raw_root: Path, folder: Folder, paths: list[Path], catalog
 
 
 def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[Problem], limits: Limits,
-               ahead: dict[Path, Future]) -> None:
-    """Hash one file of ``folder`` and read it by its role (a workbook in ``ahead`` is taken from its worker)."""
+               ahead: dict[Path, Ahead]) -> None:
+    """Hash one file of ``folder`` and read it by its role (a workbook in ``ahead`` is taken from its
+    worker; a city file there is left to :func:`_take_city`)."""
     file_id = _file_id(raw_root, path)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
@@ -228,14 +264,15 @@ def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[P
                                          "with the environment variable {env}"),
                                       size=f"{size:,}", **limits.hint_args("max_file_bytes"))))
         return
-    data = path.read_bytes()
+    data = ahead[path].data if path in ahead and ahead[path].data is not None else path.read_bytes()
     rel = path.relative_to(folder.path)
     role = _role(rel)
     folder.files.append(InputFile(file_id=file_id, folder=folder.name, role=role, bytes=len(data),
                                   sha256=hashlib.sha256(data).hexdigest(),
                                   media_type=_media_type(path)))
     if role == "city":
-        _read_city(path, file_id, data, folder, problems)
+        if path not in ahead:
+            _read_city(path, file_id, data, folder, problems)
     elif role == "exceptions":
         _read_exceptions(path, file_id, data, folder, problems)
     elif role == "sources":
@@ -247,7 +284,7 @@ def _read_file(con, raw_root: Path, folder: Folder, path: Path, problems: list[P
         if suffix == ".csv":
             folder.tables.append(read_csv_table(con, path, data, file_id, limits=limits, stage=CSV_STAGE))
         elif suffix == ".xlsx":
-            folder.tables.extend(_workbook(ahead.get(path), path, file_id, limits))
+            folder.tables.extend(_workbook(ahead[path].parsed if path in ahead else None, path, file_id, limits))
         else:
             problems.append(Problem(file=file_id, rule="unsupported_format",
                                     **(msg(N_("{suffix} is not read; observation files are .csv (UTF-8) or .xlsx"),
@@ -264,6 +301,28 @@ def _workbook(ahead: Future | None, path: Path, file_id: str, limits: Limits) ->
         except BrokenProcessPool:
             pass
     return read_xlsx(path, file_id, SHEET_ROLES, limits=limits)
+
+
+def _parsed_city(path: Path, file_id: str, data: bytes) -> tuple[list, YamlFile | None, list[Problem]]:
+    """:func:`_read_city` of a folder of its own (run by a worker): its cities, the file as read and its problems."""
+    scratch: list[Problem] = []
+    folder = Folder(path.parent, "")
+    _read_city(path, file_id, data, folder, scratch)
+    return folder.cities, folder.yaml, scratch
+
+
+def _take_city(ahead: Ahead, path: Path, file_id: str, folder: Folder, problems: list[Problem]) -> None:
+    """The city file as its worker parsed it (or parsed here, when the worker died)."""
+    try:
+        cities, y, found = ahead.parsed.result()
+    except BrokenProcessPool:
+        _read_city(path, file_id, ahead.data, folder, problems)
+        return
+    folder.cities.extend(cities)
+    problems.extend(found)
+    if y is not None:
+        y.problems = problems  # what is found in it later is a problem of the run
+        folder.yaml = y
 
 
 def _read_snapshots(raw_root: Path, folder: Folder, names: list[str], catalogue: Catalogue, problems: list[Problem]) -> None:
