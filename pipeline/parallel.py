@@ -98,11 +98,11 @@ def start_workers(batches: Iterable[tuple[int, Batch]], render: Callable[[Job, B
 
 
 @contextmanager
-def beside(wanted: bool = True, workers: int = 1) -> Iterator[ProcessPoolExecutor | None]:
-    """Forked worker processes (``workers``, forked at the first call) to run calls beside
-    this one while the block runs (None off Linux, on one CPU, or when not ``wanted``: then the
-    caller does the work itself). The calls must not touch the store, as the rendering workers do not."""
-    if not wanted or sys.platform != "linux" or (os.cpu_count() or 1) < 2:
+def beside(workers: int = 1) -> Iterator[ProcessPoolExecutor | None]:
+    """Forked worker processes (``workers``, forked at the first call) to run calls beside this
+    one while the block runs; None off Linux or on one CPU (the caller then does the work itself).
+    The calls must not touch the store, as the rendering workers do not."""
+    if sys.platform != "linux" or (os.cpu_count() or 1) < 2:
         yield None
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))

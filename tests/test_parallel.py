@@ -76,9 +76,8 @@ def test_a_failure_in_a_batch_reaches_the_caller(tmp_path: Path, workers: int) -
 
 
 @forked
-def test_beside_runs_calls_in_another_process_and_none_when_not_wanted() -> None:
-    with beside() as worker:
-        assert worker is not None
-        assert worker.submit(os.getpid).result() != os.getpid()
-    with beside(False) as worker:
-        assert worker is None
+def test_beside_runs_calls_in_other_processes() -> None:
+    with beside(workers=2) as workers:
+        assert workers is not None
+        pids = {workers.submit(os.getpid).result() for _ in range(4)}
+    assert pids and os.getpid() not in pids

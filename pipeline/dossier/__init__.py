@@ -391,7 +391,8 @@ def print_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 300, *, rel
 
 
 BATCH = 20
-"""Cities whose rows are read from the store in one go (one query per table)."""
+"""Cities whose rows are read from the store in one go (one query per table), at most; fewer cities
+are shared evenly among the workers."""
 
 
 @dataclass(frozen=True)
@@ -492,8 +493,10 @@ def start_dossier(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, out_dir:
                            + (f" and {len(codes) - 5} more" if len(codes) > 5 else ""))
         codes = [c for c in codes if c in wanted]
     job = _Job(catalogue=catalogue, manifest=manifest, langs=langs, out_dir=out_dir, shared=fetch_shared(con))
-    batches = ((len(codes[i:i + BATCH]), fetch(con, codes[i:i + BATCH])) for i in range(0, len(codes), BATCH))
-    rendered = start_workers(batches, _render_batch, job, total=len(codes), batch_size=BATCH, counted=counted,
+    # a few cities are shared among the workers (a city's pages take about a quarter of a second)
+    size = max(1, min(BATCH, -(-len(codes) // (workers or os.cpu_count() or 1))))
+    batches = ((len(codes[i:i + size]), fetch(con, codes[i:i + size])) for i in range(0, len(codes), size))
+    rendered = start_workers(batches, _render_batch, job, total=len(codes), batch_size=size, counted=counted,
                              workers=workers, single=single)
     comparison = write_comparison(con, catalogue, out_dir, langs) if codes and whole else []
     return lambda: _finish(rendered() + comparison, manifest, pdf, say)

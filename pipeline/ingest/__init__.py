@@ -51,8 +51,8 @@ from pipeline.ingest.reading import STAGING_COLUMNS, Table, read_csv_table, read
 from pipeline.files import walk
 from pipeline.i18n import N_, msg
 from pipeline.limits import Limits
-from pipeline.parallel import beside
 from pipeline.limits import limits as current_limits
+from pipeline.parallel import beside
 from pipeline.problems import Problem, ProblemsFound
 from pipeline.store import check_keys, connect, insert
 from pipeline.store.models import IngestReport, InputFile
