@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -27,8 +31,12 @@ from pipeline.publish.fields import INDICATORS, TABLES
 from pipeline.publish.files import MEDIA_TYPES
 from pipeline.publish.metadata import dataset_metadata
 from pipeline.publish.models import PublishedFile, PublishReport
-from pipeline.publish.tidy import PublishError, check_store, check_table, registered
-from pipeline.publish.writers import WRITERS, Bundle
+from pipeline.publish.tidy import PublishError, check_store, check_table, in_pieces_all, view_tables, views
+from pipeline.publish.writers import DESCRIBING, WRITERS, Bundle, Writer
+
+WRITER_THREADS = 2
+"""Files of the bundle written side by side, each thread on a cursor of its own (DuckDB's threads
+are busy only part of a writer's time: the rest is Arrow, hashing and writing)."""
 
 BUNDLE_DIR = "open-data"
 """The bundle's folder inside a release."""
@@ -42,7 +50,9 @@ def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: Publish
     The tables are checked before anything is written; the CSV, JSON-stat and Parquet files are
     streamed from DuckDB, so no table is held in Python.
     """
-    with registered(con, catalogue) as tables:
+    shown = view_tables(con, catalogue)
+    with views(con, shown):
+        tables = in_pieces_all(con)
         check_store(con)
         counts = {spec.name: check_table(con, tables[spec.name]) for spec in TABLES}
         meta = dataset_metadata(con, catalogue, config, config_file)
@@ -50,9 +60,23 @@ def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: Publish
                                "WHERE status = 'reported'").fetchall()[0][0]
         out_dir.mkdir(parents=True, exist_ok=True)
         bundle = Bundle(con, tables, meta)
-        for name, write in WRITERS:
-            with open(out_dir / f".{name}.tmp", "wb") as sink:
-                bundle.written[name] = write(bundle, sink)
+        with ExitStack() as cursors, ThreadPoolExecutor(WRITER_THREADS) as pool:
+            local = threading.local()
+
+            def write_apart(name: str, write: Writer) -> tuple[int, str]:
+                if not hasattr(local, "bundle"):  # each thread reads the store through a cursor of its own
+                    cur = cursors.enter_context(closing(con.cursor()))
+                    local.bundle = replace(bundle, con=cursors.enter_context(views(cur, shown)))
+                with open(out_dir / f".{name}.tmp", "wb") as sink:
+                    return write(local.bundle, sink)
+
+            apart = {name: pool.submit(write_apart, name, write) for name, write in WRITERS if name not in DESCRIBING}
+            for name, write in WRITERS:
+                if name in apart:
+                    bundle.written[name] = apart[name].result()
+                else:  # once every file before it is written
+                    with open(out_dir / f".{name}.tmp", "wb") as sink:
+                        bundle.written[name] = write(bundle, sink)
     report = PublishReport(
         dataset_id=meta.dataset_id, dataset_iri=meta.iri, version=meta.version, release_date=meta.release_date,
         release_date_derived=meta.release_date_derived, cities=[c.code for c in meta.cities],

@@ -216,18 +216,34 @@ def tables() -> dict[str, Table]:
     }
 
 
+def view_tables(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> dict[str, pa.Table]:
+    """The catalogue's names and the currency substitutions, which the tables' SQL reads as views."""
+    return {CATALOGUE_VIEW: _catalogue_table(catalogue), LCU_VIEW: _lcu_table(con, catalogue)}
+
+
+@contextmanager
+def views(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con`` with ``tables`` (:func:`view_tables`) registered as views while the block runs."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator[dict[str, Table]]:
-    """The catalogue's names and the currency substitutions as views of ``con`` while the block runs."""
-    con.register(CATALOGUE_VIEW, _catalogue_table(catalogue))
-    try:
-        con.register(LCU_VIEW, _lcu_table(con, catalogue))
-        try:
-            yield {name: in_pieces(con, t) for name, t in tables().items()}
-        finally:
-            con.unregister(LCU_VIEW)
-    finally:
-        con.unregister(CATALOGUE_VIEW)
+    """The tables of the bundle (:func:`tables`, in pieces), with the views they read registered
+    on ``con`` while the block runs."""
+    with views(con, view_tables(con, catalogue)):
+        yield in_pieces_all(con)
+
+
+def in_pieces_all(con: duckdb.DuckDBPyConnection) -> dict[str, Table]:
+    """:func:`tables`, each in pieces (:func:`in_pieces`; needs the views)."""
+    return {name: in_pieces(con, t) for name, t in tables().items()}
 
 
 def check_store(con: duckdb.DuckDBPyConnection) -> None:
@@ -289,4 +305,4 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
 
 
-__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "registered"]
+__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "in_pieces_all", "registered", "view_tables", "views"]

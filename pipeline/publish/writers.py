@@ -3,7 +3,8 @@
 A writer gets the :class:`Bundle` (the store, its tables, the dataset's metadata, and the size and
 SHA-256 of every file written before it) and a binary sink; it writes its file and returns its
 size and SHA-256. The list is in writing order: the data package, the DCAT record and its Turtle
-form describe the files written before them. A new format is a new entry here.
+form describe the files written before them (:data:`DESCRIBING`); the others read only the store,
+and run side by side. A new format is a new entry here.
 """
 
 from __future__ import annotations
@@ -67,3 +68,7 @@ WRITERS: list[tuple[str, Writer]] = [
     (DCAT_TURTLE, lambda b, sink: _bytes(dcat.to_turtle(_dcat_jsonld(b)), sink)),
 ]
 """Every file of the bundle, in writing order."""
+
+DESCRIBING = {DATAPACKAGE, DCAT_JSONLD, DCAT_TURTLE}
+"""The writers that describe files written before them (their size and SHA-256): each runs once
+those are written."""

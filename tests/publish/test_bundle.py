@@ -264,3 +264,31 @@ def test_one_list_of_writers_writes_every_file_of_the_bundle_in_order(bundle):
     # the record describes files written before it
     assert all(names.index(d.filename) < names.index(DCAT_JSONLD) for d in DISTRIBUTIONS)
     assert [f.path for f in bundle.report.files] == names
+
+
+def test_files_written_side_by_side_are_those_written_one_at_a_time(tmp_path, bundle, monkeypatch):
+    import pipeline.publish as publish_module
+
+    monkeypatch.setattr(publish_module, "WRITER_THREADS", 1)
+    run_publish(bundle.store, bundle.catalogue_root, tmp_path / "one-at-a-time")
+    assert files(tmp_path / "one-at-a-time") == files(bundle.out)
+
+
+def test_a_writer_failing_on_its_thread_stops_publish_and_leaves_nothing(tmp_path, bundle, monkeypatch):
+    import pipeline.publish as publish_module
+    from pipeline.publish.files import PARQUET
+
+    def broken(b, sink):
+        sink.write(b"PAR1 half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(publish_module, "WRITERS", [(name, broken if name == PARQUET else write)
+                                                    for name, write in publish_module.WRITERS])
+    out = tmp_path / "first"
+    with pytest.raises(OSError, match="No space left"):
+        run_publish(bundle.store, bundle.catalogue_root, out)
+    assert not out.exists()  # the folder it created is gone with every half-written file
+    before = files(bundle.out)
+    with pytest.raises(OSError, match="No space left"):
+        run_publish(bundle.store, bundle.catalogue_root, bundle.out)
+    assert files(bundle.out) == before  # an earlier bundle is untouched
