@@ -50,8 +50,8 @@ def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: Publish
     The tables are checked before anything is written; the CSV, JSON-stat and Parquet files are
     streamed from DuckDB, so no table is held in Python.
     """
-    shown = view_tables(con, catalogue)
-    with views(con, shown):
+    shared = view_tables(con, catalogue)
+    with views(con, shared):
         tables = in_pieces_all(con)
         check_store(con)
         counts = {spec.name: check_table(con, tables[spec.name]) for spec in TABLES}
@@ -66,17 +66,21 @@ def _write(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, config: Publish
             def write_apart(name: str, write: Writer) -> tuple[int, str]:
                 if not hasattr(local, "bundle"):  # each thread reads the store through a cursor of its own
                     cur = cursors.enter_context(closing(con.cursor()))
-                    local.bundle = replace(bundle, con=cursors.enter_context(views(cur, shown)))
+                    local.bundle = replace(bundle, con=cursors.enter_context(views(cur, shared)))
                 with open(out_dir / f".{name}.tmp", "wb") as sink:
                     return write(local.bundle, sink)
 
             apart = {name: pool.submit(write_apart, name, write) for name, write in WRITERS if name not in DESCRIBING}
-            for name, write in WRITERS:
-                if name in apart:
-                    bundle.written[name] = apart[name].result()
-                else:  # once every file before it is written
-                    with open(out_dir / f".{name}.tmp", "wb") as sink:
-                        bundle.written[name] = write(bundle, sink)
+            try:
+                for name, write in WRITERS:
+                    if name in apart:
+                        bundle.written[name] = apart[name].result()
+                    else:  # once every file before it is written
+                        with open(out_dir / f".{name}.tmp", "wb") as sink:
+                            bundle.written[name] = write(bundle, sink)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the files not yet begun are not written
+                raise
     report = PublishReport(
         dataset_id=meta.dataset_id, dataset_iri=meta.iri, version=meta.version, release_date=meta.release_date,
         release_date_derived=meta.release_date_derived, cities=[c.code for c in meta.cities],
