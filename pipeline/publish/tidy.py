@@ -203,7 +203,7 @@ INPUTS_SQL = """
 
 
 def tables() -> dict[str, Table]:
-    """Every table of the bundle as SQL, by table name (needs :func:`registered`)."""
+    """Every table of the bundle as SQL, by table name (reads the :func:`views`)."""
     return {
         # results, observations and result_inputs are keyed by the bundle's keys; cities, input files,
         # results and the catalogue's indicators are joined on their own keys
@@ -242,12 +242,12 @@ def registered(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator
 
 
 def in_pieces_all(con: duckdb.DuckDBPyConnection) -> dict[str, Table]:
-    """:func:`tables`, each in pieces (:func:`in_pieces`; needs the views)."""
+    """:func:`tables`, each in pieces (:func:`in_pieces`; reads the :func:`views`)."""
     return {name: in_pieces(con, t) for name, t in tables().items()}
 
 
 def check_store(con: duckdb.DuckDBPyConnection) -> None:
-    """Every result is of an indicator of the catalogue and of a city of the store (needs :func:`registered`)."""
+    """Every result is of an indicator of the catalogue and of a city of the store (reads the :func:`views`)."""
     rows = con.execute(f"SELECT indicator_uid FROM results WHERE indicator_uid NOT IN (SELECT uid FROM {CATALOGUE_VIEW}) "
                        "ORDER BY rowid LIMIT 1").fetchall()
     if rows:

@@ -149,6 +149,7 @@ def run_batch(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> dict[str, in
 def _cross_check(rules: list[Rule], failed: dict[str, int], gx: expectations.Pending) -> None:
     """GX's unexpected counts must equal the findings SQL located for the same rules."""
     gx_counts = gx.result()
+
     def sql_count(prefix: str) -> int:
         return sum(failed.get(r.rule_id, 0) for r in rules if r.rule_id.startswith(prefix))
 

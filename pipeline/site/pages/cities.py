@@ -29,7 +29,6 @@ FINDINGS_SHOWN = 200
 validation report list them all."""
 
 
-
 class Heads:
     """The start of each row in one language (the indicator or variable, with its name and unit),
     written once per release rather than once per city."""
