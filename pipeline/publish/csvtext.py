@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.publish.fields import FieldSpec, TableSpec
-from pipeline.publish.tidy import CR, LF, PublishError, Table, text_sql
+from pipeline.publish.tidy import CR, LF, PublishError, Table, column_types, decimal_text, text_sql
 
 
 def _let(value: str, name: str, body: str) -> str:
@@ -94,13 +94,12 @@ def _cell_sql(f: FieldSpec, types: dict[str, str], cells: dict[str, str] | None 
 def csv_lines(con: duckdb.DuckDBPyConnection, table: Table) -> tuple[Table, str]:
     """The table with the text of each DECIMAL as a helper column (made once, read by each use in the
     cell), and the select list of one column ``line`` over it: a row of the CSV with its CRLF."""
-    cur = con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0")
-    types = {n: str(t) for n, t in zip(cur.columns, cur.types)}
+    types = column_types(con, table.sql)
     decimals = [f.name for f in table.spec.fields if f.type == "number" and types[f.name].upper().startswith("DECIMAL")]
     cells = ", ".join(_cell_sql(f, types, dict(table.cells)) for f in table.spec.fields)  # every cell is text, none NULL
     for name in decimals:
         cells = cells.replace(f'CAST("{name}" AS VARCHAR)', f'"_text_{name}"')
-    texts = "".join(f', CAST("{name}" AS VARCHAR) AS "_text_{name}"' for name in decimals)
+    texts = "".join(", " + decimal_text(f'"{name}"', types[name]) + f' AS "_text_{name}"' for name in decimals)
     return (replace(table, sql=f"SELECT *{texts} FROM ({table.sql}) AS t0"),
             f"concat(concat_ws(',', {cells}), {CR}, {LF}) AS line")
 

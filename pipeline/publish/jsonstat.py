@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from pipeline.publish.fields import JSONSTAT_DIMENSIONS
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import BATCH_ROWS, Table
+from pipeline.publish.tidy import BATCH_ROWS, Table, column_types, decimal_text
 
 FILENAME = "indicators.jsonstat.json"
 _repr = float.__repr__
@@ -150,7 +150,8 @@ def write(con: duckdb.DuckDBPyConnection, meta: Meta, table: Table, sink: Binary
             if n % 2 == 0:
                 put(part)
             elif part == "value":
-                items(dense("CAST(CAST(value AS VARCHAR) AS DOUBLE), CASE WHEN value IS NULL THEN value_text END",
+                number = decimal_text("value", column_types(con, table.sql)["value"])
+                items(dense(f"CAST({number} AS DOUBLE), CASE WHEN value IS NULL THEN value_text END",
                             values, "null"), "    ", "[", "]")
             elif part == "status":
                 items(dense("status", statuses, _ENCODE("no_data")), "    ", "[", "]")

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from pipeline.publish.fields import TableSpec
 from pipeline.publish.metadata import Meta
-from pipeline.publish.tidy import Table
+from pipeline.publish.tidy import Table, column_types, decimal_text
 
 FILENAME = "indicators.parquet"
 TYPES = {"string": pa.string(), "integer": pa.int32(), "number": pa.float64(), "date": pa.date32()}
@@ -44,11 +44,11 @@ def schema(spec: TableSpec, meta: Meta) -> pa.Schema:
                                        "primary_key": ",".join(spec.primary_key)})
 
 
-def _column(f) -> str:
+def _column(f, sql_type: str) -> str:
     x = f'"{f.name}"'
     if f.type == "number":
         # Through the decimal text: DuckDB parses it to the nearest double, as float(Decimal) does.
-        return f"CAST(CAST({x} AS VARCHAR) AS DOUBLE) AS {x}"
+        return f"CAST({decimal_text(x, sql_type)} AS DOUBLE) AS {x}"
     return f"CAST({x} AS {SQL_TYPES[f.type]}) AS {x}"
 
 
@@ -94,7 +94,8 @@ def write_parquet(con: duckdb.DuckDBPyConnection, table: Table, meta: Meta, sink
         return pa.Table.from_arrays(columns, schema=target)
 
     with pq.ParquetWriter(pa.PythonFile(out, mode="w"), target, **OPTIONS) as writer:
-        select = ", ".join(_column(f) for f in spec.fields)
+        types = column_types(con, table.sql)
+        select = ", ".join(_column(f, types[f.name]) for f in spec.fields)
         written = False
         for batch in table.batches(con, select):
             pending.append(batch)

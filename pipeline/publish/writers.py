@@ -40,6 +40,12 @@ class Bundle:
     meta: Meta
     written: dict[str, tuple[int, str]] = field(default_factory=dict)
     """(bytes, SHA-256) of each file written so far, by file name."""
+    kept: dict[str, bytes] = field(default_factory=dict)
+    """The bytes of a file a later one restates in another form (the DCAT record), by file name."""
+
+    def keep(self, name: str, data: bytes) -> bytes:
+        self.kept[name] = data
+        return data
 
 
 Writer = Callable[[Bundle, BinaryIO], tuple[int, str]]
@@ -64,8 +70,8 @@ WRITERS: list[tuple[str, Writer]] = [
     (CSVW, lambda b, sink: _bytes(_json(csvw.metadata(b.meta, TABLES)), sink)),
     (JSONSTAT, lambda b, sink: jsonstat.write(b.con, b.meta, b.tables[INDICATORS.name], sink)),
     (PARQUET, lambda b, sink: parquet.write_parquet(b.con, b.tables[INDICATORS.name], b.meta, sink)),
-    (DCAT_JSONLD, lambda b, sink: _bytes(_dcat_jsonld(b), sink)),
-    (DCAT_TURTLE, lambda b, sink: _bytes(dcat.to_turtle(_dcat_jsonld(b)), sink)),
+    (DCAT_JSONLD, lambda b, sink: _bytes(b.keep(DCAT_JSONLD, _dcat_jsonld(b)), sink)),
+    (DCAT_TURTLE, lambda b, sink: _bytes(dcat.to_turtle(b.kept[DCAT_JSONLD]), sink)),
 ]
 """Every file of the bundle, in writing order."""
 

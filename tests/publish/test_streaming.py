@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from pipeline.publish.config import DEFAULT_CONFIG
 from pipeline.publish.csvtext import write_csv
 from pipeline.publish.fields import INDICATORS, TABLES, FieldSpec, TableSpec
 from pipeline.publish.metadata import dataset_metadata
-from pipeline.publish.tidy import PublishError, Table, check, check_table, registered
+from pipeline.publish.tidy import PublishError, Table, check, check_table, in_pieces, registered
 from pipeline.store import connect
 from tests.publish.conftest import CONFIG
 from tests.publish.reference import jsonstat_dataset, to_csv, to_parquet
@@ -76,6 +77,21 @@ def test_the_csv_written_by_sql_is_the_reference_csv():
     sink = io.BytesIO()
     size, _ = write_csv(con, table, sink)
     assert sink.getvalue() == to_csv(SPEC, _reference(con, table)) and size == len(sink.getvalue())
+
+
+@pytest.mark.parametrize("counted", ["", "keys"])
+def test_a_table_read_in_pieces_is_written_as_in_one(counted):
+    """Pieces of whole keys, sized by the rows of the table's SQL or of the store table it counts."""
+    con = _con(_rows())
+    con.execute("CREATE VIEW keys AS SELECT k FROM t0 UNION ALL SELECT k FROM t0 WHERE k < '005'")  # more rows than the table
+    whole = Table(SPEC, "SELECT * FROM t0", "k")
+    pieced = in_pieces(con, replace(whole, counted=counted), rows=40)
+    assert len(pieced.pieces) > 5 and pieced.pieces[0][0] == "000-00" and pieced.pieces[-1][1] == "018-14"
+    assert all(a[1] < b[0] for a, b in zip(pieced.pieces, pieced.pieces[1:]))
+    one, many = io.BytesIO(), io.BytesIO()
+    write_csv(con, whole, one)
+    write_csv(con, pieced, many)
+    assert many.getvalue() == one.getvalue()
 
 
 @pytest.mark.parametrize("change, message", [

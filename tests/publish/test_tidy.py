@@ -7,10 +7,12 @@ import csv
 import io
 from decimal import Decimal
 
+import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.publish.fields import INDICATORS
+from pipeline.publish.tidy import decimal_text
 from tests.publish.conftest import HOSTILE_NOTE
 from tests.publish.reference import cell, neutralise, plain_number
 
@@ -96,3 +98,29 @@ def test_no_neutralised_text_starts_a_formula(text: str):
     out = neutralise(text)
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert out == text or out == "'" + text
+
+
+_WIDE = [("DECIMAL(38,10)", 10), ("DECIMAL(38,0)", 0), ("DECIMAL(38,17)", 17), ("DECIMAL(30,4)", 4)]
+
+
+@given(st.sampled_from(_WIDE), st.integers(min_value=-10**20, max_value=10**20))
+def test_a_wide_decimal_has_the_same_text_through_the_narrow_cast(wide, units):
+    """decimal_text: the text of a DECIMAL(38, s) is CAST's, whether the value fits in 18 digits or not."""
+    sql_type, scale = wide
+    value = Decimal(units).scaleb(-scale)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t (x {sql_type})")
+    con.execute("INSERT INTO t VALUES (?)", [str(value)])
+    fast, plain = con.execute(f"SELECT {decimal_text('x', sql_type)}, CAST(x AS VARCHAR) FROM t").fetchall()[0]
+    assert fast == plain
+
+
+def test_the_narrow_cast_is_taken_up_to_18_digits_and_not_beyond():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (x DECIMAL(38,10))")
+    edge = "99999999.9999999999"
+    con.executemany("INSERT INTO t VALUES (?)", [[edge], ["-" + edge], ["100000000"], ["-100000000.0000000001"], ["0"]])
+    assert con.execute(f"SELECT list({decimal_text('x', 'DECIMAL(38,10)')} ORDER BY x) = list(CAST(x AS VARCHAR) ORDER BY x) "
+                       "FROM t").fetchall()[0][0]
+    assert "DECIMAL(18, 10)" in decimal_text("x", "DECIMAL(38,10)")
+    assert decimal_text("x", "DECIMAL(18,4)") == decimal_text("x", "INTEGER") == "CAST(x AS VARCHAR)"
