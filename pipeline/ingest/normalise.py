@@ -123,7 +123,7 @@ def _shape_case() -> str:
 NORMALISE_SQL = f"""
 CREATE OR REPLACE TEMP TABLE parsed AS
 WITH cells AS (
-SELECT row_number() OVER () AS cell_id, s.*,
+SELECT s.*,
        nullif(trim(regexp_replace(s.city,      '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS city_t,
        nullif(trim(regexp_replace(s.year,      '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS year_t,
        nullif(trim(regexp_replace(s.variable,  '[\\s\u00a0\u202f]+', ' ', 'g')), '') AS variable_t,
@@ -223,7 +223,7 @@ FROM (
                                             WHEN NOT file_comma AND NOT file_dot AND decimal_mark = ',' THEN 'thousands_separator_from_country'
                                             WHEN NOT file_comma THEN 'decimal_point' END
                END AS reading
-        FROM (SELECT g.cell_id, g.shape, g.v1, g.is_integer, g.decimal_mark,
+        FROM (SELECT g.rowid AS cell_id, g.shape, g.v1, g.is_integer, g.decimal_mark,
                      coalesce(e.file_dot, false) AS file_dot, coalesce(e.file_comma, false) AS file_comma
               FROM parsed g
               LEFT JOIN (SELECT file_id, sheet, bool_or(dot_evidence) AS file_dot, bool_or(comma_evidence) AS file_comma
@@ -233,7 +233,7 @@ FROM (
                      ON e.file_id = g.file_id AND e.sheet IS NOT DISTINCT FROM g.sheet
               WHERE g.shape IN ('comma_group', 'dot_group')))
 ) s
-WHERE parsed.cell_id = s.cell_id;
+WHERE parsed.rowid = s.cell_id;
 """
 
 class Check(NamedTuple):
@@ -373,12 +373,12 @@ def problems_sql() -> str:
                                     first_sheet := f.sheet, first_row := CAST(f.row AS VARCHAR))) AS VARCHAR)
     FROM (SELECT g.*, row_number() OVER (PARTITION BY g.city_code, g.year_num, g.key ORDER BY file_id, sheet NULLS FIRST, row) AS n,
                  first_value(cell_id) OVER (PARTITION BY g.city_code, g.year_num, g.key ORDER BY file_id, sheet NULLS FIRST, row) AS first_cell
-          FROM (SELECT *, coalesce(canonical, variable_t) AS key FROM parsed
+          FROM (SELECT *, rowid AS cell_id, coalesce(canonical, variable_t) AS key FROM parsed
                 WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL) g
           JOIN (SELECT city_code, year_num, coalesce(canonical, variable_t) AS key FROM parsed
                 WHERE city_code IS NOT NULL AND year_num IS NOT NULL AND variable_t IS NOT NULL
                 GROUP BY ALL HAVING count(*) > 1) d ON d.city_code = g.city_code AND d.year_num = g.year_num AND d.key = g.key) p
-    JOIN parsed f ON f.cell_id = p.first_cell
+    JOIN parsed f ON f.rowid = p.first_cell
     WHERE p.n > 1"""
     return "\nUNION ALL\n".join(parts + [dup])
 
