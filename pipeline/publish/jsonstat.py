@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from pipeline.publish.fields import JSONSTAT_DIMENSIONS
@@ -135,8 +136,10 @@ def write(con: duckdb.DuckDBPyConnection, meta: Meta, table: Table, sink: Binary
         nums, texts = batch.column(1).to_pylist(), batch.column(2).to_pylist()
         return [_repr(v) if v is not None else _ENCODE(s) if s is not None else "null" for v, s in zip(nums, texts)]
 
-    def statuses(batch) -> list[str]:
-        return [_ENCODE(s) for s in batch.column(1).to_pylist()]
+    def statuses(batch) -> list[str]:  # a few words, each encoded once
+        words = batch.column(1).dictionary_encode()
+        encoded = np.array([_ENCODE(s) for s in words.dictionary.to_pylist()] or [""], dtype=object)
+        return encoded[words.indices.to_numpy()].tolist()
 
     def keyed(part: str):
         for batch in con.sql(f"SELECT CAST(n AS VARCHAR) AS k, {part} FROM ({cube}) WHERE {part} <> '' "
