@@ -9,6 +9,7 @@ import json
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import duckdb
 import pyarrow as pa
@@ -87,7 +88,7 @@ def test_a_table_read_in_pieces_is_written_as_in_one(counted):
     whole = Table(SPEC, "SELECT * FROM t0", "k")
     pieced = in_pieces(con, replace(whole, counted=counted), rows=40)
     assert len(pieced.pieces) > 5 and pieced.pieces[0][0] == "000-00" and pieced.pieces[-1][1] == "018-14"
-    assert all(a[1] < b[0] for a, b in zip(pieced.pieces, pieced.pieces[1:]))
+    assert all(a[1] < b[0] for a, b in pairwise(pieced.pieces))
     one, many = io.BytesIO(), io.BytesIO()
     write_csv(con, whole, one)
     write_csv(con, pieced, many)
