@@ -228,9 +228,9 @@ def tables() -> dict[str, Table]:
     """Every table of the bundle as SQL, by table name (reads the :func:`views`)."""
     return {
         # results, observations and result_inputs are keyed by the bundle's keys; cities, input files,
-        # results and the catalogue's indicators are joined on their own keys
-        # the rows of a city are counted in the store table they come from (the joins drop none of them,
-        # check_store; an input of no result would only make its piece a little smaller)
+        # results and the catalogue's indicators are joined on their own keys. A city's rows are counted
+        # in the store table they come from: the joins drop none of them (check_store), and an input of
+        # no result would only make its piece a little smaller.
         INDICATORS.name: Table(INDICATORS, INDICATORS_SQL, "city_code, _position, year", unique=True,
                                cells=tuple((c, f"_cell_{c}") for c in CATALOGUE_CELLS), counted="results"),
         SOURCES.name: Table(SOURCES, SOURCES_SQL, "city_code, source_id"),
