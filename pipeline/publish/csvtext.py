@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -16,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.publish.fields import FieldSpec, TableSpec
-from pipeline.publish.tidy import CR, LF, PublishError, Table, column_types, decimal_text, text_sql
+from pipeline.publish.tidy import CR, LF, PublishError, Table, column_types, decimal_text, decimal_type, text_sql
 
 
 def _let(value: str, name: str, body: str) -> str:
@@ -41,8 +40,8 @@ INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 
 
 def _scale(sql_type: str | None) -> int | None:
-    m = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", sql_type or "")
-    return int(m.group(1)) if m else None
+    decimal = decimal_type(sql_type)
+    return decimal[1] if decimal else None
 
 
 _POWERS = "[" + ", ".join(f"{10**k}::HUGEINT" for k in range(39)) + "]"

@@ -82,14 +82,19 @@ def text_sql(x: str) -> str:
     return f"CASE WHEN {quote} THEN '\"' || replace({g}, '\"', '\"\"') || '\"' ELSE {g} END"
 
 
+def decimal_type(sql_type: str | None) -> tuple[int, int] | None:
+    """The precision and scale of a DECIMAL type's name; None for any other type."""
+    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", (sql_type or "").upper())
+    return (int(m[1]), int(m[2])) if m else None
+
+
 def decimal_text(x: str, sql_type: str) -> str:
     """``CAST(x AS VARCHAR)`` of a column of ``sql_type``, the same text. A DECIMAL wider than 18
     digits (a 128-bit integer) whose value fits in 18 is cast through DECIMAL(18, scale) first: DuckDB
     writes the text of a 64-bit decimal several times faster, and with the same digits."""
-    m = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", sql_type.upper())
-    if not m or int(m[1]) <= 18 or int(m[2]) >= 18:
+    precision, scale = decimal_type(sql_type) or (0, 0)
+    if precision <= 18 or scale >= 18:
         return f"CAST({x} AS VARCHAR)"
-    scale = int(m[2])
     bound = "9" * (18 - scale) + ("." + "9" * scale if scale else "")
     return (f"CASE WHEN {x} BETWEEN -{bound} AND {bound} THEN CAST(CAST({x} AS DECIMAL(18, {scale})) AS VARCHAR) "
             f"ELSE CAST({x} AS VARCHAR) END")
@@ -258,14 +263,6 @@ def views(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterat
             con.unregister(name)
 
 
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator[dict[str, Table]]:
-    """The tables of the bundle (:func:`tables`, in pieces), with the views they read registered
-    on ``con`` while the block runs."""
-    with views(con, view_tables(con, catalogue)):
-        yield in_pieces_all(con)
-
-
 def in_pieces_all(con: duckdb.DuckDBPyConnection) -> dict[str, Table]:
     """:func:`tables`, each in pieces (:func:`in_pieces`; reads the :func:`views`)."""
     return {name: in_pieces(con, t) for name, t in tables().items()}
@@ -295,7 +292,7 @@ def _enum_ok(f: FieldSpec, x: str) -> str:
 def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     """:func:`check` as set-based SQL: the same first problem in file order, the same message. Returns the row count."""
     spec = table.spec
-    names = [d[0] for d in con.sql(f"SELECT * FROM ({table.sql}) AS t LIMIT 0").description]
+    names = list(column_types(con, table.sql))
     if [n for n in names if not n.startswith("_")] != spec.names:
         raise PublishError(f"{spec.name}: columns {names} differ from the specification {spec.names}")
     tests, bad = [], []
@@ -330,5 +327,5 @@ def check_table(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     return con.execute(f"SELECT count(*) FROM ({table.sql}) AS t").fetchall()[0][0]
 
 
-__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "column_types", "decimal_text", "in_pieces_all",
-           "registered", "view_tables", "views"]
+__all__ = ["PublishError", "Row", "Table", "check", "check_store", "check_table", "column_types", "decimal_text", "decimal_type",
+           "in_pieces_all", "view_tables", "views"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +14,17 @@ from pipeline.catalogue import load_catalogue
 from pipeline.ingest import ingest
 from pipeline.publish import PublishConfig, PublishReport, publish
 from pipeline.publish.config import ContactPoint, Publisher
+from pipeline.publish.tidy import Table, in_pieces_all, view_tables, views
 from pipeline.store import connect
 from tests.conftest import write_catalogue, write_city
+
+@contextmanager
+def registered(con, catalogue) -> Iterator[dict[str, Table]]:
+    """The tables of the bundle (in pieces), with the views they read registered on ``con`` while
+    the block runs, as publish registers them."""
+    with views(con, view_tables(con, catalogue)):
+        yield in_pieces_all(con)
+
 
 HOSTILE_NOTE = "=cmd|'/C calc'!A0"
 """A note a spreadsheet would run as a formula (the classic CSV-injection payload)."""

@@ -24,9 +24,9 @@ from pipeline.publish.config import DEFAULT_CONFIG
 from pipeline.publish.csvtext import write_csv
 from pipeline.publish.fields import INDICATORS, TABLES, FieldSpec, TableSpec
 from pipeline.publish.metadata import dataset_metadata
-from pipeline.publish.tidy import PublishError, Table, check, check_table, in_pieces, registered
+from pipeline.publish.tidy import PublishError, Table, check, check_table, in_pieces
 from pipeline.store import connect
-from tests.publish.conftest import CONFIG
+from tests.publish.conftest import CONFIG, registered
 from tests.publish.reference import jsonstat_dataset, to_csv, to_parquet
 
 SPEC = TableSpec("t", "T", "T", "d", "d", (
